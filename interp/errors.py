@@ -1,0 +1,17 @@
+"""Exceptions a user can cause. Each message names the offending thing and the fix."""
+
+
+class InterpError(Exception):
+    """Base class for every error this toolkit raises on purpose."""
+
+
+class ConfigError(InterpError, ValueError):
+    """A model configuration that cannot describe a valid transformer."""
+
+
+class InputError(InterpError, ValueError):
+    """Bad model input: a token outside the vocabulary, an over-long sequence, a wrong shape."""
+
+
+class CheckpointError(InterpError):
+    """A saved model that is missing, corrupt, truncated or not in this project's format."""

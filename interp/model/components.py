@@ -1,0 +1,209 @@
+"""Building blocks of the hooked transformer, with TransformerLens parameter and hook names.
+
+Parameter names match TransformerLens' HookedTransformer state dict (`embed.W_E`,
+`blocks.0.attn.W_Q`, ...), so `transformer_lens.utilities.convert_tl_checkpoint`
+accepts our weights unchanged.
+"""
+
+from __future__ import annotations
+
+import einops
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformer_lens.hook_points import HookPoint
+
+from interp.model.config import ModelConfig
+
+_ACTIVATIONS = {
+    "relu": F.relu,
+    "gelu": F.gelu,
+    "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
+    "silu": F.silu,
+    "identity": lambda x: x,
+}
+
+
+class Embed(nn.Module):
+    """Token embedding W_E [d_vocab, d_model], or a linear read-in of vectors when d_input is set."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.reads_vectors = cfg.d_input is not None
+        rows = cfg.d_input if self.reads_vectors else cfg.d_vocab
+        self.W_E = nn.Parameter(torch.zeros(rows, cfg.d_model))
+        if self.reads_vectors:
+            self.b_E = nn.Parameter(torch.zeros(cfg.d_model))
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if self.reads_vectors:
+            return inputs @ self.W_E + self.b_E
+        return self.W_E[inputs]
+
+
+class PosEmbed(nn.Module):
+    """Learned positional embedding W_pos [n_ctx, d_model], broadcast to the batch."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.W_pos = nn.Parameter(torch.zeros(cfg.n_ctx, cfg.d_model))
+
+    def forward(self, batch: int, seq: int) -> torch.Tensor:
+        # Batch-shaped because ActivationCache.decompose_resid stacks it with other [b, p, d] terms.
+        return self.W_pos[:seq].unsqueeze(0).expand(batch, seq, -1)
+
+
+class LayerNorm(nn.Module):
+    """LayerNorm with TransformerLens' hook_scale / hook_normalized and params w, b."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.eps = cfg.eps
+        self.w = nn.Parameter(torch.ones(cfg.d_model))
+        self.b = nn.Parameter(torch.zeros(cfg.d_model))
+        self.hook_scale = HookPoint()
+        self.hook_normalized = HookPoint()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x - x.mean(-1, keepdim=True)
+        scale = self.hook_scale((x.pow(2).mean(-1, keepdim=True) + self.eps).sqrt())
+        return self.hook_normalized(x / scale) * self.w + self.b
+
+
+class Attention(nn.Module):
+    """Multi-head attention: softmax, hard (uniform over arg-max keys) or linear weights."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        h, d, e = cfg.n_heads, cfg.d_model, cfg.d_head
+        self.W_Q = nn.Parameter(torch.zeros(h, d, e))
+        self.W_K = nn.Parameter(torch.zeros(h, d, e))
+        self.W_V = nn.Parameter(torch.zeros(h, d, e))
+        self.W_O = nn.Parameter(torch.zeros(h, e, d))
+        self.b_Q = nn.Parameter(torch.zeros(h, e))
+        self.b_K = nn.Parameter(torch.zeros(h, e))
+        self.b_V = nn.Parameter(torch.zeros(h, e))
+        self.b_O = nn.Parameter(torch.zeros(d))
+        self.register_buffer(
+            "mask", torch.tril(torch.ones(cfg.n_ctx, cfg.n_ctx, dtype=torch.bool)), persistent=False
+        )
+        self.hook_q = HookPoint()
+        self.hook_k = HookPoint()
+        self.hook_v = HookPoint()
+        self.hook_attn_scores = HookPoint()
+        self.hook_pattern = HookPoint()
+        self.hook_z = HookPoint()
+        self.hook_result = HookPoint()
+
+    def forward(self, q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor) -> torch.Tensor:
+        """Inputs are [b, p, d_model], or [b, p, n_heads, d_model] when split per head."""
+        q = self.hook_q(_project(q_in, self.W_Q) + self.b_Q)
+        k = self.hook_k(_project(k_in, self.W_K) + self.b_K)
+        v = self.hook_v(_project(v_in, self.W_V) + self.b_V)
+        scores = torch.einsum("bqhe,bkhe->bhqk", q, k) / self.cfg.scale
+        seq = scores.shape[-1]
+        if self.cfg.causal:
+            fill = 0.0 if self.cfg.attention_kind == "linear" else float("-inf")
+            scores = scores.masked_fill(~self.mask[:seq, :seq], fill)
+        scores = self.hook_attn_scores(scores)
+        pattern = self.hook_pattern(self._weights(scores))
+        z = self.hook_z(torch.einsum("bhqk,bkhe->bqhe", pattern, v))
+        if self.cfg.use_attn_result:
+            result = self.hook_result(torch.einsum("bqhe,hed->bqhd", z, self.W_O))
+            return result.sum(dim=2) + self.b_O
+        return einops.einsum(z, self.W_O, "b q h e, h e d -> b q d") + self.b_O
+
+    def _weights(self, scores: torch.Tensor) -> torch.Tensor:
+        kind = self.cfg.attention_kind
+        if kind == "softmax":
+            return scores.softmax(dim=-1)
+        if kind == "linear":
+            return scores
+        # Hard attention: every key tied for the maximum gets an equal share (RASP semantics).
+        top = scores.amax(dim=-1, keepdim=True)
+        chosen = (scores >= top - 1e-6 * top.abs().clamp(min=1.0)).to(scores.dtype)
+        return chosen / chosen.sum(dim=-1, keepdim=True)
+
+
+def _project(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """[b,p,d] or per-head [b,p,h,d] times [h,d,e] -> [b,p,h,e]."""
+    if x.dim() == 3:
+        return torch.einsum("bpd,hde->bphe", x, weight)
+    return torch.einsum("bphd,hde->bphe", x, weight)
+
+
+class MLP(nn.Module):
+    """Two-layer MLP with hook_pre (before the activation) and hook_post (after)."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.W_in = nn.Parameter(torch.zeros(cfg.d_model, cfg.d_mlp))
+        self.b_in = nn.Parameter(torch.zeros(cfg.d_mlp))
+        self.W_out = nn.Parameter(torch.zeros(cfg.d_mlp, cfg.d_model))
+        self.b_out = nn.Parameter(torch.zeros(cfg.d_model))
+        self.act = _ACTIVATIONS[cfg.act_fn]
+        self.hook_pre = HookPoint()
+        self.hook_post = HookPoint()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pre = self.hook_pre(x @ self.W_in + self.b_in)
+        return self.hook_post(self.act(pre)) @ self.W_out + self.b_out
+
+
+class TransformerBlock(nn.Module):
+    """Pre-norm residual block: resid_pre -> +attn -> resid_mid -> +mlp -> resid_post."""
+
+    def __init__(self, cfg: ModelConfig, layer: int):
+        super().__init__()
+        self.cfg = cfg
+        self.layer = layer
+        norm = cfg.normalization_type == "LN"
+        self.ln1 = LayerNorm(cfg) if norm else nn.Identity()
+        self.attn = Attention(cfg)
+        if not cfg.attn_only:
+            self.ln2 = LayerNorm(cfg) if norm else nn.Identity()
+            self.mlp = MLP(cfg)
+        self.hook_resid_pre = HookPoint()
+        self.hook_q_input = HookPoint()
+        self.hook_k_input = HookPoint()
+        self.hook_v_input = HookPoint()
+        self.hook_attn_in = HookPoint()
+        self.hook_attn_out = HookPoint()
+        self.hook_resid_mid = HookPoint()
+        self.hook_mlp_in = HookPoint()
+        self.hook_mlp_out = HookPoint()
+        self.hook_resid_post = HookPoint()
+
+    def forward(self, resid_pre: torch.Tensor) -> torch.Tensor:
+        resid_pre = self.hook_resid_pre(resid_pre)
+        cfg = self.cfg
+        if cfg.use_split_qkv_input or cfg.use_attn_in:
+            per_head = resid_pre.unsqueeze(2).expand(-1, -1, cfg.n_heads, -1)
+            if cfg.use_split_qkv_input:
+                q_in = self.ln1(self.hook_q_input(per_head.clone()))
+                k_in = self.ln1(self.hook_k_input(per_head.clone()))
+                v_in = self.ln1(self.hook_v_input(per_head.clone()))
+            else:
+                q_in = k_in = v_in = self.ln1(self.hook_attn_in(per_head.clone()))
+        else:
+            q_in = k_in = v_in = self.ln1(resid_pre)
+        attn_out = self.hook_attn_out(self.attn(q_in, k_in, v_in))
+        resid_mid = self.hook_resid_mid(resid_pre + attn_out)
+        if cfg.attn_only:
+            return self.hook_resid_post(resid_mid)
+        mlp_in = self.hook_mlp_in(resid_mid.clone()) if cfg.use_hook_mlp_in else resid_mid
+        mlp_out = self.hook_mlp_out(self.mlp(self.ln2(mlp_in)))
+        return self.hook_resid_post(resid_mid + mlp_out)
+
+
+class Unembed(nn.Module):
+    """Readout W_U [d_model, d_vocab_out] + b_U."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.W_U = nn.Parameter(torch.zeros(cfg.d_model, cfg.d_vocab_out))
+        self.b_U = nn.Parameter(torch.zeros(cfg.d_vocab_out))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x @ self.W_U + self.b_U

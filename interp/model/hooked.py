@@ -1,0 +1,244 @@
+"""The one transformer every producer emits: compiled RASP programs, Transformer Programs,
+toy-task models. Built on TransformerLens' HookedRootModule with TL hook names, so
+`run_with_hooks`, `ActivationCache` and `transformer_lens.patching` work unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformer_lens.ActivationCache import ActivationCache
+from transformer_lens.HookedRootModule import HookedRootModule
+from transformer_lens.hook_points import HookPoint
+
+from interp.errors import InputError
+from interp.model.components import Embed, LayerNorm, PosEmbed, TransformerBlock, Unembed
+from interp.model.config import ModelConfig
+from interp.model.labels import ResidualLabels
+
+
+class HookedTransformer(HookedRootModule):
+    """A small transformer with TransformerLens hooks, optional residual labels and metadata."""
+
+    def __init__(
+        self,
+        cfg: ModelConfig,
+        labels: ResidualLabels | None = None,
+        metadata: dict[str, Any] | None = None,
+    ):
+        super().__init__()
+        self.cfg = cfg
+        self.residual_labels = labels
+        # JSON-able facts about where the model came from (producer, program, task, ...).
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self.embed = Embed(cfg)
+        self.hook_embed = HookPoint()
+        if cfg.positional_embedding == "learned":
+            self.pos_embed = PosEmbed(cfg)
+        self.hook_pos_embed = HookPoint()
+        self.blocks = nn.ModuleList(TransformerBlock(cfg, layer) for layer in range(cfg.n_layers))
+        self.ln_final = LayerNorm(cfg) if cfg.normalization_type == "LN" else nn.Identity()
+        self.unembed = Unembed(cfg)
+        self.setup()  # registers every HookPoint under its TL name
+        self.eval()
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, inputs: Any, return_type: str | None = "logits") -> torch.Tensor | None:
+        """Run the model on token ids [batch, pos] (or [pos]), token names, or vectors.
+
+        return_type: "logits", "loss" (next-token cross-entropy, token models only) or None.
+        """
+        inputs = self.validate_inputs(inputs)
+        batch, seq = inputs.shape[:2]
+        resid = self.hook_embed(self.embed(inputs))
+        if self.cfg.positional_embedding == "learned":
+            resid = resid + self.hook_pos_embed(self.pos_embed(batch, seq))
+        for block in self.blocks:
+            resid = block(resid)
+        logits = self.unembed(self.ln_final(resid))
+        if return_type is None:
+            return None
+        if return_type == "logits":
+            return logits
+        if return_type == "loss":
+            if self.cfg.d_input is not None:
+                raise InputError("return_type='loss' needs token inputs; compute a loss on the logits.")
+            return F.cross_entropy(
+                logits[:, :-1].reshape(-1, logits.shape[-1]), inputs[:, 1:].reshape(-1)
+            )
+        raise InputError(f"return_type={return_type!r}; use 'logits', 'loss' or None.")
+
+    def validate_inputs(self, inputs: Any) -> torch.Tensor:
+        """Turn user input into a batched tensor, or raise InputError naming the problem."""
+        cfg = self.cfg
+        if not isinstance(inputs, torch.Tensor):
+            inputs = self.to_tokens(inputs) if cfg.d_input is None else torch.as_tensor(inputs)
+        if cfg.d_input is not None:
+            if inputs.dim() == 2:
+                inputs = inputs.unsqueeze(0)
+            if inputs.dim() != 3 or inputs.shape[-1] != cfg.d_input:
+                raise InputError(
+                    f"expected vectors [batch, pos, {cfg.d_input}], got shape {tuple(inputs.shape)}."
+                )
+            inputs = inputs.to(self.embed.W_E.dtype)
+        else:
+            if inputs.dim() == 1:
+                inputs = inputs.unsqueeze(0)
+            if inputs.dim() != 2 or inputs.dtype.is_floating_point:
+                raise InputError(
+                    f"expected integer token ids [batch, pos], got {inputs.dtype} "
+                    f"of shape {tuple(inputs.shape)}."
+                )
+            if inputs.numel() and (inputs.min() < 0 or inputs.max() >= cfg.d_vocab):
+                bad = inputs[(inputs < 0) | (inputs >= cfg.d_vocab)][0].item()
+                raise InputError(f"token id {bad} is outside the vocabulary [0, {cfg.d_vocab}).")
+        if inputs.shape[1] == 0:
+            raise InputError("the input is empty; give at least one position.")
+        if inputs.shape[1] > cfg.n_ctx:
+            raise InputError(
+                f"the input has {inputs.shape[1]} positions but the model's context is "
+                f"{cfg.n_ctx} (n_ctx); shorten it."
+            )
+        return inputs
+
+    def to_tokens(self, names: Sequence[str] | Sequence[Sequence[str]]) -> torch.Tensor:
+        """Token names (one sequence or a batch of equal-length sequences) to ids [batch, pos]."""
+        if self.cfg.vocab is None:
+            raise InputError("this model has no token names (cfg.vocab); pass token ids instead.")
+        index = {name: i for i, name in enumerate(self.cfg.vocab)}
+        batch = [names] if names and isinstance(names[0], str) else list(names)
+        rows = []
+        for sequence in batch:
+            row = []
+            for position, name in enumerate(sequence):
+                if name not in index:
+                    raise InputError(
+                        f"token {name!r} at position {position} is not in the vocabulary "
+                        f"{self.cfg.vocab}."
+                    )
+                row.append(index[name])
+            rows.append(row)
+        if len({len(r) for r in rows}) > 1:
+            raise InputError("sequences in a batch must have equal length.")
+        return torch.tensor(rows, dtype=torch.long)
+
+    def to_str_tokens(self, tokens: torch.Tensor) -> list[str]:
+        """Token ids [pos] to names (ids as strings when the model has no vocabulary)."""
+        vocab = self.cfg.vocab
+        return [vocab[t] if vocab else str(t) for t in tokens.flatten().tolist()]
+
+    # ---------------------------------------------------------- TL integration
+    def run_with_cache(self, *model_args: Any, **kwargs: Any) -> tuple[Any, ActivationCache]:
+        """Like TransformerLens: returns (output, ActivationCache)."""
+        output, cache_dict = super().run_with_cache(*model_args, **kwargs)
+        has_batch_dim = not kwargs.get("remove_batch_dim", False)
+        return output, ActivationCache(cache_dict, self, has_batch_dim=has_batch_dim)
+
+    def tokens_to_residual_directions(self, tokens: Any) -> torch.Tensor:
+        """Unembedding direction(s) of output token(s): [..., d_model]."""
+        if isinstance(tokens, str):
+            tokens = self.to_single_token(tokens)
+        tokens = torch.as_tensor(tokens)
+        return self.unembed.W_U[:, tokens].movedim(0, -1)
+
+    def to_single_token(self, name: str) -> int:
+        """Index of an output token name in `cfg.vocab_out` (or `cfg.vocab`)."""
+        vocab = self.cfg.vocab_out or self.cfg.vocab
+        if not vocab or name not in vocab:
+            raise InputError(f"output token {name!r} is not in the output vocabulary {vocab}.")
+        return vocab.index(name)
+
+    def accumulated_bias(
+        self, layer: int, mlp_input: bool = False, include_mlp_biases: bool = True
+    ) -> torch.Tensor:
+        """Sum of attention and MLP output biases written before `layer` (TL semantics)."""
+        total = torch.zeros(self.cfg.d_model)
+        for i in range(layer):
+            total = total + self.blocks[i].attn.b_O
+            if include_mlp_biases and not self.cfg.attn_only:
+                total = total + self.blocks[i].mlp.b_out
+        if mlp_input:
+            total = total + self.blocks[layer].attn.b_O
+        return total
+
+    def set_use_attn_result(self, value: bool) -> None:
+        self.cfg.use_attn_result = value
+
+    def set_use_split_qkv_input(self, value: bool) -> None:
+        self.cfg.use_split_qkv_input = value
+
+    def set_use_attn_in(self, value: bool) -> None:
+        self.cfg.use_attn_in = value
+
+    def set_use_hook_mlp_in(self, value: bool) -> None:
+        self.cfg.use_hook_mlp_in = value
+
+    # --------------------------------------------------- stacked weight views
+    @property
+    def W_E(self) -> torch.Tensor:
+        return self.embed.W_E
+
+    @property
+    def W_pos(self) -> torch.Tensor:
+        if self.cfg.positional_embedding != "learned":
+            return torch.zeros(self.cfg.n_ctx, self.cfg.d_model)
+        return self.pos_embed.W_pos
+
+    @property
+    def W_U(self) -> torch.Tensor:
+        return self.unembed.W_U
+
+    @property
+    def b_U(self) -> torch.Tensor:
+        return self.unembed.b_U
+
+    def _stack(self, module: str, name: str) -> torch.Tensor:
+        return torch.stack([getattr(getattr(b, module), name) for b in self.blocks])
+
+    W_Q = property(lambda self: self._stack("attn", "W_Q"))
+    W_K = property(lambda self: self._stack("attn", "W_K"))
+    W_V = property(lambda self: self._stack("attn", "W_V"))
+    W_O = property(lambda self: self._stack("attn", "W_O"))
+    b_Q = property(lambda self: self._stack("attn", "b_Q"))
+    b_K = property(lambda self: self._stack("attn", "b_K"))
+    b_V = property(lambda self: self._stack("attn", "b_V"))
+    b_O = property(lambda self: self._stack("attn", "b_O"))
+    W_in = property(lambda self: self._stack("mlp", "W_in"))
+    W_out = property(lambda self: self._stack("mlp", "W_out"))
+    b_in = property(lambda self: self._stack("mlp", "b_in"))
+    b_out = property(lambda self: self._stack("mlp", "b_out"))
+
+    # --------------------------------------------------------------- helpers
+    def init_weights(self, std: float = 0.02, seed: int | None = None) -> HookedTransformer:
+        """Random normal init of every weight matrix (biases zero, LN scales one); seeded."""
+        generator = torch.Generator().manual_seed(seed if seed is not None else (self.cfg.seed or 0))
+        with torch.no_grad():
+            for name, param in self.named_parameters():
+                if name.endswith((".w",)):
+                    param.fill_(1.0)
+                elif name.split(".")[-1].startswith("b"):
+                    param.zero_()
+                else:
+                    param.copy_(torch.randn(param.shape, generator=generator) * std)
+        return self
+
+    def n_params(self) -> int:
+        """Number of parameters."""
+        return sum(p.numel() for p in self.parameters())
+
+    def save(self, path: str) -> None:
+        """Save to a directory: model.safetensors + config.json (see interp.model.checkpoint)."""
+        from interp.model.checkpoint import save_model
+
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path: str) -> HookedTransformer:
+        """Load a model saved with `save`; raises CheckpointError on a bad directory."""
+        from interp.model.checkpoint import load_model
+
+        return load_model(path)
