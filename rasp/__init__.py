@@ -1,0 +1,96 @@
+"""RASP: the language, its reference interpreter, a program library and a textual parser.
+
+`import rasp` replaces tracr's `from tracr.rasp import rasp`; `from rasp import lib`
+replaces `from tracr.compiler import lib`.
+"""
+
+from rasp.core import (
+    Aggregate,
+    Comparison,
+    ConstantSelector,
+    ConstantSOp,
+    Encoding,
+    Full,
+    IndicesType,
+    LengthType,
+    LinearSequenceMap,
+    Map,
+    RASPExpr,
+    Select,
+    Selector,
+    SelectorAnd,
+    SelectorNot,
+    SelectorOr,
+    SelectorWidth,
+    SequenceMap,
+    SOp,
+    TokensType,
+    annotate,
+    categorical,
+    get_encoding,
+    indices,
+    is_categorical,
+    is_numerical,
+    length,
+    numerical,
+    tokens,
+)
+from rasp.errors import RASPError, RASPSyntaxError
+from rasp.evaluate import Trace, check_input, evaluate, trace
+from rasp.graph import check_unique_labels, dataflow_edges, walk
+
+__all__ = [
+    "Aggregate",
+    "Comparison",
+    "ConstantSOp",
+    "ConstantSelector",
+    "Encoding",
+    "Full",
+    "IndicesType",
+    "LengthType",
+    "LinearSequenceMap",
+    "Map",
+    "RASPError",
+    "RASPExpr",
+    "RASPSyntaxError",
+    "SOp",
+    "Select",
+    "Selector",
+    "SelectorAnd",
+    "SelectorNot",
+    "SelectorOr",
+    "SelectorWidth",
+    "SequenceMap",
+    "TokensType",
+    "Trace",
+    "annotate",
+    "categorical",
+    "check_input",
+    "check_unique_labels",
+    "dataflow_edges",
+    "evaluate",
+    "get_encoding",
+    "indices",
+    "is_categorical",
+    "is_numerical",
+    "length",
+    "numerical",
+    "parse",
+    "parse_program",
+    "tokens",
+    "trace",
+    "walk",
+]
+
+
+def __getattr__(name: str):
+    # The parser and library import lazily so `import rasp` stays light and acyclic.
+    if name in ("parse", "parse_program"):
+        from rasp import parser
+
+        return getattr(parser, name)
+    if name == "lib":
+        import importlib
+
+        return importlib.import_module("rasp.lib")
+    raise AttributeError(f"module 'rasp' has no attribute {name!r}")
