@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from transformer_lens.ActivationCache import ActivationCache
-from transformer_lens.HookedRootModule import HookedRootModule
 from transformer_lens.hook_points import HookPoint
+from transformer_lens.HookedRootModule import HookedRootModule
 
 from interp.errors import InputError
 from interp.model.components import Embed, LayerNorm, PosEmbed, TransformerBlock, Unembed
