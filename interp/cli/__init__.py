@@ -8,6 +8,7 @@ import importlib
 import sys
 
 from interp.errors import InterpError
+from rasp.errors import RASPError
 
 # Modules that may not exist yet (added by later work) are skipped quietly.
 SUBCOMMAND_MODULES = [
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return int(args.handler(args) or 0)
-    except InterpError as err:
+    except (InterpError, RASPError) as err:
         # A user-caused error: one clear line, no traceback.
         print(f"error: {err}", file=sys.stderr)
         return 2
