@@ -1,37 +1,40 @@
-"""Dashboard entry point (placeholder until the dashboard lands): attention of a built-in model."""
+"""The dashboard: pick a model, give it an input, look at attention, residual stream, ablations,
+circuits and the program it implements. Run it with `interp app` (or `make app`)."""
 
-import plotly.express as px
 import streamlit as st
-import torch
 
-from interp.model import HookedTransformer, ModelConfig
+from app.inputs import read_input
+from app.model_run import run_subject
+from app.panels import ablation, attention, circuit, program, residual
+from app.sidebar import USER_ERRORS, pick_subject
+
+VIEWS = {
+    "Attention": attention.show,
+    "Residual stream": residual.show,
+    "Ablation": ablation.show,
+    "Circuit": circuit.show,
+    "Program": program.show,
+}
 
 st.set_page_config(page_title="interp dashboard", layout="wide")
-st.title("interp — attention patterns")
+st.title("interp dashboard")
 
-
-@st.cache_resource
-def default_model() -> HookedTransformer:
-    """A seeded random 2-layer model: something real to look at with no downloads."""
-    cfg = ModelConfig(n_layers=2, d_model=32, n_ctx=16, d_vocab=8, n_heads=2, d_mlp=64,
-                      vocab=list("abcdefgh"), seed=0)
-    return HookedTransformer(cfg).init_weights(std=0.5)
-
-
-model = default_model()
-text = st.text_input("Tokens (space separated)", "a b c d e f")
+subject = pick_subject()
+st.caption(f"**{subject.title}** · {subject.model.cfg.n_layers} layers × "
+           f"{subject.model.cfg.n_heads} heads · d_model {subject.model.cfg.d_model}")
+inputs = read_input(subject)
 try:
-    tokens = model.to_tokens(text.split())
-    _, cache = model.run_with_cache(tokens)
-except Exception as err:  # noqa: BLE001  (shown to the user, never a traceback)
+    run = run_subject(subject, inputs)
+except USER_ERRORS as err:
+    # A user-caused problem (unknown token, too long, ...): say so, draw nothing stale.
     st.error(str(err))
     st.stop()
-names = text.split()
-for layer in range(model.cfg.n_layers):
-    cols = st.columns(model.cfg.n_heads)
-    for head, col in enumerate(cols):
-        pattern = cache[f"blocks.{layer}.attn.hook_pattern"][0, head].detach().numpy()
-        fig = px.imshow(pattern, x=names, y=names, zmin=0, zmax=1,
-                        labels={"x": "key", "y": "query", "color": "weight"},
-                        title=f"L{layer}H{head}")
-        col.plotly_chart(fig, use_container_width=True)
+
+out_col, in_col = st.columns(2)
+in_col.markdown("**Input** " + " ".join(f"`{t}`" for t in run.positions))
+out_col.markdown("**Output** " + " ".join(f"`{t}`" for t in run.output))
+
+# Only the chosen view runs: the others can be slow (discovery) and rerunning all of them
+# on every keystroke would break the interaction budget.
+view = st.radio("View", list(VIEWS), horizontal=True, key="view", label_visibility="collapsed")
+VIEWS[view](subject, run)

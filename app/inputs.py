@@ -1,0 +1,39 @@
+"""The input row: tokens typed (space separated) or sampled from the model's valid inputs."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import streamlit as st
+
+from app.subject import Subject
+
+INPUT_KEY = "input_text"
+
+
+def _sample_text(subject: Subject, seed: int) -> str:
+    return " ".join(str(t) for t in subject.sample(random.Random(seed)))
+
+
+def _resample(subject: Subject) -> None:
+    # Seeded by a counter so a session's samples are reproducible.
+    st.session_state["sample_seed"] = st.session_state.get("sample_seed", 0) + 1
+    st.session_state[INPUT_KEY] = _sample_text(subject, st.session_state["sample_seed"])
+
+
+def read_input(subject: Subject) -> list[Any]:
+    """Draw the input row; return the typed tokens as vocabulary values (unchecked)."""
+    if st.session_state.get("input_for") != subject.title:
+        # A new model: start from one of its valid inputs rather than the last model's.
+        st.session_state["input_for"] = subject.title
+        st.session_state[INPUT_KEY] = _sample_text(subject, 0)
+    text_col, button_col = st.columns([5, 1], vertical_alignment="bottom")
+    text = text_col.text_input(
+        f"Input tokens (space separated; vocabulary: {' '.join(map(str, subject.vocab))}; "
+        f"at most {subject.max_seq_len})",
+        key=INPUT_KEY,
+    )
+    button_col.button("Sample", on_click=_resample, args=(subject,), key="sample_button",
+                      use_container_width=True)
+    return subject.parse_tokens(text)

@@ -1,0 +1,71 @@
+"""One forward pass of the subject on the user's input, as the views need it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from transformer_lens.ActivationCache import ActivationCache
+
+import rasp
+from app.subject import Subject
+from interp.errors import InputError
+
+
+@dataclass
+class ModelRun:
+    """The input, the model's positions, its cache and its decoded output."""
+
+    inputs: list[Any]  # what the user typed, as vocabulary values
+    positions: list[str]  # one name per model position (compiled models may add BOS)
+    ids: torch.Tensor  # [1, pos]
+    logits: torch.Tensor  # [1, pos, d_vocab_out]
+    cache: ActivationCache
+    output: list[str]  # decoded output, one per model position
+
+
+def model_input(subject: Subject, inputs: list[Any]) -> tuple[list[str], torch.Tensor]:
+    """Position names and token ids the model reads for `inputs`; InputError if invalid."""
+    model = subject.model
+    if subject.is_compiled:
+        names = [str(t) for t in subject.compiled.model_tokens(inputs)]
+    else:
+        names = [str(t) for t in inputs]
+    if model.cfg.vocab is None:
+        if not all(n.lstrip("-").isdigit() for n in names):
+            raise InputError(f"this model has no token names; type token ids 0..{model.cfg.d_vocab - 1}.")
+        ids = torch.tensor([[int(n) for n in names]], dtype=torch.long)
+    else:
+        ids = model.to_tokens(names)
+    # Same checks as forward: range and length (n_ctx), each raising InputError.
+    return names, model.validate_inputs(ids)
+
+
+def decode_logits(subject: Subject, logits: torch.Tensor) -> list[str]:
+    """Per-position output names: the compiler's decoder, else the arg-max output token."""
+    if subject.is_compiled:
+        return [_show(v) for v in subject.compiled.decode(logits)]
+    vocab = subject.model.cfg.vocab_out or subject.model.cfg.vocab
+    best = logits[0].argmax(-1).tolist()
+    return [vocab[i] if vocab else str(i) for i in best]
+
+
+def _show(value: Any) -> str:
+    return "·" if value is None else str(value)
+
+
+def run_subject(subject: Subject, inputs: list[Any]) -> ModelRun:
+    """Check `inputs`, run the model with a cache and decode its output."""
+    if not inputs:
+        raise InputError("the input is empty; type at least one token.")
+    if subject.is_compiled:
+        # The program's own check names the token and its vocabulary (RASPError).
+        rasp.check_input(inputs, subject.vocab, subject.max_seq_len)
+    if len(inputs) > subject.max_seq_len:
+        raise InputError(f"the input has {len(inputs)} tokens but this model takes at most "
+                         f"{subject.max_seq_len}; shorten it.")
+    names, ids = model_input(subject, inputs)
+    with torch.no_grad():
+        logits, cache = subject.model.run_with_cache(ids)
+    return ModelRun(inputs, names, ids, logits, cache, decode_logits(subject, logits))

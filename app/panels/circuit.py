@@ -1,0 +1,7 @@
+"""Ablation view (placeholder)."""
+
+import streamlit as st
+
+
+def show(subject, run) -> None:
+    st.info("todo")

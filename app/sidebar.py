@@ -1,0 +1,147 @@
+"""Sidebar: choose the model on screen (library program, typed RASP, upload, or default)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+import streamlit as st
+
+import rasp
+from app import optional
+from app.subject import (
+    DEFAULT_PROGRAM,
+    DEFAULT_RASP,
+    Subject,
+    library_subject,
+    parse_vocab,
+    random_subject,
+    rasp_text_subject,
+    saved_subject,
+)
+from app.upload import ACCEPTED_TYPES, load_uploaded_model
+from interp.errors import InterpError
+from rasp.lib import PROGRAMS
+
+SOURCES = ("Library program", "RASP code", "Upload a saved model")
+USER_ERRORS = (InterpError, rasp.RASPError)
+
+
+@st.cache_resource(show_spinner="Compiling…")
+def cached_library(name: str, vocab: tuple, max_seq_len: int) -> Subject:
+    """Compiled library programs, shared across reruns and sessions."""
+    return library_subject(name, list(vocab), max_seq_len)
+
+
+@st.cache_resource(show_spinner="Compiling…")
+def cached_rasp_text(text: str, vocab: tuple, max_seq_len: int) -> Subject:
+    """Compiled typed programs, keyed by their text."""
+    return rasp_text_subject(text, list(vocab), max_seq_len)
+
+
+@st.cache_resource(show_spinner="Loading…")
+def cached_upload(digest: str, _files: tuple[tuple[str, bytes], ...]) -> Subject:
+    """Uploaded models, keyed by a hash of their names and bytes (`_files` is not hashed)."""
+    name = _files[0][0] if len(_files) == 1 else "config.json + model.safetensors"
+    return saved_subject(load_uploaded_model(list(_files)), name)
+
+
+@st.cache_resource
+def cached_random() -> Subject:
+    return random_subject()
+
+
+def default_subject() -> Subject:
+    """A compiled library program once the compiler exists, else a seeded random model."""
+    if optional.compiler() is None:
+        note = (optional.missing_note("Compiling RASP programs", "rasp.compiler")
+                + " Showing a seeded random model instead.")
+        return dataclasses.replace(cached_random(), notes=[note])
+    entry = PROGRAMS[DEFAULT_PROGRAM]
+    return cached_library(DEFAULT_PROGRAM, tuple(entry.vocab), entry.max_seq_len)
+
+
+def pick_subject() -> Subject:
+    """Draw the model picker and return the chosen model (the default on any problem)."""
+    with st.sidebar:
+        st.header("Model")
+        source = st.radio("Source", SOURCES, key="source")
+        try:
+            if source == SOURCES[0]:
+                subject = _pick_library()
+            elif source == SOURCES[1]:
+                subject = _pick_rasp_text()
+            else:
+                subject = _pick_upload()
+        except rasp.RASPSyntaxError as err:
+            st.error(f"RASP syntax error: {err}")
+            st.code(_caret(st.session_state.get("rasp_submitted", ("",))[0], err), language=None)
+            subject = None
+        except USER_ERRORS as err:
+            st.error(str(err))
+            subject = None
+        if subject is None:
+            subject = default_subject()
+            st.caption(f"Showing the default: {subject.title}")
+        for note in subject.notes:
+            st.info(note)
+    return subject
+
+
+def _pick_library() -> Subject | None:
+    name = st.selectbox("Program", sorted(PROGRAMS), index=sorted(PROGRAMS).index(DEFAULT_PROGRAM),
+                        key="library_program")
+    entry = PROGRAMS[name]
+    st.caption(entry.description)
+    vocab_text = st.text_input("Vocabulary", " ".join(map(str, entry.vocab)),
+                               key=f"library_vocab_{name}")
+    max_len = st.number_input("Max length", min_value=1, max_value=entry.max_seq_len,
+                              value=min(8, entry.max_seq_len), key=f"library_max_len_{name}")
+    vocab = parse_vocab(vocab_text, like=entry.vocab)
+    if optional.compiler() is None:
+        return None  # default_subject() says why
+    return cached_library(name, tuple(vocab), int(max_len))
+
+
+def _pick_rasp_text() -> Subject | None:
+    with st.form("rasp_form"):
+        text = st.text_area("RASP program (the last assignment is the output)", DEFAULT_RASP,
+                            height=180, key="rasp_text")
+        vocab_text = st.text_input("Vocabulary", "a b c d", key="rasp_vocab")
+        max_len = st.number_input("Max length", min_value=1, max_value=32, value=6,
+                                  key="rasp_max_len")
+        submitted = st.form_submit_button("Compile")
+    if submitted:
+        st.session_state["rasp_submitted"] = (text, vocab_text, int(max_len))
+    if "rasp_submitted" not in st.session_state:
+        st.caption("Edit the program and press Compile.")
+        return None
+    text, vocab_text, max_len = st.session_state["rasp_submitted"]
+    # Parse before checking for the compiler, so syntax errors show on any checkout.
+    rasp.parse(text)
+    vocab = parse_vocab(vocab_text)
+    if optional.compiler() is None:
+        st.success("The program parses.")
+        return None  # default_subject() says why it is not compiled
+    return cached_rasp_text(text, tuple(vocab), max_len)
+
+
+def _pick_upload() -> Subject | None:
+    uploads = st.file_uploader(
+        "config.json + model.safetensors (or one .zip of them)", type=ACCEPTED_TYPES,
+        accept_multiple_files=True, key="upload",
+    )
+    if not uploads:
+        st.caption("Upload a model saved with interp.model.save_model.")
+        return None
+    files = tuple((f.name, f.getvalue()) for f in uploads)
+    digest = hashlib.sha256(b"".join(name.encode() + data for name, data in files)).hexdigest()
+    return cached_upload(digest, files)
+
+
+def _caret(text: str, err: rasp.RASPSyntaxError) -> str:
+    """The offending source line with a caret under the error's column."""
+    lines = text.splitlines()
+    if not 1 <= err.line <= len(lines):
+        return str(err)
+    return f"{err.line:>4} | {lines[err.line - 1]}\n       {' ' * (err.column - 1)}^"
