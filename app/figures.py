@@ -52,8 +52,11 @@ def attention_grid(patterns: np.ndarray, tokens: Sequence[str],
     captions = captions or {}
     titles = [_short(f"L{l}H{h} " + captions.get(f"L{l}H{h}", ""))
               for l in range(n_layers) for h in range(n_heads)]
+    height = 60 + 260 * n_layers
+    # Spacing in pixels, not a fraction: each row's title must clear the tick labels above it.
     fig = make_subplots(rows=n_layers, cols=n_heads, subplot_titles=titles,
-                        horizontal_spacing=0.04, vertical_spacing=min(0.08, 0.3 / max(n_layers, 1)))
+                        horizontal_spacing=min(0.06, 0.3 / n_heads),
+                        vertical_spacing=min(0.3 / max(n_layers - 1, 1), 70 / height))
     custom = _attention_customdata(tokens)
     for layer in range(n_layers):
         for head in range(n_heads):
@@ -64,7 +67,7 @@ def attention_grid(patterns: np.ndarray, tokens: Sequence[str],
             )
             _token_axes(fig, tokens, row=layer + 1, col=head + 1)
     fig.update_annotations(font_size=11)
-    fig.update_layout(height=max(260, 230 * n_layers), margin={"l": 30, "r": 10, "t": 40, "b": 20})
+    fig.update_layout(height=height, margin={"l": 30, "r": 10, "t": 40, "b": 20})
     return fig
 
 
@@ -83,8 +86,9 @@ def value_table_heatmap(rows: Sequence[str], columns: Sequence[str],
         for c in range(n_cols):
             changed[r, c] = float(cells[r][c] != cells[r - 1][c])
     fig = go.Figure(go.Heatmap(
-        z=changed, text=[list(r) for r in cells], texttemplate="%{text}", colorscale=[[0, "#f4f6fb"], [1, "#ffd27f"]],
-        zmin=0, zmax=1, showscale=False, hovertemplate="%{y}<br>position %{x}<br>%{text}<extra></extra>",
+        z=changed, text=[list(r) for r in cells], texttemplate="%{text}",
+        colorscale=[[0, "#f4f6fb"], [1, "#ffd27f"]], zmin=0, zmax=1, showscale=False,
+        hovertemplate="%{y}<br>position %{x}<br>%{text}<extra></extra>",
     ))
     fig.update_xaxes(tickvals=list(range(n_cols)), ticktext=list(columns), side="top")
     fig.update_yaxes(tickvals=list(range(n_rows)), ticktext=list(rows), autorange="reversed")

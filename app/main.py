@@ -30,7 +30,7 @@ except USER_ERRORS as err:
     st.error(str(err))
     st.stop()
 
-out_col, in_col = st.columns(2)
+in_col, out_col = st.columns(2)
 in_col.markdown("**Input** " + " ".join(f"`{t}`" for t in run.positions))
 out_col.markdown("**Output** " + " ".join(f"`{t}`" for t in run.output))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,3 +70,16 @@ def run_subject(subject: Subject, inputs: list[Any]) -> ModelRun:
     with torch.no_grad():
         logits, cache = subject.model.run_with_cache(ids)
     return ModelRun(inputs, names, ids, logits, cache, decode_logits(subject, logits))
+
+
+def reference_batch(subject: Subject, run: ModelRun, size: int = 32, seed: int = 0) -> torch.Tensor:
+    """Token ids [size, pos] of random valid inputs as long as `run` (for mean ablation)."""
+    rng = random.Random(seed)
+    rows = [run.ids[0]]
+    for _ in range(20 * size):
+        if len(rows) >= size:
+            break
+        sample = subject.sample(rng, len(run.inputs))[: len(run.inputs)]
+        if len(sample) == len(run.inputs):
+            rows.append(model_input(subject, sample)[1][0])
+    return torch.stack(rows)

@@ -48,9 +48,10 @@ class Subject:
         # Unknown names are kept as typed so the model's own check can name them.
         return [by_name.get(word, word) for word in text.split()]
 
-    def sample(self, rng: random.Random) -> list[Any]:
-        """A random valid input (the library's sampler when there is one)."""
-        length = rng.randint(max(1, self.max_seq_len // 3), max(1, (2 * self.max_seq_len) // 3))
+    def sample(self, rng: random.Random, length: int | None = None) -> list[Any]:
+        """A random valid input of about `length` tokens (the library's sampler if any)."""
+        if length is None:
+            length = rng.randint(max(1, self.max_seq_len // 3), max(1, (2 * self.max_seq_len) // 3))
         if self.library_name is not None:
             return PROGRAMS[self.library_name].sample(rng, length)[: self.max_seq_len]
         return [rng.choice(self.vocab) for _ in range(length)]

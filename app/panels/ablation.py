@@ -1,7 +1,63 @@
-"""Ablation view (placeholder)."""
+"""Ablation view: switch heads and MLPs off (zero or mean) and see the output change."""
+
+from __future__ import annotations
 
 import streamlit as st
+import torch
+
+from app import optional
+from app.model_run import ModelRun, decode_logits, reference_batch
+from app.subject import Subject
+from interp.circuit import node_order
+
+KINDS = {"zero": "zero", "mean over sampled inputs": "mean"}
 
 
-def show(subject, run) -> None:
-    st.info("todo")
+def ablatable_nodes(subject: Subject) -> list[str]:
+    """Heads and MLPs, in computation order."""
+    return [n for n in node_order(subject.model.cfg) if n not in ("embed", "pos_embed", "logits")]
+
+
+def show(subject: Subject, run: ModelRun) -> None:
+    """Pick components, run the ablated model, show output and per-position diff."""
+    ablate = optional.analysis_function("ablate")
+    if ablate is None:
+        st.info(optional.missing_note("Ablation", "interp.analysis"))
+        return
+    used = _used_nodes(subject)
+    if used:
+        st.caption("Components the compiled program uses: " + ", ".join(used))
+    left, right = st.columns([3, 1])
+    chosen = left.multiselect("Ablate", ablatable_nodes(subject), key="ablate_nodes",
+                              placeholder="pick heads / MLPs to switch off")
+    kind_label = right.radio("Replace with", list(KINDS), key="ablate_kind")
+    if not chosen:
+        st.info("Pick one or more heads or MLPs to switch off.")
+        return
+    kind = KINDS[kind_label]
+    reference = reference_batch(subject, run) if kind == "mean" else None
+    with torch.no_grad(), ablate(subject.model, nodes=chosen, kind=kind, reference=reference):
+        logits = subject.model(run.ids)
+    ablated = decode_logits(subject, logits)
+    changed = [a != b for a, b in zip(run.output, ablated)]
+    st.markdown("**Ablated output** " + " ".join(
+        f"`{t}`" if not c else f"**:red[{t}]**" for t, c in zip(ablated, changed)))
+    st.metric("Positions changed", f"{sum(changed)} / {len(changed)}")
+    st.dataframe(
+        {
+            "position": list(range(len(run.positions))),
+            "input": run.positions,
+            "output": run.output,
+            "ablated output": ablated,
+            "changed": ["✗" if c else "" for c in changed],
+        },
+        hide_index=True, key="ablation_diff",
+    )
+
+
+def _used_nodes(subject: Subject) -> list[str]:
+    """Heads/MLPs in the compiled program's ground-truth circuit (empty if unknown)."""
+    if not subject.is_compiled or not hasattr(subject.compiled, "circuit"):
+        return []
+    nodes = set(subject.compiled.circuit().nodes)
+    return [n for n in ablatable_nodes(subject) if n in nodes]
