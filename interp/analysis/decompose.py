@@ -1,0 +1,165 @@
+"""Decomposition: per-component contributions to the residual stream and to chosen logits,
+the logit lens, labelled attention patterns and (for labelled models) a residual readout.
+
+Built on TransformerLens' ActivationCache (`get_full_resid_decomposition`, `logit_attrs`,
+`accumulated_resid`) so the numbers are the ones a TL user would get.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from transformer_lens.ActivationCache import ActivationCache
+
+from interp.errors import InputError
+from interp.model import HookedTransformer
+
+
+def residual_components(
+    cache: ActivationCache,
+    layer: int | None = None,
+    expand_neurons: bool = False,
+    mlp_input: bool = False,
+) -> tuple[torch.Tensor, list[str]]:
+    """Every component's contribution to the residual stream before `layer` (None: final):
+    [n_components, batch, pos, d_model] and labels (heads, MLPs or neurons, embeds, bias).
+    The components sum to the residual stream."""
+    if cache.model.cfg.attn_only:
+        expand_neurons = False
+    stack, labels = cache.get_full_resid_decomposition(
+        layer=layer, mlp_input=mlp_input, expand_neurons=expand_neurons, return_labels=True
+    )
+    return stack, labels
+
+
+def direct_logit_attribution(
+    cache: ActivationCache,
+    tokens: Any,
+    incorrect_tokens: Any = None,
+    expand_neurons: bool = False,
+) -> tuple[torch.Tensor, list[str]]:
+    """Each component's direct effect on the logit of `tokens` (minus `incorrect_tokens`):
+    [n_components, batch, pos] and labels. Without LayerNorm the attributions plus the
+    unembedding bias sum to the logit (difference)."""
+    stack, labels = residual_components(cache, expand_neurons=expand_neurons)
+    scaled = cache.apply_ln_to_stack(stack) if cache.model.cfg.normalization_type else stack
+    if isinstance(tokens, int):
+        tokens = torch.tensor(tokens)
+    if isinstance(incorrect_tokens, int):
+        incorrect_tokens = torch.tensor(incorrect_tokens)
+    directions = cache.model.tokens_to_residual_directions(tokens)
+    if incorrect_tokens is not None:
+        directions = directions - cache.model.tokens_to_residual_directions(incorrect_tokens)
+    # Broadcast a direction per (batch, pos), per batch row or one for all.
+    while directions.dim() < scaled.dim() - 1:
+        directions = directions.unsqueeze(-2)
+    return (scaled * directions).sum(-1), labels
+
+
+def logit_lens(cache: ActivationCache) -> tuple[torch.Tensor, list[str]]:
+    """Logits read off the accumulated residual stream after every sublayer:
+    [n_stages, batch, pos, d_vocab_out] and stage labels."""
+    model = cache.model
+    resid, labels = cache.accumulated_resid(incl_mid=True, apply_ln=False, return_labels=True)
+    logits = torch.stack([model.unembed(model.ln_final(r)) for r in resid])
+    return logits, labels
+
+
+@dataclass
+class LabelledPattern:
+    """One head's attention weights [query, key] with a label per query and key position."""
+
+    layer: int
+    head: int
+    weights: torch.Tensor
+    query_labels: list[str]
+    key_labels: list[str]
+
+    def to_text(self, digits: int = 2) -> str:
+        """A plain-text grid (rows: queries, columns: keys)."""
+        width = max(len(s) for s in self.key_labels + self.query_labels) + 1
+        head = " " * width + "".join(k.rjust(width) for k in self.key_labels)
+        rows = [
+            q.rjust(width) + "".join(f"{w:.{digits}f}".rjust(width) for w in row.tolist())
+            for q, row in zip(self.query_labels, self.weights)
+        ]
+        return "\n".join([head, *rows])
+
+
+def attention_patterns(
+    model: HookedTransformer, cache: ActivationCache, inputs: Any, row: int = 0
+) -> list[LabelledPattern]:
+    """Attention pattern of every head for batch row `row`, labelled with `token@pos`."""
+    labels = position_labels(model, inputs, row)
+    out = []
+    for layer in range(model.cfg.n_layers):
+        pattern = cache[f"blocks.{layer}.attn.hook_pattern"][row]
+        for head in range(model.cfg.n_heads):
+            out.append(LabelledPattern(layer, head, pattern[head].detach(), labels, labels))
+    return out
+
+
+def position_labels(model: HookedTransformer, inputs: Any, row: int = 0) -> list[str]:
+    """`token@pos` per position (just `pos` for vector-input models)."""
+    tokens = model.validate_inputs(inputs)
+    if model.cfg.d_input is not None:
+        return [f"@{p}" for p in range(tokens.shape[1])]
+    names = model.to_str_tokens(tokens[row])
+    return [f"{name}@{p}" for p, name in enumerate(names)]
+
+
+@dataclass
+class ResidualReadout:
+    """Decoded value of every labelled variable at every position after every sublayer."""
+
+    hooks: list[str]
+    stages: list[int]
+    variables: list[str]
+    # values[hook][variable] = one decoded value per position, or None where the variable
+    # is not held in the residual stream at that stage.
+    values: dict[str, dict[str, list | None]]
+
+    def to_text(self) -> str:
+        """A table: one row per (stage, position), one column per variable."""
+        header = ["stage", "hook", "pos", *self.variables]
+        lines = [header]
+        for hook, stage in zip(self.hooks, self.stages):
+            columns = self.values[hook]
+            n_pos = max((len(v) for v in columns.values() if v is not None), default=0)
+            for pos in range(n_pos):
+                cells = [
+                    "" if columns[var] is None else _fmt(columns[var][pos]) for var in self.variables
+                ]
+                lines.append([str(stage), hook, str(pos), *cells])
+        widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+        return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths)) for line in lines)
+
+
+def residual_readout(model: HookedTransformer, inputs: Any, row: int = 0) -> ResidualReadout:
+    """Read every labelled variable out of the residual stream after every sublayer."""
+    labels = model.residual_labels
+    if labels is None:
+        raise InputError("this model has no residual labels; residual_readout needs a compiled model.")
+    hooks = ["blocks.0.hook_resid_pre"]
+    for layer in range(model.cfg.n_layers):
+        hooks += [f"blocks.{layer}.hook_resid_mid", f"blocks.{layer}.hook_resid_post"]
+    with torch.no_grad():
+        _, cache = model.run_with_cache(inputs, names_filter=lambda name: name in hooks)
+    variables = labels.variables()
+    stages = [0] + [s for layer in range(model.cfg.n_layers) for s in (2 * layer + 1, 2 * layer + 2)]
+    values: dict[str, dict[str, list | None]] = {}
+    for hook, stage in zip(hooks, stages):
+        resid = cache[hook][row]
+        held = set(labels.variables(stage))
+        values[hook] = {
+            var: labels.read(resid, var, stage) if var in held else None for var in variables
+        }
+    return ResidualReadout(hooks, stages, variables, values)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return "·" if value is None else str(value)

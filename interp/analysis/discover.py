@@ -1,0 +1,212 @@
+"""Circuit discovery over the component graph: ACDC (Conmy et al. 2023) and edge
+attribution patching (EAP, Syed et al. 2023). Both return a `Circuit` whose `edges` are the
+kept edges and whose `scores` hold every candidate edge's score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from interp.analysis.edges import edge_hooks, run_from_layer
+from interp.analysis.metrics import Metric, cross_entropy_to_clean, distance_to
+from interp.analysis.nodes import (
+    component_hooks_enabled,
+    first_layer,
+    input_hook,
+    node_output,
+    output_hook_names,
+    parse_node,
+    writer_nodes,
+)
+from interp.analysis.replace import Fixed, check_kind, resample_rows
+from interp.circuit import Circuit, Edge, node_order
+from interp.errors import InputError
+from interp.model import HookedTransformer
+
+MetricFactory = Callable[[torch.Tensor], Metric]
+
+
+def corrupted_outputs(
+    model: HookedTransformer,
+    inputs: torch.Tensor,
+    kind: str,
+    reference: Any = None,
+    corrupted: Any = None,
+    seed: int = 0,
+) -> dict[str, torch.Tensor]:
+    """Each writer node's replacement output [batch, pos, d_model] for ablation `kind`:
+    zeros, the per-position mean over `reference` (default: the inputs), or its output on
+    `corrupted` inputs (default: the inputs' rows resampled from `reference`)."""
+    check_kind(kind)
+    nodes = writer_nodes(model)
+    batch, seq = inputs.shape[:2]
+    names = set(output_hook_names(model))
+    with component_hooks_enabled(model), torch.no_grad():
+        if kind == "zero":
+            _, cache = model.run_with_cache(inputs[:1], names_filter=lambda n: n in names)
+            return {
+                n: torch.zeros_like(node_output(n, cache, model)).expand(batch, -1, -1) for n in nodes
+            }
+        if kind == "resample" and corrupted is None:
+            pool = inputs if reference is None else model.validate_inputs(reference)
+            corrupted = pool[resample_rows(pool.shape[0], batch, seed)][:, :seq]
+        source = corrupted if kind == "resample" else (inputs if reference is None else reference)
+        source = model.validate_inputs(source)
+        _, cache = model.run_with_cache(source, names_filter=lambda n: n in names)
+        out = {}
+        for n in nodes:
+            value = node_output(n, cache, model)
+            if value.shape[1] < seq:
+                raise InputError("the reference/corrupted inputs are shorter than the inputs.")
+            value = value[:, :seq]
+            if kind == "mean":
+                value = value.mean(0, keepdim=True).expand(batch, -1, -1)
+            elif value.shape[0] != batch:
+                raise InputError("corrupted inputs must have the same batch size as the inputs.")
+            out[n] = value
+        return out
+
+
+def acdc(
+    model: HookedTransformer,
+    inputs: Any,
+    threshold: float = 1e-4,
+    ablation: str = "zero",
+    reference: Any = None,
+    corrupted: Any = None,
+    metric: MetricFactory = distance_to,
+    seed: int = 0,
+    progress: bool = True,
+) -> Circuit:
+    """ACDC: from the logits backwards, remove each incoming edge of each node whose removal
+    (on top of the edges already removed) raises metric(logits) by less than `threshold`.
+
+    metric: built from the full model's logits (default: KL divergence, or squared error
+    for a single numerical output). An edge's score is the metric increase its removal
+    caused when it was tried. Only the blocks from the current node's layer on are rerun:
+    every earlier activation is still the clean one (nothing upstream has been cut yet).
+    """
+    inputs = model.validate_inputs(inputs)
+    full = Circuit.full(model.cfg)
+    incoming: dict[str, list[Edge]] = {}
+    for edge in full.edges:
+        incoming.setdefault(edge.dst, []).append(edge)
+    replacements = {
+        n: Fixed(v) for n, v in corrupted_outputs(model, inputs, ablation, reference, corrupted, seed).items()
+    }
+    n_layers = model.cfg.n_layers
+    with component_hooks_enabled(model), torch.no_grad():
+        wanted = set(output_hook_names(model)) | {f"blocks.{i}.hook_resid_pre" for i in range(n_layers)}
+        clean_logits, cache = model.run_with_cache(inputs, names_filter=lambda n: n in wanted)
+        known = {name: cache[name] for name in output_hook_names(model)}
+        measure = metric(clean_logits)
+        current = float(measure(clean_logits))
+        removed: list[Edge] = []
+        scores: dict[Edge, float] = {}
+        targets = [n for n in reversed(node_order(model.cfg)) if n in incoming]
+        bar = tqdm(total=len(full.edges), desc="acdc", disable=not progress, leave=False)
+        for dst in targets:
+            start = min(first_layer(dst), n_layers - 1)
+            resid_pre = cache[f"blocks.{start}.hook_resid_pre"]
+            # Later sources first, as ACDC does: try to cut the most recent writers first.
+            for edge in sorted(incoming[dst], key=lambda e: _source_rank(e, model), reverse=True):
+                trial = removed + [edge]
+                hooks = edge_hooks(model, trial, replacements, known_outputs=known)
+                value = float(measure(run_from_layer(model, resid_pre, start, hooks)))
+                scores[edge] = value - current
+                if value - current < threshold:
+                    removed.append(edge)
+                    current = value
+                bar.update(1)
+        bar.close()
+    kept = [e for e in full.edges if e not in set(removed)]
+    return _circuit(kept, scores)
+
+
+def eap(
+    model: HookedTransformer,
+    inputs: Any,
+    threshold: float | None = None,
+    top_k: int | None = None,
+    ablation: str = "zero",
+    reference: Any = None,
+    corrupted: Any = None,
+    metric: MetricFactory | None = None,
+    seed: int = 0,
+) -> Circuit:
+    """Edge attribution patching: score(src -> dst.slot) = |(corrupted - clean) output of
+    src . d metric / d (dst's input through slot)|, averaged over the batch (absolute value
+    per example, so effects of opposite sign on different rows do not cancel).
+
+    metric: default cross-entropy against the full model's own predictions (KL has zero
+    gradient at the clean run), or the summed output for a single numerical output.
+    Kept edges: score > threshold, or the top_k highest, or (neither given) score > 1e-6.
+    """
+    inputs = model.validate_inputs(inputs)
+    full = Circuit.full(model.cfg)
+    corrupted_out = corrupted_outputs(model, inputs, ablation, reference, corrupted, seed)
+    dst_hooks = sorted({input_hook(e.dst, e.slot, model) for e in full.edges})
+    captured: dict[str, torch.Tensor] = {}
+
+    def capture(value: torch.Tensor, hook) -> torch.Tensor:
+        captured[hook.name] = value
+        return value
+
+    with component_hooks_enabled(model), _gradients_on(model):
+        names = set(output_hook_names(model))
+        with model.hooks(fwd_hooks=[(h, capture) for h in dst_hooks]):
+            logits, cache = model.run_with_cache(inputs, names_filter=lambda n: n in names)
+        if metric is None:
+            measure = _sum_metric if logits.shape[-1] == 1 else cross_entropy_to_clean(logits)
+        else:
+            measure = metric(logits.detach())
+        # Rows are independent, so the gradient of the batch metric at row b is row b's own.
+        grads = dict(zip(dst_hooks, torch.autograd.grad(measure(logits), [captured[h] for h in dst_hooks])))
+    scores: dict[Edge, float] = {}
+    with torch.no_grad():
+        for edge in full.edges:
+            delta = corrupted_out[edge.src] - node_output(edge.src, cache, model)
+            grad = grads[input_hook(edge.dst, edge.slot, model)]
+            head = parse_node(edge.dst, model).head
+            if head is not None:
+                grad = grad[:, :, head]
+            scores[edge] = (delta * grad).sum(dim=(1, 2)).abs().mean().item()
+    ranked = sorted(full.edges, key=lambda e: scores[e], reverse=True)
+    if top_k is not None:
+        kept = ranked[:top_k]
+    else:
+        cut = 1e-6 if threshold is None else threshold
+        kept = [e for e in ranked if scores[e] > cut]
+    return _circuit(kept, scores)
+
+
+@contextmanager
+def _gradients_on(model: HookedTransformer) -> Iterator[None]:
+    """Gradients flow through every parameter, even in a frozen model; restored afterwards."""
+    saved = [(p, p.requires_grad) for p in model.parameters()]
+    for p, _ in saved:
+        p.requires_grad_(True)
+    try:
+        with torch.enable_grad():
+            yield
+    finally:
+        for p, flag in saved:
+            p.requires_grad_(flag)
+
+
+def _sum_metric(logits: torch.Tensor) -> torch.Tensor:
+    return logits.sum()
+
+
+def _source_rank(edge: Edge, model: HookedTransformer) -> int:
+    return node_order(model.cfg).index(edge.src)
+
+
+def _circuit(kept: list[Edge], scores: dict[Edge, float]) -> Circuit:
+    nodes = list(dict.fromkeys([e.src for e in kept] + [e.dst for e in kept]))
+    return Circuit(nodes, sorted(kept, key=lambda e: (e.dst, e.src, e.slot)), scores)

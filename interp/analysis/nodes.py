@@ -1,0 +1,139 @@
+"""Where each component-graph node (interp.circuit) lives in the hooked model.
+
+A node's *output* is what it adds to the residual stream: `hook_embed`,
+`hook_pos_embed`, one head's slice of `attn.hook_result`, or `hook_mlp_out`.
+Attention output biases (`b_O`) belong to no node: they are the same in every run.
+A node's *input* is the hook where it reads the residual: `hook_{q,k,v}_input`
+(per head), `hook_mlp_in`, or the last `hook_resid_post` for `logits`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+
+from interp.circuit import node_layer_position, node_order
+from interp.errors import InputError
+from interp.model import HookedTransformer
+
+_HEAD = re.compile(r"^L(\d+)H(\d+)$")
+_MLP = re.compile(r"^MLP(\d+)$")
+
+
+@dataclass(frozen=True)
+class NodeRef:
+    """A parsed node name: kind is embed, pos_embed, head, mlp or logits."""
+
+    kind: str
+    layer: int = -1
+    head: int | None = None
+
+
+def parse_node(name: str, model: HookedTransformer) -> NodeRef:
+    """Parse and check a node name against the model's shape."""
+    cfg = model.cfg
+    if name in ("embed", "logits"):
+        return NodeRef(name)
+    if name == "pos_embed":
+        if cfg.positional_embedding != "learned":
+            raise InputError("this model has no positional embedding, so no node 'pos_embed'.")
+        return NodeRef(name)
+    match = _HEAD.match(name)
+    if match:
+        layer, head = int(match.group(1)), int(match.group(2))
+        if layer >= cfg.n_layers or head >= cfg.n_heads:
+            raise InputError(
+                f"node {name!r} is outside the model ({cfg.n_layers} layers x {cfg.n_heads} heads)."
+            )
+        return NodeRef("head", layer, head)
+    match = _MLP.match(name)
+    if match:
+        layer = int(match.group(1))
+        if cfg.attn_only or layer >= cfg.n_layers:
+            raise InputError(f"node {name!r} does not exist (attn_only={cfg.attn_only}, "
+                             f"{cfg.n_layers} layers).")
+        return NodeRef("mlp", layer)
+    raise InputError(f"unknown node {name!r}; nodes are embed, pos_embed, L<l>H<h>, MLP<l>, logits.")
+
+
+def output_hook(name: str, model: HookedTransformer) -> str:
+    """The hook whose value is (or, for heads, contains) the node's residual contribution."""
+    ref = parse_node(name, model)
+    if ref.kind == "embed":
+        return "hook_embed"
+    if ref.kind == "pos_embed":
+        return "hook_pos_embed"
+    if ref.kind == "head":
+        return f"blocks.{ref.layer}.attn.hook_result"
+    if ref.kind == "mlp":
+        return f"blocks.{ref.layer}.hook_mlp_out"
+    raise InputError("'logits' writes nothing into the residual stream; it has no output.")
+
+
+def input_hook(name: str, slot: str, model: HookedTransformer) -> str:
+    """The hook where node `name` reads the residual through `slot` (q/k/v or in)."""
+    ref = parse_node(name, model)
+    if ref.kind == "head":
+        if slot not in ("q", "k", "v"):
+            raise InputError(f"head {name} reads through q, k or v, not {slot!r}.")
+        return f"blocks.{ref.layer}.hook_{slot}_input"
+    if slot != "in":
+        raise InputError(f"node {name} has one input slot, 'in', not {slot!r}.")
+    if ref.kind == "mlp":
+        return f"blocks.{ref.layer}.hook_mlp_in"
+    if ref.kind == "logits":
+        if model.cfg.n_layers == 0:
+            raise InputError("a model without layers has no residual hook before the logits.")
+        return f"blocks.{model.cfg.n_layers - 1}.hook_resid_post"
+    raise InputError(f"node {name} reads nothing (embeddings are inputs of the graph).")
+
+
+def select_output(name: str, value: torch.Tensor, model: HookedTransformer) -> torch.Tensor:
+    """The node's [batch, pos, d_model] contribution from its output hook's value."""
+    ref = parse_node(name, model)
+    return value[:, :, ref.head] if ref.kind == "head" else value
+
+
+def node_output(name: str, cache: Mapping[str, torch.Tensor], model: HookedTransformer) -> torch.Tensor:
+    """A node's contribution [batch, pos, d_model] read from a cache."""
+    return select_output(name, cache[output_hook(name, model)], model)
+
+
+def writer_nodes(model: HookedTransformer) -> list[str]:
+    """Every node that writes into the residual stream, in computation order."""
+    return [n for n in node_order(model.cfg) if n != "logits"]
+
+
+def nodes_before(name: str, model: HookedTransformer) -> list[str]:
+    """Writer nodes whose output `name` can read (strictly earlier in the graph)."""
+    here = node_layer_position(name)
+    return [n for n in writer_nodes(model) if node_layer_position(n) < here]
+
+
+def first_layer(name: str) -> int:
+    """The first block whose recomputation can change `name`'s inputs or output."""
+    layer, _ = node_layer_position(name)
+    return max(layer, 0)
+
+
+def output_hook_names(model: HookedTransformer) -> list[str]:
+    """Every output hook of every writer node (for `run_with_cache(names_filter=...)`)."""
+    return sorted({output_hook(n, model) for n in writer_nodes(model)})
+
+
+@contextmanager
+def component_hooks_enabled(model: HookedTransformer) -> Iterator[HookedTransformer]:
+    """Turn on per-head results and per-node input hooks; restore the flags afterwards."""
+    cfg = model.cfg
+    saved = (cfg.use_attn_result, cfg.use_split_qkv_input, cfg.use_hook_mlp_in)
+    cfg.use_attn_result = True
+    cfg.use_split_qkv_input = True
+    cfg.use_hook_mlp_in = True
+    try:
+        yield model
+    finally:
+        cfg.use_attn_result, cfg.use_split_qkv_input, cfg.use_hook_mlp_in = saved
