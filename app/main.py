@@ -5,16 +5,8 @@ import streamlit as st
 
 from app.inputs import read_input
 from app.model_run import run_subject
-from app.panels import ablation, attention, circuit, program, residual
+from app.panels import VIEWS
 from app.sidebar import USER_ERRORS, pick_subject
-
-VIEWS = {
-    "Attention": attention.show,
-    "Residual stream": residual.show,
-    "Ablation": ablation.show,
-    "Circuit": circuit.show,
-    "Program": program.show,
-}
 
 st.set_page_config(page_title="interp dashboard", layout="wide")
 st.title("interp dashboard")

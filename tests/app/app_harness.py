@@ -1,0 +1,49 @@
+"""Shared helpers of the dashboard tests: start the app under AppTest and read its charts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import optional
+
+MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
+
+needs_compiler = pytest.mark.skipif(
+    optional.compiler() is None, reason="rasp.compiler (compile_program) is not in this checkout yet"
+)
+
+
+def start_app() -> AppTest:
+    """The dashboard after its first run (default model)."""
+    at = AppTest.from_file(str(MAIN), default_timeout=120)
+    at.run()
+    assert_clean(at)
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    """No traceback was shown."""
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def chart(at: AppTest, key: str) -> dict:
+    """The figure drawn with `st.plotly_chart(..., key=key)`."""
+    for element in at.get("plotly_chart"):
+        if key in element.proto.id:
+            return json.loads(element.proto.spec)
+    raise AssertionError(f"no chart {key!r} on screen; ids: "
+                         f"{[e.proto.id for e in at.get('plotly_chart')]}")
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def choose_view(at: AppTest, view: str) -> AppTest:
+    at.radio(key="view").set_value(view).run()
+    assert_clean(at)
+    return at

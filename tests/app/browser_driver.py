@@ -1,0 +1,106 @@
+"""Drive Debian's headless Chromium over the DevTools protocol (no browser download).
+
+Streamlit renders client-side over a websocket, so a one-shot `--dump-dom` with a virtual
+time budget captures a blank page: virtual time runs ahead of the server. Instead we start
+Chromium with a DevTools pipe port, load the page, and poll the live DOM in real time.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from websockets.sync.client import connect
+
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-quic", "--no-first-run", "--disable-sync",
+    "--remote-debugging-port=0", "--remote-allow-origins=*",
+]
+
+
+def chromium_path() -> str | None:
+    """The Chromium binary, or None when it is not installed."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class Browser:
+    """One headless Chromium with one page, driven through the DevTools websocket."""
+
+    def __init__(self, width: int = 1400, height: int = 1200):
+        self.profile = tempfile.mkdtemp(prefix="interp-chromium-")
+        self.process = subprocess.Popen(
+            [chromium_path(), *FLAGS, f"--user-data-dir={self.profile}",
+             f"--window-size={width},{height}", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self._id = 0
+        self.socket = connect(self._page_websocket(), max_size=2**26, open_timeout=30)
+
+    def _page_websocket(self) -> str:
+        port_file = Path(self.profile) / "DevToolsActivePort"
+        deadline = time.monotonic() + 30
+        while not port_file.exists() or not port_file.read_text().strip():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError("Chromium did not start its DevTools endpoint.")
+            time.sleep(0.1)
+        port = port_file.read_text().split()[0]
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json") as response:
+                pages = [t for t in json.load(response) if t["type"] == "page"]
+            if pages:
+                return pages[0]["webSocketDebuggerUrl"]
+            time.sleep(0.1)
+        raise RuntimeError("Chromium opened no page.")
+
+    def call(self, method: str, **params: object) -> dict:
+        """Send one DevTools command and return its result (events in between are skipped)."""
+        self._id += 1
+        self.socket.send(json.dumps({"id": self._id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv(timeout=60))
+            if message.get("id") == self._id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def evaluate(self, expression: str) -> object:
+        """Value of a JavaScript expression in the page."""
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result.get("result", {}).get("value")
+
+    def open(self, url: str) -> None:
+        self.call("Page.navigate", url=url)
+
+    def wait_for(self, expression: str, timeout: float = 60.0) -> bool:
+        """Poll until `expression` is truthy in the page; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.evaluate(expression):
+                return True
+            time.sleep(0.25)
+        return False
+
+    def dom(self) -> str:
+        return str(self.evaluate("document.documentElement.outerHTML"))
+
+    def screenshot(self, path: str | Path) -> None:
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        Path(path).write_bytes(base64.b64decode(data))
+
+    def close(self) -> None:
+        try:
+            self.socket.close()
+        finally:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+            shutil.rmtree(self.profile, ignore_errors=True)
