@@ -31,7 +31,13 @@ def residual_components(
     stack, labels = cache.get_full_resid_decomposition(
         layer=layer, mlp_input=mlp_input, expand_neurons=expand_neurons, return_labels=True
     )
-    return stack, labels
+    # Speak the component-graph vocabulary (interp.circuit): TL's `0_mlp_out` is `MLP0`.
+    return stack, [_node_label(label) for label in labels]
+
+
+def _node_label(label: str) -> str:
+    layer, _, rest = label.partition("_")
+    return f"MLP{layer}" if rest == "mlp_out" and layer.isdigit() else label
 
 
 def direct_logit_attribution(

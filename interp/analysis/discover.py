@@ -166,7 +166,13 @@ def eap(
         else:
             measure = metric(logits.detach())
         # Rows are independent, so the gradient of the batch metric at row b is row b's own.
-        grads = dict(zip(dst_hooks, torch.autograd.grad(measure(logits), [captured[h] for h in dst_hooks])))
+        # allow_unused: hard attention has no gradient path through its queries and keys.
+        raw = torch.autograd.grad(
+            measure(logits), [captured[h] for h in dst_hooks], allow_unused=True
+        )
+        grads = {
+            h: torch.zeros_like(captured[h]) if g is None else g for h, g in zip(dst_hooks, raw)
+        }
     scores: dict[Edge, float] = {}
     with torch.no_grad():
         for edge in full.edges:
