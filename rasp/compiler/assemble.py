@@ -1,0 +1,133 @@
+"""Assembly: ops + residual layout become a HookedTransformer's weights."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from interp.model import HookedTransformer, ModelConfig, ResidualLabels
+from rasp.compiler.ir import BOS_DIR, NUM, Dir, Op, Var
+from rasp.compiler.layout import Allocation
+
+
+def layer_ops(ops: list[Op], n_layers: int) -> list[tuple[list[Op], list[Op]]]:
+    """(heads, mlp parts) of each layer, in op order."""
+    out: list[tuple[list[Op], list[Op]]] = [([], []) for _ in range(n_layers)]
+    for op in ops:
+        out[op.layer][0 if op.kind == "attn" else 1].append(op)
+    return out
+
+
+def build_model(
+    variables: dict[str, Var],
+    ops: list[Op],
+    n_layers: int,
+    alloc: Allocation,
+    output: Var,
+    token_names: list[str],
+    tokens: Sequence[Any],
+    max_seq_len: int,
+    causal: bool,
+    metadata: dict[str, Any],
+) -> HookedTransformer:
+    """A HookedTransformer computing the ops, with residual labels and metadata."""
+    layers = layer_ops(ops, n_layers)
+    n_heads = max([len(h) for h, _ in layers] + [1])
+    d_head = max([op.head.d_head for op in ops if op.kind == "attn"] + [1])
+    widths = [sum(len(op.neurons) for op in m) for _, m in layers]
+    d_mlp = max(widths + [0]) or None
+    d_out = max(output.width, 1)
+    cfg = ModelConfig(
+        n_layers=n_layers,
+        d_model=alloc.d_model,
+        n_ctx=max_seq_len + 1,
+        d_vocab=len(token_names),
+        n_heads=n_heads,
+        d_head=d_head,
+        d_mlp=d_mlp,
+        d_vocab_out=d_out,
+        act_fn="relu",
+        causal=causal,
+        attention_kind="softmax",
+        attn_scale=1.0,  # the sharpness is already in W_Q
+        vocab=token_names,
+        vocab_out=[str(v) for v in (output.values or [])] if not output.numerical and output.width else None,
+        model_name="rasp-compiled",
+    )
+    model = HookedTransformer(cfg, labels=ResidualLabels(alloc.labels, alloc.d_model), metadata=metadata)
+    index = alloc.index
+    with torch.no_grad():
+        _embed(model, variables, index, tokens, max_seq_len)
+        for layer, (heads, mlps) in enumerate(layers):
+            block = model.blocks[layer]
+            for h, op in enumerate(heads):
+                _head(block.attn, h, op, index)
+            column = 0
+            for op in mlps:
+                for neuron in op.neurons:
+                    for d, w in neuron.w_in.items():
+                        block.mlp.W_in[index[d], column] += w
+                    block.mlp.b_in[column] = neuron.bias
+                    for d, w in neuron.w_out.items():
+                        block.mlp.W_out[column, index[d]] += w
+                    column += 1
+        for j, d in enumerate(output.dirs()):
+            model.unembed.W_U[index[d], j] = 1.0
+    return model
+
+
+def _embed(model: HookedTransformer, variables: dict[str, Var], index: dict[Dir, int],
+           tokens: Sequence[Any], max_seq_len: int) -> None:
+    W_E = model.embed.W_E
+    W_E[0, index[BOS_DIR]] = 1.0
+    W_pos = model.pos_embed.W_pos
+    for var in variables.values():
+        if var.name == "bos" or not var.embedded or not any(d in index for d in var.dirs()):
+            continue
+        if var.source == "pos":
+            rows = [(W_pos, p + 1, var.fn(p)) for p in range(max_seq_len)]
+        elif var.source == "token":
+            rows = [(W_E, i + 1, var.fn(t)) for i, t in enumerate(tokens)]
+        else:
+            rows = [(W_E, i + 1, var.const) for i in range(len(tokens))]
+        for matrix, row, value in rows:
+            if value is None:
+                continue
+            if var.numerical:
+                matrix[row, index[(var.name, NUM)]] += float(value)
+            else:
+                matrix[row, index[(var.name, value)]] += 1.0
+
+
+def _head(attn: Any, h: int, op: Op, index: dict[Dir, int]) -> None:
+    spec = op.head
+    for j, (weights, bias) in enumerate(spec.q):
+        for d, w in weights.items():
+            attn.W_Q[h, index[d], j] += w
+        attn.b_Q[h, j] = bias
+    for j, (weights, bias) in enumerate(spec.k):
+        for d, w in weights.items():
+            attn.W_K[h, index[d], j] += w
+        attn.b_K[h, j] = bias
+    for j, weights in enumerate(spec.v):
+        for d, w in weights.items():
+            attn.W_V[h, index[d], j] += w
+    for j, weights in enumerate(spec.o):
+        for d, w in weights.items():
+            attn.W_O[h, j, index[d]] += w
+
+
+def estimate_params(variables: dict[str, Var], ops: list[Op], n_layers: int, d_model: int,
+                    output: Var, n_tokens: int, max_seq_len: int) -> int:
+    """Parameter count of the model `build_model` would make (to compare layouts)."""
+    layers = layer_ops(ops, n_layers)
+    n_heads = max([len(h) for h, _ in layers] + [1])
+    d_head = max([op.head.d_head for op in ops if op.kind == "attn"] + [1])
+    d_mlp = max([sum(len(op.neurons) for op in m) for _, m in layers] + [0])
+    d_out = max(output.width, 1)
+    per_layer = 4 * n_heads * d_model * d_head + 3 * n_heads * d_head + d_model
+    if d_mlp:
+        per_layer += 2 * d_model * d_mlp + d_mlp + d_model
+    return (n_tokens + max_seq_len + 1) * d_model + n_layers * per_layer + d_model * d_out + d_out

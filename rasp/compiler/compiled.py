@@ -1,0 +1,214 @@
+"""CompiledModel: the HookedTransformer of a RASP program, with decoding, checks and stats."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from interp.circuit import Circuit
+from interp.errors import CheckpointError, InputError
+from interp.model import HookedTransformer, load_model
+from rasp.compiler.program_layout import ProgramLayout
+from rasp.compiler.values import from_json
+from rasp.errors import RASPError
+
+EXHAUSTIVE_LIMIT = 10**5
+
+
+@dataclass
+class Mismatch:
+    """One position where the compiled model and the interpreter disagree."""
+
+    input: list[Any]
+    position: int
+    expected: Any
+    got: Any
+
+
+@dataclass
+class VerifyReport:
+    """Result of comparing a compiled model with `rasp.evaluate`."""
+
+    n_inputs: int
+    n_positions: int
+    exhaustive: bool
+    n_skipped: int  # inputs the interpreter rejects (e.g. an Aggregate selecting two values)
+    mismatches: list[Mismatch] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+    @property
+    def agreement(self) -> float:
+        """Fraction of checked positions that agree."""
+        return 1.0 - len(self.mismatches) / max(self.n_positions, 1)
+
+    def __str__(self) -> str:
+        head = (f"{self.n_inputs} inputs ({'exhaustive' if self.exhaustive else 'sampled'}), "
+                f"{self.n_skipped} rejected by the interpreter, "
+                f"{len(self.mismatches)} mismatching positions")
+        shown = [f"  input={m.input} position={m.position} expected={m.expected!r} got={m.got!r}"
+                 for m in self.mismatches[:20]]
+        return "\n".join([head, *shown])
+
+
+class CompiledModel:
+    """A compiled RASP program: `.model`, `.run`, `.run_batch`, `.layout`, `.circuit()`, `.verify()`."""
+
+    def __init__(self, model: HookedTransformer, layout: ProgramLayout, program: Any = None):
+        self.model = model
+        self.layout = layout
+        self.program = program
+        info = model.metadata["compiler"]
+        self.vocab = [from_json(v) for v in info["vocab"]]
+        self.bos = info["bos"]
+        self.max_seq_len = info["max_seq_len"]
+        self.causal = info["causal"]
+        self.numerical_output = info["numerical_output"]
+        self.output_values = [from_json(v) for v in info["output_values"]]
+        self.compile_seconds = info.get("compile_seconds")
+        self._token_id = {_key(t): i + 1 for i, t in enumerate(self.vocab)}
+
+    # ------------------------------------------------------------------ running
+    def encode(self, tokens: Sequence[Any]) -> list[int]:
+        """Token ids with BOS prepended; InputError for a bad token or length."""
+        if isinstance(tokens, str):
+            raise InputError(f"tokens must be a list, got the string {tokens!r}; pass {tokens.split()!r}")
+        if len(tokens) == 0:
+            raise InputError("the input is empty; give at least one token.")
+        if len(tokens) > self.max_seq_len:
+            raise InputError(f"the input has {len(tokens)} tokens but the model was compiled "
+                             f"for max_seq_len={self.max_seq_len}; shorten it or recompile.")
+        ids = [0]
+        for position, token in enumerate(tokens):
+            key = _key(token)
+            if key not in self._token_id:
+                raise InputError(f"token {token!r} at position {position} is not in the "
+                                 f"vocabulary {self.vocab}.")
+            ids.append(self._token_id[key])
+        return ids
+
+    def run(self, tokens: Sequence[Any]) -> list[Any]:
+        """Decoded output at each input position (BOS added for you, not returned)."""
+        return self.run_batch([tokens])[0]
+
+    def run_batch(self, batch: Sequence[Sequence[Any]]) -> list[list[Any]]:
+        """`run` for many inputs (grouped by length into batched forward passes)."""
+        encoded = [self.encode(tokens) for tokens in batch]
+        results: list[list[Any] | None] = [None] * len(batch)
+        by_length: dict[int, list[int]] = {}
+        for i, ids in enumerate(encoded):
+            by_length.setdefault(len(ids), []).append(i)
+        with torch.no_grad():
+            for members in by_length.values():
+                logits = self.model(torch.tensor([encoded[i] for i in members]))
+                for row, i in zip(logits, members):
+                    results[i] = self.decode(row[1:])
+        return results  # type: ignore[return-value]
+
+    def decode(self, logits: torch.Tensor) -> list[Any]:
+        """Values from output logits [pos, d_out]: argmax (None below 0.5) or snapped numbers."""
+        if self.numerical_output:
+            return [self._snap(x) for x in logits[:, 0].tolist()]
+        if not self.output_values:
+            return [None] * logits.shape[0]
+        best = logits.max(dim=-1)
+        return [self.output_values[j] if v > 0.5 else None
+                for j, v in zip(best.indices.tolist(), best.values.tolist())]
+
+    def _snap(self, x: float) -> Any:
+        if not self.output_values:
+            return x
+        nearest = min(self.output_values, key=lambda v: abs(v - x))
+        return nearest if abs(nearest - x) < 1e-2 * max(1.0, abs(nearest)) else x
+
+    # ---------------------------------------------------------------- analysis
+    def circuit(self) -> Circuit:
+        """Ground-truth component circuit of the program (see ProgramLayout.circuit)."""
+        return self.layout.circuit()
+
+    def stats(self) -> dict[str, Any]:
+        """Model size: d_model, n_layers, n_heads, d_head, d_mlp, params (and compile time)."""
+        cfg = self.model.cfg
+        return {
+            "d_model": cfg.d_model,
+            "n_layers": cfg.n_layers,
+            "n_heads": cfg.n_heads,
+            "d_head": cfg.d_head,
+            "d_mlp": cfg.d_mlp or 0,
+            "params": self.model.n_params(),
+            "compile_seconds": self.compile_seconds,
+        }
+
+    def verify(self, n: int = 2000, exhaustive_if_small: bool = True, seed: int = 0,
+               inputs: Sequence[Sequence[Any]] | None = None) -> VerifyReport:
+        """Compare with `rasp.evaluate` on every input (if <= 1e5 of them) or `n` random ones."""
+        if self.program is None:
+            raise InputError("verify needs the RASP program; this model was loaded without it.")
+        from rasp.evaluate import evaluate
+
+        exhaustive = False
+        if inputs is None:
+            total = sum(len(self.vocab) ** k for k in range(1, self.max_seq_len + 1))
+            if exhaustive_if_small and total <= EXHAUSTIVE_LIMIT:
+                exhaustive = True
+                inputs = [list(t) for k in range(1, self.max_seq_len + 1)
+                          for t in itertools.product(self.vocab, repeat=k)]
+            else:
+                rng = random.Random(seed)
+                inputs = [[rng.choice(self.vocab) for _ in range(rng.randint(1, self.max_seq_len))]
+                          for _ in range(n)]
+        valid, expected = [], []
+        skipped = 0
+        for tokens in inputs:
+            try:
+                expected.append(evaluate(self.program, list(tokens), causal=False))
+                valid.append(list(tokens))
+            except RASPError:
+                skipped += 1
+        got = self.run_batch(valid) if valid else []
+        report = VerifyReport(len(valid), sum(len(t) for t in valid), exhaustive, skipped)
+        for tokens, want, have in zip(valid, expected, got):
+            for position, (a, b) in enumerate(zip(want, have)):
+                if not _same(a, b):
+                    report.mismatches.append(Mismatch(tokens, position, a, b))
+        return report
+
+    # --------------------------------------------------------------- save/load
+    def save(self, path: str | Path) -> Path:
+        """Save the model (safetensors + JSON config); decoding info travels in metadata."""
+        from interp.model import save_model
+
+        return save_model(self.model, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> CompiledModel:
+        """Load a saved compiled model; run/run_batch work without the program."""
+        model = load_model(path)
+        if "compiler" not in model.metadata or "layout" not in model.metadata:
+            raise CheckpointError(f"{path}: not a compiled RASP model (no compiler metadata).")
+        layout = ProgramLayout.from_json(model.metadata["layout"], model.residual_labels)
+        return cls(model, layout)
+
+
+def _key(token: Any) -> Any:
+    # Tokens are matched by value and type, so 1 and "1" stay different tokens.
+    return (type(token).__name__ if not isinstance(token, bool) else "bool", token)
+
+
+def _same(expected: Any, got: Any) -> bool:
+    if expected is None or got is None:
+        return expected is None and got is None
+    if isinstance(expected, float) or isinstance(got, float):
+        try:
+            return abs(float(expected) - float(got)) <= 1e-6 * max(1.0, abs(float(expected)))
+        except (TypeError, ValueError):
+            return False
+    return expected == got

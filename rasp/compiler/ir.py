@@ -1,0 +1,94 @@
+"""The compiler's intermediate form: variables, residual directions, MLP neurons and heads.
+
+Everything is symbolic (directions are named by variable and value); the residual layout
+turns names into indices only at assembly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# A residual direction: (variable, value) for categorical, (variable, NUM) for numerical.
+NUM = "<num>"
+Dir = tuple[str, Any]
+BOS_DIR: Dir = ("bos", NUM)
+
+
+@dataclass
+class Var:
+    """One RASP SOp as stored in the residual stream.
+
+    values: the values it can take (None excluded); None for a numerical variable whose
+    value set is too large to enumerate. may_none: whether it can be None.
+    source: "token" / "pos" (a function of the token / the position, written by the
+    embeddings), "const", or "computed" (written by a head or an MLP).
+    """
+
+    name: str
+    numerical: bool
+    values: list[Any] | None
+    may_none: bool = False
+    source: str = "computed"
+    fn: Callable[[Any], Any] | None = None  # token -> value or index -> value (embedded)
+    const: Any = None
+    # (leaves, function, emit): a Map not stored yet, composed into its single reader.
+    pending: Any = None
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def dirs(self) -> list[Dir]:
+        """The residual directions this variable occupies."""
+        if self.numerical:
+            return [(self.name, NUM)]
+        return [(self.name, v) for v in self.values or []]
+
+    @property
+    def width(self) -> int:
+        return 1 if self.numerical else len(self.values or [])
+
+    @property
+    def embedded(self) -> bool:
+        return self.source in ("token", "pos", "const")
+
+
+@dataclass
+class Neuron:
+    """One MLP hidden unit: relu(sum w_in * x + bias) written with weights w_out."""
+
+    w_in: dict[Dir, float]
+    bias: float
+    w_out: dict[Dir, float]
+
+
+@dataclass
+class HeadSpec:
+    """One attention head: per q/k dimension (weights, bias); per v/o dimension weights."""
+
+    q: list[tuple[dict[Dir, float], float]]
+    k: list[tuple[dict[Dir, float], float]]
+    v: list[dict[Dir, float]]
+    o: list[dict[Dir, float]]
+
+    @property
+    def d_head(self) -> int:
+        return max(len(self.q), len(self.v), 1)
+
+
+@dataclass
+class Op:
+    """One component's work: an attention head or an MLP part computing one RASP node."""
+
+    label: str  # the RASP node (or internal helper) it computes
+    kind: str  # "attn" or "mlp"
+    reads: dict[str, list[str]]  # slot (q/k/v or in) -> variable names
+    writes: list[str]
+    caption: str
+    head: HeadSpec | None = None
+    neurons: list[Neuron] = field(default_factory=list)
+    layer: int = -1
+    value_bound: float = 1.0  # largest |value| a head moves (sets its sharpness)

@@ -1,0 +1,602 @@
+"""Lowering: a RASP program becomes variables (value sets inferred) and per-node ops.
+
+Walks the program in dependency order. Functions of the token alone or the position
+alone (Maps of tokens, Maps of indices, Full, ConstantSOp) are folded into the
+embeddings; Maps/SequenceMaps become MLP neurons; Aggregate and SelectorWidth become
+attention heads (SelectorWidth plus a decoding MLP).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from itertools import product
+from typing import Any
+
+from rasp import core
+from rasp.compiler import attention, mlp
+from rasp.compiler.errors import CompileError, CompileWarning, node_error
+from rasp.compiler.ir import BOS_DIR, Neuron, Op, Var
+from rasp.compiler.selectors import (
+    Conjunct,
+    Formula,
+    atoms,
+    conjuncts,
+    describe,
+    evaluate,
+    predicate_of,
+)
+from rasp.compiler.values import apply_safely, dedupe_floats, mean_values, sort_values
+from rasp.graph import walk
+
+MAX_JOINT_VALUES = 4096
+MAX_TABLE = 2_000_000
+
+
+class Lowering:
+    """State of lowering one program: variables by name, ops in dependency order."""
+
+    def __init__(self, vocab: Sequence[Any], max_seq_len: int, causal: bool):
+        self.vocab = list(vocab)
+        self.n = max_seq_len
+        self.causal = causal
+        self.vars: dict[str, Var] = {"bos": Var("bos", True, [1.0], source="token")}
+        self.ops: list[Op] = []
+        self.var_of: dict[int, Var] = {}
+        self.formula_of: dict[int, Formula] = {}
+        self.bos_bounds: dict[str, float] = {}
+        self.joint_parts: dict[str, list[str]] = {}
+        self.readers: dict[int, list[core.RASPExpr]] = {}
+        # Numerical variables read by staircases: their value gaps set the error budget.
+        self.discretized: set[str] = set()
+        self.output_id = 0
+
+    # ------------------------------------------------------------------ driver
+    def lower(self, program: core.SOp) -> Var:
+        """Lower every node; returns the output variable."""
+        if not isinstance(program, core.SOp):
+            raise CompileError(
+                f"compile_program needs an SOp (a sequence operation), got {program!r}; "
+                "selectors are not programs, aggregate them first"
+            )
+        nodes = walk(program)
+        self.output_id = id(program)
+        for node in nodes:
+            for child in node.children:
+                self.readers.setdefault(id(child), []).append(node)
+        for node in nodes:
+            if isinstance(node, core.Selector):
+                self.formula_of[id(node)] = self._formula(node)
+            else:
+                self.var_of[id(node)] = self._lower_sop(node)
+        output = self.var_of[id(program)]
+        self._materialize(output)
+        self.discretized.add(output.name)
+        return output
+
+    def _name(self, node: core.RASPExpr, suffix: str = "") -> str:
+        base = node.label + suffix
+        name, i = base, 2
+        while name in self.vars:
+            name, i = f"{base}#{i}", i + 1
+        return name
+
+    def _add(self, var: Var) -> Var:
+        if var.numerical and var.values:
+            var.values = dedupe_floats(var.values)
+        self.vars[var.name] = var
+        return var
+
+    # -------------------------------------------------------------------- SOps
+    def _lower_sop(self, node: core.SOp) -> Var:
+        numerical = core.is_numerical(node)
+        if isinstance(node, core.TokensType):
+            return self._embedded(node, "token", lambda t: t, numerical)
+        if isinstance(node, core.IndicesType):
+            return self._embedded(node, "pos", lambda i: i, numerical)
+        if isinstance(node, core.LengthType):
+            return self._length(node)
+        if isinstance(node, core.Full):
+            return self._add(
+                Var(self._name(node), numerical, sort_values([node.fill]), node.fill is None,
+                    source="const", const=node.fill)
+            )
+        if isinstance(node, core.ConstantSOp):
+            values = list(node.value)
+            return self._embedded(
+                node, "pos", lambda i: values[i] if i < len(values) else None, numerical
+            )
+        if isinstance(node, core.Map):
+            return self._map(node, numerical)
+        if isinstance(node, core.SequenceMap):
+            return self._sequence_map(node, numerical)
+        if isinstance(node, core.Aggregate):
+            return self._aggregate(node, numerical)
+        if isinstance(node, core.SelectorWidth):
+            return self._selector_width(node, numerical, self.formula_of[id(node.selector)],
+                                        describe(node.selector))
+        raise node_error(node.label, f"{type(node).__name__} is not a known RASP SOp",
+                         "build the program from rasp.core expressions")
+
+    def _embedded(self, node: core.SOp, source: str, fn: Callable[[Any], Any],
+                  numerical: bool) -> Var:
+        domain = self.vocab if source == "token" else list(range(self.n))
+        outputs = [fn(x) for x in domain]
+        var = Var(self._name(node), numerical, sort_values(outputs),
+                  any(o is None for o in outputs), source=source, fn=fn)
+        self._check_numerical(node, var)
+        return self._add(var)
+
+    def _check_numerical(self, node: core.SOp, var: Var) -> None:
+        if not var.numerical:
+            return
+        if var.may_none:
+            raise node_error(node.label, "a numerical SOp can be None here, which has no "
+                             "number to store", "make its function return a number everywhere "
+                             "(e.g. 0), or make it categorical")
+        bad = next((v for v in var.values or [] if not isinstance(v, (int, float))), None)
+        if bad is not None:
+            raise node_error(node.label, f"numerical SOp takes the non-number value {bad!r}",
+                             "annotate it rasp.categorical(...) or return numbers")
+
+    # ------------------------------------------------------------------ Maps
+    def _map(self, node: core.Map, numerical: bool) -> Var:
+        return self._elementwise(node, [self.var_of[id(node.inner)]], node.f, numerical)
+
+    def _sequence_map(self, node: core.SequenceMap, numerical: bool) -> Var:
+        x = self.var_of[id(node.fst)]
+        y = self.var_of[id(node.snd)]
+        if x.numerical and y.numerical and x.source != "const" and y.source != "const":
+            self._materialize(x)
+            self._materialize(y)
+            caption = f"{{out}} = SequenceMap({x.name}, {y.name})"
+            return self._numerical_pair(node, x, y, numerical, caption)
+        return self._elementwise(node, [x, y], node.f, numerical)
+
+    def _elementwise(self, node: core.SOp, children: list[Var], f: Callable[..., Any],
+                     numerical: bool) -> Var:
+        """A Map/SequenceMap over at most two stored inputs ('leaves').
+
+        A categorical Map/SequenceMap read only by the next Map/SequenceMap is not stored:
+        its function is composed into the reader (one MLP instead of two, one layer less),
+        as long as the reader still has at most two inputs.
+        """
+        leaves, fn = self._expand(children, f)
+        stored_numerical = [v for v in leaves if v.numerical and v.source != "const"]
+        if len(leaves) > 2 or len(stored_numerical) > 1:
+            for child in children:
+                self._materialize(child)
+            leaves, fn = children, _none_safe_n(f)
+        # Constants are substituted; they need no input.
+        consts = [v for v in leaves if v.source == "const"]
+        if consts:
+            const_values = {v.name: v.const for v in consts}
+            names = [v.name for v in leaves]
+            inner_fn = fn
+            leaves = [v for v in leaves if v.source != "const"]
+            kept = [v.name for v in leaves]
+
+            def fn(*args: Any, inner_fn=inner_fn, names=names, kept=kept) -> Any:
+                env = dict(const_values)
+                env.update(zip(kept, args))
+                return inner_fn(*[env[n] for n in names])
+
+        if not leaves:
+            value = fn()
+            return self._add(Var(self._name(node), numerical, sort_values([value]),
+                                 value is None, source="const", const=value))
+        sources = {v.source for v in leaves}
+        if all(v.embedded for v in leaves) and len(sources) == 1:
+            fns = [v.fn for v in leaves]
+            return self._embedded(node, leaves[0].source,
+                                  lambda t: fn(*[g(t) for g in fns]), numerical)
+        for var in leaves:
+            if var.values is None:
+                raise node_error(node.label, f"its input '{var.name}' can take too many values "
+                                 "to tabulate", "round or bucket it with a Map first")
+        domains = [list(v.values) + ([None] if v.may_none else []) for v in leaves]
+        size = 1
+        for d in domains:
+            size *= len(d)
+        if size > MAX_TABLE:
+            raise node_error(node.label, f"{size} input combinations are too many to tabulate",
+                             "shrink the inputs' value sets")
+        table = {combo: fn(*combo) for combo in product(*domains)}
+        out = self._add(Var(self._name(node), numerical, sort_values(table.values()),
+                            any(v is None for v in table.values())))
+        self._check_numerical(node, out)
+        names = ", ".join(v.name for v in leaves)
+        kind = "Map" if len(leaves) == 1 else "SequenceMap"
+        caption = f"{out.name} = {kind}({names})"
+        emit = lambda: self._emit_elementwise(node.label, leaves, table, out, caption)  # noqa: E731
+        if self._deferrable(node, numerical):
+            out.pending = (leaves, fn, emit)
+        else:
+            emit()
+        return out
+
+    def _deferrable(self, node: core.SOp, numerical: bool) -> bool:
+        readers = self.readers.get(id(node), [])
+        return (
+            not numerical
+            and id(node) != self.output_id
+            and len(readers) == 1
+            and type(readers[0]) in (core.Map, core.SequenceMap)
+        )
+
+    def _expand(self, children: list[Var], f: Callable[..., Any]) -> tuple[list[Var], Callable]:
+        """Leaves and the composed function, looking through pending (unstored) children."""
+        leaves: list[Var] = []
+        plans = []
+        for child in children:
+            if child.pending is not None:
+                sub_leaves, sub_fn, _ = child.pending
+            else:
+                sub_leaves, sub_fn = [child], None
+            idx = []
+            for leaf in sub_leaves:
+                if leaf not in leaves:
+                    leaves.append(leaf)
+                idx.append(leaves.index(leaf))
+            plans.append((sub_fn, idx))
+        outer = _none_safe_n(f)
+
+        def fn(*args: Any) -> Any:
+            inner = [sub(*[args[i] for i in idx]) if sub else args[idx[0]] for sub, idx in plans]
+            return outer(*inner)
+
+        return leaves, fn
+
+    def _materialize(self, var: Var) -> None:
+        """Emit the MLP of a pending variable (someone needs it stored after all)."""
+        if var.pending is not None:
+            _, _, emit = var.pending
+            var.pending = None
+            emit()
+
+    def _emit_elementwise(self, label: str, leaves: list[Var], table: dict, out: Var,
+                          caption: str) -> None:
+        self.discretized.update(v.name for v in leaves if v.numerical)
+        if len(leaves) == 1:
+            x = leaves[0]
+            single = {a[0]: z for a, z in table.items()}
+            if x.numerical:
+                neurons = mlp.map_numerical(x, lambda a: single[a], out)
+            else:
+                neurons = mlp.map_categorical(x, {a: z for a, z in single.items() if a is not None},
+                                              out)
+        else:
+            x, y = leaves
+            xs, ys = list(x.values), list(y.values)
+            # A function that ignores one argument is a Map of the other.
+            if all(table[(a, b)] == table[(a, ys[0])] for a in xs for b in ys):
+                self._emit_elementwise(label, [x], {(a,): table[(a, ys[0])] for a in xs}, out,
+                                       caption)
+                return
+            if all(table[(a, b)] == table[(xs[0], b)] for a in xs for b in ys):
+                self._emit_elementwise(label, [y], {(b,): table[(xs[0], b)] for b in ys}, out,
+                                       caption)
+                return
+            def lookup(a: Any, b: Any) -> Any:
+                return table.get((a, b))
+            if x.numerical:
+                neurons = mlp.sequence_map_mixed(x, y, lookup, out)
+            elif y.numerical:
+                neurons = mlp.sequence_map_mixed(y, x, lambda b, a: lookup(a, b), out)
+            else:
+                neurons = mlp.sequence_map_categorical(x, y, lookup, out)
+        self._mlp(label, neurons, [out.name], caption)
+
+    def _numerical_pair(self, node: core.SequenceMap, x: Var, y: Var, numerical: bool,
+                        caption: str) -> Var:
+        if isinstance(node, core.LinearSequenceMap):
+            a, b, c = float(node.fst_fac), float(node.snd_fac), 0.0
+        else:
+            fit = _fit_linear2(node.f, x.values, y.values)
+            if fit is None:
+                raise node_error(
+                    node.label,
+                    "a SequenceMap of two numerical SOps is only compiled when it is linear "
+                    "(a*x + b*y + c)",
+                    "make one input categorical with rasp.categorical(rasp.Map(...)), or use "
+                    "rasp.LinearSequenceMap",
+                )
+            a, b, c = fit
+        if not numerical:
+            raise node_error(node.label, "a linear combination of numerical SOps must be "
+                             "numerical", "wrap it in rasp.numerical(...)")
+        if x.values is not None and y.values is not None and len(x.values) * len(y.values) <= 10**6:
+            values = sort_values(a * p + b * q + c for p in x.values for q in y.values)
+        else:
+            values = None
+        out = self._add(Var(self._name(node), True, values))
+        self._mlp(node.label, mlp.linear([(x, a), (y, b)], c, out), [out.name],
+                  caption.replace("{out}", out.name))
+        return out
+
+    # ---------------------------------------------------------------- attention
+    def _aggregate(self, node: core.Aggregate, numerical: bool) -> Var:
+        core.check_aggregate_encoding(node)
+        sop = self.var_of[id(node.sop)]
+        formula = self.formula_of[id(node.selector)]
+        text = f"Aggregate({describe(node.selector)}, {sop.name})"
+        if numerical:
+            if node.default not in (0, 0.0):
+                raise node_error(node.label, f"a numerical Aggregate's default must be 0 "
+                                 f"(got {node.default!r}): the empty mean is read as 0",
+                                 "pass default=0 and map 0 to what you need afterwards")
+            if not sop.numerical:
+                raise node_error(node.label, "a numerical Aggregate needs a numerical SOp",
+                                 "annotate the aggregated SOp with rasp.numerical(...)")
+            values = None if sop.values is None else mean_values(sop.values, self.n, 0.0)
+            out = self._add(Var(self._name(node), True, values))
+            v, o = attention.aggregate_values(sop, out)
+            self._head(node.label, formula, 0.5, v, o, out, sop, f"{out.name} = {text}")
+            return out
+        if sop.numerical:
+            raise node_error(node.label, "a categorical Aggregate cannot read a numerical SOp",
+                             "wrap the Aggregate in rasp.numerical(...) (it then averages)")
+        if node.default is None:
+            out = self._add(Var(self._name(node), False, list(sop.values or []), True))
+            v, o = attention.aggregate_values(sop, out)
+            self._head(node.label, formula, 0.5, v, o, out, sop, f"{out.name} = {text}")
+            return out
+        # A non-None default: aggregate with None, then an MLP maps None to the default.
+        if sop.may_none:
+            warnings.warn(
+                f"Aggregate '{node.label}': the aggregated SOp '{sop.name}' can be None and the "
+                f"default is {node.default!r}; where it selects a None value the compiled "
+                "model returns the default, the interpreter None",
+                CompileWarning,
+                stacklevel=4,
+            )
+        raw = self._add(Var(self._name(node, ".raw"), False, list(sop.values or []), True))
+        v, o = attention.aggregate_values(sop, raw)
+        self._head(node.label, formula, 0.5, v, o, raw, sop, f"{raw.name} = {text}")
+        table = {a: a for a in raw.values}
+        table[None] = node.default
+        out = self._add(Var(self._name(node), False, sort_values(table.values())))
+        self._mlp(node.label, mlp.map_categorical(raw, table, out), [out.name],
+                  f"{out.name} = {raw.name} or default {node.default!r}")
+        return out
+
+    def _length(self, node: core.LengthType) -> Var:
+        if self.causal:
+            raise node_error(node.label, "`length` at position i depends on later positions, "
+                             "so a causal model cannot compute it",
+                             "compile with causal=False, or use indices + 1 (the prefix length)")
+        return self._selector_width(node, False, ("const", True), "all positions")
+
+    def _selector_width(self, node: core.SOp, numerical: bool, formula: Formula,
+                        text: str) -> Var:
+        fractions = [1.0 / (w + 1) for w in range(self.n + 1)]
+        tmp = self._add(Var(self._name(node, ".bos_weight"), True, fractions))
+        # The BOS position's own query attends only BOS, so this reads 1 there.
+        self.bos_bounds[tmp.name] = 1.0
+        self.discretized.add(tmp.name)
+        self._head(node.label, formula, None, [{BOS_DIR: 1.0}], [{(tmp.name, "<num>"): 1.0}],
+                   tmp, None, f"{tmp.name} = 1/(1+SelectorWidth({text}))")
+        widths = list(range(self.n + 1))
+        out = self._add(Var(self._name(node), numerical, sort_values(widths)))
+        neurons = mlp.staircase(tmp, fractions[::-1], widths[::-1], out, gate=None)
+        self._mlp(node.label, neurons, [out.name], f"{out.name} = SelectorWidth({text})")
+        return out
+
+    def _head(self, label: str, formula: Formula, bos_offset: float | None,
+              v: list, o: list, out: Var, sop: Var | None, caption: str) -> None:
+        if self.causal:
+            self._check_causal(label, formula)
+        parts = self._conjuncts(label, formula)
+        theta = len(parts)
+        dims = []
+        for part in parts:
+            dims += self._table_dims(part)
+        bos_score = theta - bos_offset if bos_offset is not None else float(theta)
+        head = attention.make_head(dims, theta, bos_score, v, o)
+        bound = 1.0
+        if sop is not None and sop.numerical:
+            bound = max([1.0] + [abs(float(x)) for x in sop.values or []])
+        self.ops.append(Op(label, "attn", {}, [out.name], caption, head=head, value_bound=bound))
+
+    def _mlp(self, label: str, neurons: list[Neuron], writes: list[str], caption: str) -> None:
+        neurons = [mlp.gate_bos(n, self.bos_bounds) for n in neurons]
+        self.ops.append(Op(label, "mlp", {}, writes, caption, neurons=neurons))
+
+    # ----------------------------------------------------------------- selectors
+    def _formula(self, node: core.Selector) -> Formula:
+        if isinstance(node, core.Select):
+            keys, queries = self.var_of[id(node.keys)], self.var_of[id(node.queries)]
+            for role, var in (("keys", keys), ("queries", queries)):
+                if var.numerical and var.source != "const":
+                    raise node_error(node.label, f"its {role} '{var.name}' are numerical; "
+                                     "attention compares categorical values",
+                                     f"select on rasp.categorical(rasp.Map(f, {var.name}))")
+            if node.predicate is core.Comparison.TRUE:
+                return ("const", True)
+            return ("atom", keys.name, queries.name, predicate_of(node))
+        if isinstance(node, core.ConstantSelector):
+            matrix = node.value
+            # Rows are queries, columns keys; positions outside the matrix are unselected.
+            def pick(k: Any, q: Any) -> bool:
+                return q < len(matrix) and k < len(matrix[q]) and bool(matrix[q][k])
+            indices = self._positions()
+            return ("atom", indices.name, indices.name, pick)
+        if isinstance(node, core.SelectorAnd):
+            return ("and", self.formula_of[id(node.fst)], self.formula_of[id(node.snd)])
+        if isinstance(node, core.SelectorOr):
+            return ("or", self.formula_of[id(node.fst)], self.formula_of[id(node.snd)])
+        if isinstance(node, core.SelectorNot):
+            return ("not", self.formula_of[id(node.inner)])
+        raise node_error(node.label, f"unknown selector type {type(node).__name__}",
+                         "use Select, ConstantSelector and &, |, ~")
+
+    def _positions(self) -> Var:
+        if "indices" not in self.vars:
+            return self._add(Var("indices", False, list(range(self.n)), source="pos",
+                                 fn=lambda i: i))
+        var = self.vars["indices"]
+        if var.source != "pos" or var.numerical:
+            raise CompileError("a variable named 'indices' shadows the positions; rename it")
+        return var
+
+    def _conjuncts(self, label: str, formula: Formula) -> list[Conjunct]:
+        """Split into single-pair conjuncts, building joint variables where needed."""
+        single: dict[tuple[str | None, str | None], Formula] = {}
+        mixed: list[Formula] = []
+        n_false = 0
+        for part in conjuncts(formula):
+            if part == ("const", True):
+                continue
+            if part == ("const", False):
+                n_false += 1
+                continue
+            keys = {a[1] for a in atoms(part) if self.vars[a[1]].source != "const"}
+            queries = {a[2] for a in atoms(part) if self.vars[a[2]].source != "const"}
+            if len(keys) <= 1 and len(queries) <= 1:
+                pair = (next(iter(keys), None), next(iter(queries), None))
+                single[pair] = ("and", single[pair], part) if pair in single else part
+            else:
+                mixed.append(part)
+        out = [Conjunct(k, q, f) for (k, q), f in single.items()]
+        if mixed:
+            merged = mixed[0]
+            for part in mixed[1:]:
+                merged = ("and", merged, part)
+            key_vars = sorted({a[1] for a in atoms(merged)} - self._consts())
+            query_vars = sorted({a[2] for a in atoms(merged)} - self._consts())
+            key = self._joint(label, key_vars)
+            query = self._joint(label, query_vars)
+            out.append(Conjunct(key, query, merged))
+        out += [Conjunct(None, None, ("const", False))] * n_false
+        return out
+
+    def _consts(self) -> set[str]:
+        return {name for name, var in self.vars.items() if var.source == "const"}
+
+    def _joint(self, label: str, names: list[str]) -> str | None:
+        """One variable holding the tuple of `names` (the variable itself if just one)."""
+        if not names:
+            return None
+        if len(names) == 1:
+            return names[0]
+        joint_name = "(" + ",".join(names) + ")"
+        if joint_name in self.vars:
+            return joint_name
+        parts = [self.vars[n] for n in names]
+        self.joint_parts[joint_name] = list(names)
+        domains = [list(p.values or []) + ([None] if p.may_none else []) for p in parts]
+        size = 1
+        for d in domains:
+            size *= len(d)
+        if size > MAX_JOINT_VALUES:
+            raise node_error(label, f"its selector combines {names} across variables with | or "
+                             f"~, which needs their joint values ({size} > {MAX_JOINT_VALUES})",
+                             "select on a single combined SOp built with SequenceMap")
+        sources = {p.source for p in parts}
+        if sources <= {"token"} or sources <= {"pos"}:
+            fns = [p.fn for p in parts]
+            src = parts[0].source
+            domain = self.vocab if src == "token" else list(range(self.n))
+            outputs = [tuple(fn(t) for fn in fns) for t in domain]
+            var = Var(joint_name, False, sort_values(outputs), source=src,
+                      fn=lambda t, fns=fns: tuple(fn(t) for fn in fns))
+            return self._add(var).name
+        var = self._add(Var(joint_name, False, [tuple(c) for c in product(*domains)]))
+        self._mlp(f"{label}.joint", mlp.joint(parts, var), [var.name],
+                  f"{joint_name} = tuple({', '.join(names)})")
+        return var.name
+
+    def _table_dims(self, part: Conjunct) -> list:
+        consts = {n: v.const for n, v in self.vars.items() if v.source == "const"}
+
+        def domain(name: str | None) -> list[tuple[Any, tuple]]:
+            if name is None:
+                return [(None, ({BOS_DIR: -1.0}, 1.0))]
+            var = self.vars[name]
+            values = list(var.values or []) + ([None] if var.may_none else [])
+            return [(a, mlp.feature(var, a)) for a in values]
+
+        rows = domain(part.query_var)
+        cols = domain(part.key_var)
+        table = []
+        for qv, _ in rows:
+            query_env = {**consts, **self._unpack(part.query_var, qv)}
+            table.append([
+                evaluate(part.formula, {**consts, **self._unpack(part.key_var, kv)}, query_env)
+                for kv, _ in cols
+            ])
+        return attention.table_dims([f for _, f in rows], [f for _, f in cols], table)
+
+    def _unpack(self, var_name: str | None, value: Any) -> dict[str, Any]:
+        """Variable values from one (possibly joint) table coordinate."""
+        if var_name is None:
+            return {}
+        if var_name in self.joint_parts:
+            return dict(zip(self.joint_parts[var_name], value))
+        return {var_name: value}
+
+    # ------------------------------------------------------------------- causal
+    def _check_causal(self, label: str, formula: Formula) -> None:
+        if not self._causal_safe(formula):
+            raise node_error(
+                label,
+                "with causal=True its selector may select keys after the query, so its "
+                "result would depend on later positions",
+                "restrict the selector with & rasp.Select(rasp.indices, rasp.indices, "
+                "rasp.Comparison.LEQ), or compile with causal=False",
+            )
+
+    def _causal_safe(self, formula: Formula) -> bool:
+        kind = formula[0]
+        if kind == "const":
+            return not formula[1]
+        if kind == "and":
+            return self._causal_safe(formula[1]) or self._causal_safe(formula[2])
+        if kind == "or":
+            return self._causal_safe(formula[1]) and self._causal_safe(formula[2])
+        if kind == "not":
+            return False
+        keys, queries = self.vars[formula[1]], self.vars[formula[2]]
+        if keys.source not in ("pos", "const") or queries.source not in ("pos", "const"):
+            return False
+        def at(var: Var, i: int) -> Any:
+            return var.const if var.source == "const" else var.fn(i)
+        return all(
+            k <= q or not formula[3](at(keys, k), at(queries, q))
+            for q in range(self.n)
+            for k in range(self.n)
+        )
+
+
+def _none_safe_n(f: Callable[..., Any]) -> Callable[..., Any]:
+    """f over any number of arguments with the interpreter's None rules."""
+    def g(*args: Any) -> Any:
+        if any(a is None for a in args):
+            return None
+        ok, value = apply_safely(f, *args)
+        return value if ok else None
+    return g
+
+
+def _fit_linear2(f: Callable[[Any, Any], Any], xs: list | None,
+                 ys: list | None) -> tuple[float, float, float] | None:
+    """(a, b, c) with f(x, y) = a*x + b*y + c on every value pair, or None."""
+    if not xs or not ys or len(xs) * len(ys) > 10**6:
+        return None
+    x0, y0 = xs[0], ys[0]
+    ok, c0 = apply_safely(f, x0, y0)
+    if not ok or not isinstance(c0, (int, float)):
+        return None
+    x1 = xs[-1]
+    y1 = ys[-1]
+    a = (f(x1, y0) - c0) / (x1 - x0) if x1 != x0 else 0.0
+    b = (f(x0, y1) - c0) / (y1 - y0) if y1 != y0 else 0.0
+    c = c0 - a * x0 - b * y0
+    for x in xs:
+        for y in ys:
+            ok, z = apply_safely(f, x, y)
+            if not ok or not isinstance(z, (int, float)):
+                return None
+            if abs(a * x + b * y + c - z) > 1e-9 * max(1.0, abs(z)):
+                return None
+    return a, b, c

@@ -1,0 +1,235 @@
+"""MLP constructions: each RASP Map / SequenceMap becomes a few ReLU neurons.
+
+Categorical inputs are one-hot, so a lookup neuron relu(sum of matching one-hots - k)
+is exactly 0 or 1. Numerical inputs are discretised with clamped ramps
+relu(L(x-t)+1/2) - relu(L(x-t)-1/2) placed midway between consecutive values, with the
+slope L = 2/gap so an input error below gap/8 still lands on the right side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rasp.compiler.ir import BOS_DIR, NUM, Dir, Neuron, Var
+
+
+def write(out: Var, value: Any, scale: float = 1.0) -> dict[Dir, float]:
+    """Output weights that store `value` in variable `out` (nothing for None / numerical 0)."""
+    if value is None:
+        return {}
+    if out.numerical:
+        return {} if value == 0 else {(out.name, NUM): float(value) * scale}
+    return {(out.name, value): scale}
+
+
+def feature(var: Var, value: Any) -> tuple[dict[Dir, float], float]:
+    """Affine read that is 1 where `var` == value, else 0 (value None: 'var is None')."""
+    if var.source == "const":
+        # A constant is present at every real position; the BOS position reads 0.
+        return ({BOS_DIR: -1.0}, 1.0) if value == var.const else ({}, 0.0)
+    if value is None:
+        weights = {d: -1.0 for d in var.dirs()}
+        weights[BOS_DIR] = -1.0
+        return weights, 1.0
+    return {(var.name, value): 1.0}, 0.0
+
+
+def _add(into: dict[Dir, float], more: dict[Dir, float], scale: float = 1.0) -> None:
+    for d, w in more.items():
+        into[d] = into.get(d, 0.0) + w * scale
+
+
+def _diff(out: Var, new: Any, old: Any) -> dict[Dir, float]:
+    weights = write(out, new)
+    _add(weights, write(out, old), -1.0)
+    return {d: w for d, w in weights.items() if w != 0}
+
+
+def constant(out: Var, value: Any) -> list[Neuron]:
+    """Write a constant at every real position."""
+    weights = write(out, value)
+    return [Neuron({}, 1.0, weights)] if weights else []
+
+
+def map_categorical(x: Var, table: dict[Any, Any], out: Var) -> list[Neuron]:
+    """Lookup f(x) for categorical x: one neuron per output value (or two for numerical out).
+
+    `table` maps input values (None allowed: 'x is None') to outputs.
+    """
+    if out.numerical:
+        pos: dict[Dir, float] = {}
+        neg: dict[Dir, float] = {}
+        pos_bias = neg_bias = 0.0
+        for a, z in table.items():
+            if z is None or z == 0:
+                continue
+            w, b = feature(x, a)
+            if z > 0:
+                _add(pos, w, z)
+                pos_bias += b * z
+            else:
+                _add(neg, w, -z)
+                neg_bias -= b * z
+        neurons = []
+        if pos or pos_bias:
+            neurons.append(Neuron(pos, pos_bias, {(out.name, NUM): 1.0}))
+        if neg or neg_bias:
+            neurons.append(Neuron(neg, neg_bias, {(out.name, NUM): -1.0}))
+        return neurons
+    by_output: dict[Any, tuple[dict[Dir, float], float]] = {}
+    for a, z in table.items():
+        if z is None:
+            continue
+        w, b = feature(x, a)
+        weights, bias = by_output.get(z, ({}, 0.0))
+        _add(weights, w)
+        by_output[z] = (weights, bias + b)
+    return [Neuron(w, b, write(out, z)) for z, (w, b) in by_output.items()]
+
+
+def map_numerical(x: Var, f: Callable[[Any], Any], out: Var) -> list[Neuron]:
+    """f(x) for numerical x: linear when f is, else a staircase over x's known values."""
+    values = sorted(x.values or [])
+    outputs = [f(v) for v in values]
+    if out.numerical and _is_linear(values, outputs):
+        a, c = _line(values, outputs)
+        neurons = []
+        if a:
+            neurons.append(Neuron({(x.name, NUM): 1.0}, 0.0, {(out.name, NUM): a}))
+            neurons.append(Neuron({(x.name, NUM): -1.0}, 0.0, {(out.name, NUM): -a}))
+        return neurons + constant(out, c)
+    return staircase(x, values, outputs, out, gate=None)
+
+
+def staircase(
+    x: Var, values: list[float], outputs: list[Any], out: Var, gate: Dir | None
+) -> list[Neuron]:
+    """Piecewise-constant map values[i] -> outputs[i]; `gate`: only where that direction is 1."""
+    if not values:
+        return []
+    if gate is None:
+        neurons = constant(out, outputs[0])
+    else:
+        first = write(out, outputs[0])
+        neurons = [Neuron({gate: 1.0}, 0.0, first)] if first else []
+    span = max(abs(v) for v in values)
+    for lo, hi, y_lo, y_hi in zip(values, values[1:], outputs, outputs[1:]):
+        if y_lo == y_hi:
+            continue
+        step = _diff(out, y_hi, y_lo)
+        if not step:
+            continue
+        slope = 2.0 / (hi - lo)
+        mid = (lo + hi) / 2
+        for offset, sign in ((0.5, 1.0), (-0.5, -1.0)):
+            w_in: dict[Dir, float] = {(x.name, NUM): slope}
+            bias = -slope * mid + offset
+            if gate is not None:
+                # Off unless the gate is 1: the ramp never exceeds slope*(span+|mid|)+1.
+                big = slope * (span + abs(mid)) + 2.0
+                w_in[gate] = big
+                bias -= big
+            neurons.append(Neuron(w_in, bias, {d: w * sign for d, w in step.items()}))
+    return neurons
+
+
+def sequence_map_categorical(
+    x: Var, y: Var, f: Callable[[Any, Any], Any], out: Var
+) -> list[Neuron]:
+    """f(x, y) for categorical x, y: one neuron per (value of one input, output value).
+
+    Grouping by the input side that gives fewer neurons is never worse than tracr's one
+    neuron per (x, y) pair.
+    """
+    best: list[Neuron] | None = None
+    for first, second, g in ((x, y, f), (y, x, lambda b, a: f(a, b))):
+        neurons = []
+        for a in first.values or []:
+            groups: dict[Any, list[Any]] = {}
+            for b in second.values or []:
+                z = g(a, b)
+                if z is None or (out.numerical and z == 0):
+                    continue
+                groups.setdefault(z, []).append(b)
+            for z, bs in groups.items():
+                w_in, bias = feature(first, a)
+                w_in = dict(w_in)
+                for b in bs:
+                    wb, bb = feature(second, b)
+                    _add(w_in, wb)
+                    bias += bb
+                neurons.append(Neuron(w_in, bias - 1.0, write(out, z)))
+        if best is None or len(neurons) < len(best):
+            best = neurons
+    return best or []
+
+
+def sequence_map_mixed(
+    x: Var, y: Var, f: Callable[[Any, Any], Any], out: Var
+) -> list[Neuron]:
+    """f(x, y) for numerical x and categorical y: one staircase over x per value of y."""
+    neurons = []
+    xs = sorted(x.values or [])
+    for b in y.values or []:
+        neurons += staircase(x, xs, [f(a, b) for a in xs], out, gate=(y.name, b))
+    return neurons
+
+
+def linear(terms: list[tuple[Var, float]], const: float, out: Var) -> list[Neuron]:
+    """sum(coeff * var) + const for numerical inputs: two neurons per input."""
+    neurons = []
+    for var, coeff in terms:
+        if coeff:
+            neurons.append(Neuron({(var.name, NUM): 1.0}, 0.0, {(out.name, NUM): coeff}))
+            neurons.append(Neuron({(var.name, NUM): -1.0}, 0.0, {(out.name, NUM): -coeff}))
+    return neurons + constant(out, const)
+
+
+def joint(inputs: list[Var], out: Var) -> list[Neuron]:
+    """The tuple of several categorical inputs (None allowed per component) as one variable."""
+    neurons = []
+    for combo in out.values or []:
+        w_in: dict[Dir, float] = {}
+        bias = -(len(inputs) - 1.0)
+        for var, value in zip(inputs, combo):
+            w, b = feature(var, value)
+            _add(w_in, w)
+            bias += b
+        neurons.append(Neuron(w_in, bias, write(out, combo)))
+    return neurons
+
+
+def erase(var: Var) -> list[Neuron]:
+    """Neurons that subtract `var` from the residual, so its directions can be reused."""
+    if var.numerical:
+        d = (var.name, NUM)
+        return [Neuron({d: 1.0}, 0.0, {d: -1.0}), Neuron({d: -1.0}, 0.0, {d: 1.0})]
+    return [Neuron({d: 1.0}, 0.0, {d: -1.0}) for d in var.dirs()]
+
+
+def gate_bos(neuron: Neuron, bos_bounds: dict[str, float]) -> Neuron:
+    """Keep a neuron silent at the BOS position (where every input is ~0, or bounded)."""
+    worst = neuron.bias + sum(
+        abs(w) * bos_bounds.get(d[0], 0.0) for d, w in neuron.w_in.items() if d != BOS_DIR
+    )
+    if worst <= 0:
+        return neuron
+    w_in = dict(neuron.w_in)
+    w_in[BOS_DIR] = w_in.get(BOS_DIR, 0.0) - (worst + 1.0)
+    return Neuron(w_in, neuron.bias, neuron.w_out)
+
+
+def _is_linear(xs: list[float], ys: list[Any]) -> bool:
+    if not xs or any(not isinstance(y, (int, float)) or isinstance(y, bool) for y in ys):
+        return False
+    a, c = _line(xs, ys)
+    scale = max(1.0, max(abs(y) for y in ys))
+    return all(abs(a * x + c - y) <= 1e-9 * scale for x, y in zip(xs, ys))
+
+
+def _line(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    if len(xs) < 2 or xs[-1] == xs[0]:
+        return 0.0, float(ys[0])
+    a = (ys[-1] - ys[0]) / (xs[-1] - xs[0])
+    return a, ys[0] - a * xs[0]

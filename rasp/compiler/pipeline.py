@@ -1,0 +1,134 @@
+"""compile_program: lowering -> scheduling -> numerics -> residual layout -> assembly."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from rasp import core
+from rasp.compiler import numerics
+from rasp.compiler.assemble import build_model, estimate_params
+from rasp.compiler.compiled import CompiledModel
+from rasp.compiler.errors import CompileError
+from rasp.compiler.layout import allocate, component_names
+from rasp.compiler.lower import Lowering
+from rasp.compiler.program_layout import ProgramLayout
+from rasp.compiler.schedule import op_reads, schedule
+from rasp.compiler.values import sort_values, to_json
+
+
+def compile_program(
+    program: core.SOp,
+    vocab: Sequence[Any],
+    max_seq_len: int,
+    *,
+    causal: bool = False,
+    bos: str = "BOS",
+) -> CompiledModel:
+    """Compile a RASP program into a HookedTransformer that computes it exactly."""
+    start = time.perf_counter()
+    vocab = _check_arguments(vocab, max_seq_len)
+    token_names = [str(t) for t in vocab]
+    while bos in token_names:
+        # The compiler's BOS must differ from every user token (hist_bos has a "BOS" token).
+        bos = f"<{bos}>"
+    lowering = Lowering(vocab, max_seq_len, causal)
+    output = lowering.lower(program)
+    variables, ops = lowering.vars, lowering.ops
+    n_layers = schedule(ops, variables)
+    tol = numerics.tolerance(variables, lowering.discretized)
+    numerics.warn_if_imprecise(variables, lowering.discretized, tol)
+    numerics.apply_sharpness(ops, max_seq_len, tol)
+
+    # Register allocation: keep direction reuse only when it gives a smaller model.
+    best = None
+    for reuse in (False, True):
+        alloc = allocate(variables, ops, output.name, n_layers, reuse)
+        all_ops = ops + alloc.erase_ops
+        for op in alloc.erase_ops:
+            op.reads = op_reads(op)
+        params = estimate_params(variables, all_ops, n_layers, alloc.d_model, output,
+                                 len(vocab) + 1, max_seq_len)
+        if best is None or params < best[0]:
+            best = (params, alloc, all_ops)
+    _, alloc, all_ops = best
+    all_ops = sorted(all_ops, key=lambda op: op.layer)  # stable: keeps head order per layer
+
+    layout = _program_layout(variables, all_ops, alloc, output.name)
+    metadata = {
+        "producer": "rasp.compiler",
+        "program": getattr(program, "label", None),
+        "compiler": {
+            "vocab": [to_json(t) for t in vocab],
+            "bos": bos,
+            "max_seq_len": max_seq_len,
+            "causal": causal,
+            "numerical_output": output.numerical,
+            "output_values": [to_json(v) for v in (output.values or [])],
+            "compile_seconds": None,
+        },
+        "layout": layout.to_json(),
+    }
+    model = build_model(variables, all_ops, n_layers, alloc, output, [bos, *token_names], vocab,
+                        max_seq_len, causal, metadata)
+    metadata["compiler"]["compile_seconds"] = round(time.perf_counter() - start, 4)
+    model.metadata = metadata
+    return CompiledModel(model, ProgramLayout.from_json(layout.to_json(), model.residual_labels),
+                         program)
+
+
+def _check_arguments(vocab: Sequence[Any], max_seq_len: int) -> list[Any]:
+    if isinstance(vocab, str) or not isinstance(vocab, (list, tuple, set, frozenset)):
+        raise CompileError(f"vocab must be a list of tokens, got {vocab!r}")
+    tokens = sort_values(vocab) if isinstance(vocab, (set, frozenset)) else list(dict.fromkeys(vocab))
+    if not tokens:
+        raise CompileError("vocab is empty; give the tokens the program reads")
+    if any(t is None for t in tokens):
+        raise CompileError("vocab contains None, which RASP reserves for 'no value'")
+    names = [str(t) for t in tokens]
+    if len(set(names)) != len(names):
+        raise CompileError(f"vocab tokens {tokens} do not have distinct names; rename them")
+    if not isinstance(max_seq_len, int) or max_seq_len < 1:
+        raise CompileError(f"max_seq_len must be a positive integer, got {max_seq_len!r}")
+    return tokens
+
+
+def _program_layout(variables: dict, ops: list, alloc: Any, output: str) -> ProgramLayout:
+    names = component_names(ops)
+    component_of: dict[str, list[str]] = {}
+    node_of: dict[str, list[str]] = {}
+    captions: dict[str, list[str]] = {}
+    reads: dict[str, dict[str, list[str]]] = {}
+    writes: dict[str, list[str]] = {}
+    for op in ops:
+        comp = names[id(op)]
+        if not op.label.startswith("erase:"):
+            component_of.setdefault(op.label, [])
+            if comp not in component_of[op.label]:
+                component_of[op.label].append(comp)
+            node_of.setdefault(comp, [])
+            if op.label not in node_of[comp]:
+                node_of[comp].append(op.label)
+        captions.setdefault(comp, []).append(op.caption)
+        slots = reads.setdefault(comp, {})
+        for slot, vars_read in op.reads.items():
+            merged = set(slots.get(slot, [])) | set(vars_read)
+            slots[slot] = sorted(merged)
+        writes[comp] = sorted(set(writes.get(comp, [])) | set(op.writes))
+    embedded = {}
+    for name in alloc.slots:
+        var = variables[name]
+        if var.embedded:
+            embedded[name] = "pos_embed" if var.source == "pos" else "embed"
+    return ProgramLayout(
+        labels=None,  # filled from the model's labels
+        directions={name: list(ix) for name, ix in alloc.slots.items()},
+        component_of=component_of,
+        node_of=node_of,
+        captions={c: f"{c}: " + "; ".join(texts) for c, texts in captions.items()},
+        reads=reads,
+        writes=writes,
+        embedded=embedded,
+        output=output,
+    )

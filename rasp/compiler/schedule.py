@@ -1,0 +1,48 @@
+"""Scheduling: each op goes to the earliest layer where its inputs exist (minimal depth).
+
+Residual stages: 0 after the embeddings, 2l+1 after layer l's attention, 2l+2 after its
+MLP. A head in layer l reads stage 2l and writes 2l+1; an MLP reads 2l+1, writes 2l+2.
+"""
+
+from __future__ import annotations
+
+from rasp.compiler.ir import Op, Var
+
+
+def op_reads(op: Op) -> dict[str, list[str]]:
+    """Variables each input slot of an op reads (from its weights, so it is exact)."""
+    if op.kind == "attn":
+        head = op.head
+        slots = {
+            "q": {d[0] for w, _ in head.q for d in w},
+            "k": {d[0] for w, _ in head.k for d in w},
+            "v": {d[0] for w in head.v for d in w},
+        }
+    else:
+        slots = {"in": {d[0] for n in op.neurons for d in n.w_in}}
+    return {slot: sorted(names) for slot, names in slots.items()}
+
+
+def write_stage(op: Op) -> int:
+    return 2 * op.layer + (1 if op.kind == "attn" else 2)
+
+
+def read_stage(op: Op) -> int:
+    return 2 * op.layer + (0 if op.kind == "attn" else 1)
+
+
+def schedule(ops: list[Op], variables: dict[str, Var]) -> int:
+    """Assign `op.layer` for ops in dependency order; returns the number of layers."""
+    ready: dict[str, int] = {name: 0 for name, var in variables.items() if var.embedded}
+    n_layers = 0
+    for op in ops:
+        op.reads = op_reads(op)
+        needed = max([ready[name] for names in op.reads.values() for name in names] + [0])
+        if op.kind == "attn":
+            op.layer = (needed + 1) // 2
+        else:
+            op.layer = max(0, needed // 2)
+        for name in op.writes:
+            ready[name] = max(ready.get(name, 0), write_stage(op))
+        n_layers = max(n_layers, op.layer + 1)
+    return n_layers

@@ -1,0 +1,114 @@
+"""Value sets: ordering, the set of means a numerical Aggregate can produce, JSON typing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+# Above this many distinct values a numerical set is treated as unknown (too large).
+MAX_NUMERIC_VALUES = 20000
+
+
+def sort_values(values: Iterable[Any]) -> list[Any]:
+    """Distinct values in a deterministic order (numbers ascending, then by type and repr)."""
+    unique: dict[Any, None] = {}
+    for v in values:
+        if v is not None:
+            unique.setdefault(_hashable(v), None)
+
+    def key(v: Any) -> tuple:
+        if isinstance(v, bool):
+            return (0, int(v), "")
+        if isinstance(v, (int, float)):
+            return (1, float(v), "")
+        return (2, 0.0, f"{type(v).__name__}:{v!r}")
+
+    return sorted(unique, key=key)
+
+
+def _hashable(v: Any) -> Any:
+    return tuple(v) if isinstance(v, list) else v
+
+
+def apply_safely(f: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+    """(True, f(*args)) or (False, None) when f raises (that input is invalid for the program)."""
+    try:
+        return True, f(*args)
+    except Exception:  # noqa: BLE001 - a user function failing marks the input as invalid
+        return False, None
+
+
+def mean_values(values: list[float], max_width: int, default: float) -> list[float] | None:
+    """Every mean of 1..max_width values drawn from `values` (with repeats), plus `default`.
+
+    The interpreter computes sum(selected) / len(selected); the sums are enumerated the
+    same way so Maps downstream see exactly the interpreter's floats. None: too many.
+    """
+    sums = {0.0: None}
+    out = {float(default): None}
+    for width in range(1, max_width + 1):
+        sums = {s + v: None for s in sums for v in values}
+        if len(sums) > MAX_NUMERIC_VALUES:
+            return None
+        out.update({s / width: None for s in sums})
+        if len(out) > MAX_NUMERIC_VALUES:
+            return None
+    return dedupe_floats(out)
+
+
+def dedupe_floats(values: Iterable[Any]) -> list[Any]:
+    """Sorted numbers with near-equal floats merged (sums in another order differ in the last bit)."""
+    seen: dict[float, Any] = {}
+    for v in sorted(values):
+        key = round(float(v), 9)
+        seen.setdefault(key, v)
+    return list(seen.values())
+
+
+def min_gap(values: list[float] | None) -> float:
+    """Smallest distance between two distinct values (inf for fewer than two)."""
+    if not values or len(values) < 2:
+        return float("inf")
+    ordered = sorted(values)
+    return min(b - a for a, b in zip(ordered, ordered[1:]))
+
+
+def max_abs(values: list[float] | None) -> float:
+    """Largest magnitude in a numerical value set (1 if unknown or empty)."""
+    if not values:
+        return 1.0
+    return max(abs(v) for v in values)
+
+
+def to_json(value: Any) -> Any:
+    """A value as JSON with its Python type kept (tuples, bools, ints, floats, strings, None)."""
+    if value is None:
+        return {"t": "none"}
+    if isinstance(value, bool):
+        return {"t": "bool", "v": value}
+    if isinstance(value, int):
+        return {"t": "int", "v": value}
+    if isinstance(value, float):
+        return {"t": "float", "v": value}
+    if isinstance(value, str):
+        return {"t": "str", "v": value}
+    if isinstance(value, tuple):
+        return {"t": "tuple", "v": [to_json(x) for x in value]}
+    return {"t": "repr", "v": repr(value)}
+
+
+def from_json(data: Any) -> Any:
+    """Inverse of `to_json` (values of other types come back as their repr string)."""
+    kind = data["t"]
+    if kind == "none":
+        return None
+    if kind == "tuple":
+        return tuple(from_json(x) for x in data["v"])
+    return data["v"]
+
+
+def label_value(value: Any) -> Any:
+    """A value as a residual label can hold it (str/int/float/bool; others as str)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
