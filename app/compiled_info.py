@@ -1,30 +1,23 @@
-"""What the compiler says about a compiled model, read defensively: the compiler's layout
-API is still settling, so each reader returns an empty result rather than failing."""
+"""What the compiler's layout says about a compiled model, in the form the views draw."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from app.subject import Subject
 
 
 def component_captions(subject: Subject) -> dict[str, str]:
-    """Component name (`L0H1`, `MLP2`) -> the RASP operation it implements."""
+    """Component name (`L0H1`, `MLP2`) -> the RASP operation it implements (without the name)."""
     if not subject.is_compiled:
         return {}
-    layout = getattr(subject.compiled, "layout", None)
-    captions = getattr(layout, "captions", None)
-    if callable(captions):
-        captions = captions()
-    return {str(k): str(v) for k, v in dict(captions or {}).items()}
+    captions = subject.compiled.layout.captions
+    return {name: text.removeprefix(f"{name}: ") for name, text in captions.items()}
 
 
-def sop_layers(subject: Subject) -> dict[str, str]:
-    """RASP label -> the component that computes it (`L0H1`, `MLP0`, `embed`)."""
+def sop_components(subject: Subject) -> dict[str, list[str]]:
+    """RASP label -> the components computing it; inputs map to `embed` / `pos_embed`."""
     if not subject.is_compiled:
         return {}
-    layout = getattr(subject.compiled, "layout", None)
-    placed: Any = getattr(layout, "components_of", None) or getattr(layout, "placement", None)
-    if callable(placed):
-        placed = placed()
-    return {str(k): str(v) for k, v in dict(placed or {}).items()}
+    layout = subject.compiled.layout
+    placed = {label: [component] for label, component in layout.embedded.items()}
+    placed.update({label: list(components) for label, components in layout.component_of.items()})
+    return placed

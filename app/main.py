@@ -23,8 +23,8 @@ except USER_ERRORS as err:
     st.stop()
 
 in_col, out_col = st.columns(2)
-in_col.markdown("**Input** " + " ".join(f"`{t}`" for t in run.positions))
-out_col.markdown("**Output** " + " ".join(f"`{t}`" for t in run.output))
+in_col.markdown("**Input** " + " ".join(f"`{t}`" for t in run.positions[run.offset:]))
+out_col.markdown("**Output** " + " ".join(f"`{t}`" for t in run.output[run.offset:]))
 
 # Only the chosen view runs: the others can be slow (discovery) and rerunning all of them
 # on every keystroke would break the interaction budget.

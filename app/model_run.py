@@ -9,7 +9,6 @@ from typing import Any
 import torch
 from transformer_lens.ActivationCache import ActivationCache
 
-import rasp
 from app.subject import Subject
 from interp.errors import InputError
 
@@ -25,14 +24,21 @@ class ModelRun:
     cache: ActivationCache
     output: list[str]  # decoded output, one per model position
 
+    @property
+    def offset(self) -> int:
+        """Model positions before the first input token (the compiler's BOS)."""
+        return len(self.positions) - len(self.inputs)
+
 
 def model_input(subject: Subject, inputs: list[Any]) -> tuple[list[str], torch.Tensor]:
     """Position names and token ids the model reads for `inputs`; InputError if invalid."""
     model = subject.model
     if subject.is_compiled:
-        names = [str(t) for t in subject.compiled.model_tokens(inputs)]
-    else:
-        names = [str(t) for t in inputs]
+        # The compiler checks tokens and length against the program's vocab and max_seq_len.
+        ids = torch.tensor([subject.compiled.encode(inputs)], dtype=torch.long)
+        names = [subject.compiled.bos] + [str(t) for t in inputs]
+        return names, model.validate_inputs(ids)
+    names = [str(t) for t in inputs]
     if model.cfg.vocab is None:
         if not all(n.lstrip("-").isdigit() for n in names):
             raise InputError(f"this model has no token names; type token ids 0..{model.cfg.d_vocab - 1}.")
@@ -46,7 +52,8 @@ def model_input(subject: Subject, inputs: list[Any]) -> tuple[list[str], torch.T
 def decode_logits(subject: Subject, logits: torch.Tensor) -> list[str]:
     """Per-position output names: the compiler's decoder, else the arg-max output token."""
     if subject.is_compiled:
-        return [_show(v) for v in subject.compiled.decode(logits)]
+        # Position 0 is the compiler's BOS, whose output means nothing.
+        return ["—"] + [_show(v) for v in subject.compiled.decode(logits[0, 1:])]
     vocab = subject.model.cfg.vocab_out or subject.model.cfg.vocab
     best = logits[0].argmax(-1).tolist()
     return [vocab[i] if vocab else str(i) for i in best]
@@ -60,12 +67,6 @@ def run_subject(subject: Subject, inputs: list[Any]) -> ModelRun:
     """Check `inputs`, run the model with a cache and decode its output."""
     if not inputs:
         raise InputError("the input is empty; type at least one token.")
-    if subject.is_compiled:
-        # The program's own check names the token and its vocabulary (RASPError).
-        rasp.check_input(inputs, subject.vocab, subject.max_seq_len)
-    if len(inputs) > subject.max_seq_len:
-        raise InputError(f"the input has {len(inputs)} tokens but this model takes at most "
-                         f"{subject.max_seq_len}; shorten it.")
     names, ids = model_input(subject, inputs)
     with torch.no_grad():
         logits, cache = subject.model.run_with_cache(ids)

@@ -82,7 +82,7 @@ def compile_subject(program: Any, vocab: Sequence[Any], max_seq_len: int, title:
     compiler = optional.compiler()
     if compiler is None:
         raise InputError(optional.missing_note("Compiling RASP", "rasp.compiler"))
-    compiled = compiler.compile_program(program, vocab=set(vocab), max_seq_len=max_seq_len)
+    compiled = compiler.compile_program(program, list(vocab), max_seq_len)
     return Subject(compiled.model, title, "compiled", list(vocab), max_seq_len, program=program,
                    compiled=compiled, library_name=library_name)
 

@@ -38,16 +38,18 @@ def show(subject: Subject, run: ModelRun) -> None:
     reference = reference_batch(subject, run) if kind == "mean" else None
     with torch.no_grad(), ablate(subject.model, nodes=chosen, kind=kind, reference=reference):
         logits = subject.model(run.ids)
-    ablated = decode_logits(subject, logits)
-    changed = [a != b for a, b in zip(run.output, ablated)]
+    # Compare input positions only: the compiler's BOS position has no output.
+    first = run.offset
+    clean, ablated = run.output[first:], decode_logits(subject, logits)[first:]
+    changed = [a != b for a, b in zip(clean, ablated)]
     st.markdown("**Ablated output** " + " ".join(
         f"`{t}`" if not c else f"**:red[{t}]**" for t, c in zip(ablated, changed)))
     st.metric("Positions changed", f"{sum(changed)} / {len(changed)}")
     st.dataframe(
         {
-            "position": list(range(len(run.positions))),
-            "input": run.positions,
-            "output": run.output,
+            "position": list(range(first, len(run.positions))),
+            "input": run.positions[first:],
+            "output": clean,
             "ablated output": ablated,
             "changed": ["✗" if c else "" for c in changed],
         },

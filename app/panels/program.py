@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import rasp
-from app.compiled_info import sop_layers
+from app.compiled_info import sop_components
 from app.figures import layered_graph
 from app.model_run import ModelRun
 from app.subject import Subject
@@ -22,19 +22,34 @@ def depth_columns(program: rasp.SOp) -> dict[str, float]:
     return {node.label: float(depth[id(node)]) for node in rasp.walk(program)}
 
 
-def _component_column(component: str) -> float | None:
+def component_column(component: str) -> float:
     """Drawing column of a model component: embeddings 0, layer l's attention 2l+1, MLP 2l+2."""
-    if component in ("embed", "pos_embed", "tokens", "indices"):
+    if component in ("embed", "pos_embed"):
         return 0.0
     if component.startswith("MLP"):
         return 2.0 * int(component[3:]) + 2
-    if component.startswith("L") and "H" in component:
-        return 2.0 * int(component[1 : component.index("H")]) + 1
-    return None
+    return 2.0 * int(component[1 : component.index("H")]) + 1
+
+
+def placed_columns(program: rasp.SOp, placement: dict[str, list[str]]) -> dict[str, float]:
+    """Column per node from the compiler's placement (a node is ready after its last component).
+
+    Nodes the compiler fused into another (e.g. a Map folded into the next MLP) get the
+    column of the first node that consumes them.
+    """
+    columns = {label: component_column(comps[-1]) for label, comps in placement.items() if comps}
+    consumers: dict[str, list[str]] = {}
+    for child, parent in rasp.dataflow_edges(program):
+        consumers.setdefault(child, []).append(parent)
+    for node in reversed(rasp.walk(program)):
+        if node.label not in columns:
+            after = [columns[p] for p in consumers.get(node.label, []) if p in columns]
+            columns[node.label] = min(after) - 0.5 if after else 0.0
+    return columns
 
 
 def show(subject: Subject, run: ModelRun) -> None:
-    """Draw the dataflow graph, placed by model layer when the compiler says where."""
+    """Draw the dataflow graph, placed by model sublayer when the model was compiled."""
     del run
     program = subject.program
     if program is None:
@@ -43,23 +58,22 @@ def show(subject: Subject, run: ModelRun) -> None:
         return
     nodes = [node.label for node in rasp.walk(program)]
     kinds = {node.label: type(node).__name__ for node in rasp.walk(program)}
-    placement = sop_layers(subject)
-    columns = depth_columns(program)
-    placed = {label: _component_column(placement[label]) for label in nodes if label in placement}
-    by_layer = bool(placed) and all(v is not None for v in placed.values())
-    if by_layer:
-        columns = {label: placed.get(label, columns[label]) for label in nodes}
-    hover = {label: f"{label} ({kinds[label]})" + (f" — computed by {placement[label]}"
-                                                   if label in placement else "")
-             for label in nodes}
-    title = ("Dataflow graph, columns = model sublayers (embed, L0 attn, MLP0, L1 attn, …)"
-             if by_layer else "Dataflow graph, columns = depth in the program")
+    placement = sop_components(subject)
+    if placement:
+        columns = placed_columns(program, placement)
+        title = "Dataflow graph; columns: embed, L0 attn, MLP0, L1 attn, MLP1, …"
+    else:
+        columns = depth_columns(program)
+        title = "Dataflow graph; columns: depth in the program"
+    hover = {}
+    for label in nodes:
+        where = ", ".join(placement.get(label, [])) or ("fused into a later operation"
+                                                        if placement else "")
+        hover[label] = f"{label} ({kinds[label]})" + (f" — {where}" if where else "")
     st.plotly_chart(layered_graph(nodes, columns, rasp.dataflow_edges(program), title,
                                   node_colors={n: KIND_COLORS.get(kinds[n], "#9d755d") for n in nodes},
                                   hover=hover), key="program_graph")
     if placement:
         st.dataframe({"operation": nodes, "kind": [kinds[n] for n in nodes],
-                      "component": [placement.get(n, "") for n in nodes]},
+                      "computed by": [", ".join(placement.get(n, [])) or "(fused)" for n in nodes]},
                      hide_index=True, key="program_table")
-    elif subject.is_compiled:
-        st.caption("The compiler's layout gives no placement for the operations yet.")

@@ -45,7 +45,7 @@ def show_decoded(subject: Subject, run: ModelRun) -> None:
         hooks = [h for h in hooks if not h.endswith("resid_post")]
     columns = position_labels(run.positions)
     interpreter = _interpreter_values(subject, run)
-    offset = len(run.positions) - len(run.inputs)
+    offset = run.offset
     variables = readout.variables
     output_label = subject.program.label if subject.program is not None else variables[-1]
     variable = st.selectbox("Variable", variables,
