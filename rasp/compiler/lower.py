@@ -31,6 +31,7 @@ from rasp.graph import walk
 
 MAX_JOINT_VALUES = 4096
 MAX_TABLE = 2_000_000
+MAX_NARY = 200_000  # input combinations above which a fused n-ary map is stored stepwise
 
 
 class Lowering:
@@ -163,7 +164,9 @@ class Lowering:
         """
         leaves, fn = self._expand(children, f)
         stored_numerical = [v for v in leaves if v.numerical and v.source != "const"]
-        if len(leaves) > 2 or len(stored_numerical) > 1:
+        stored = [v for v in leaves if v.source != "const"]
+        too_wide = len(stored) > 2 and (stored_numerical or _combinations(stored) > MAX_NARY)
+        if too_wide or len(stored_numerical) > 1:
             for child in children:
                 self._materialize(child)
             leaves, fn = children, _none_safe_n(f)
@@ -257,7 +260,9 @@ class Lowering:
     def _emit_elementwise(self, label: str, leaves: list[Var], table: dict, out: Var,
                           caption: str) -> None:
         self.discretized.update(v.name for v in leaves if v.numerical)
-        if len(leaves) == 1:
+        if len(leaves) > 2:
+            neurons = mlp.lookup_nary(leaves, table, out)
+        elif len(leaves) == 1:
             x = leaves[0]
             single = {a[0]: z for a, z in table.items()}
             if x.numerical:
@@ -600,3 +605,10 @@ def _fit_linear2(f: Callable[[Any, Any], Any], xs: list | None,
             if abs(a * x + b * y + c - z) > 1e-9 * max(1.0, abs(z)):
                 return None
     return a, b, c
+
+
+def _combinations(variables: list[Var]) -> int:
+    size = 1
+    for var in variables:
+        size *= len(var.values or []) + (1 if var.may_none else 0)
+    return size

@@ -186,6 +186,33 @@ def linear(terms: list[tuple[Var, float]], const: float, out: Var) -> list[Neuro
     return neurons + constant(out, const)
 
 
+def lookup_nary(inputs: list[Var], table: dict[tuple, Any], out: Var) -> list[Neuron]:
+    """f over three or more categorical inputs: one neuron per (values of all inputs but
+    the widest, output value); the widest input's matching values are summed in."""
+    wide = max(range(len(inputs)), key=lambda i: inputs[i].width)
+    groups: dict[tuple, dict[Any, list[Any]]] = {}
+    for combo, z in table.items():
+        if z is None or (out.numerical and z == 0) or any(v is None for v in combo):
+            continue
+        rest = combo[:wide] + combo[wide + 1:]
+        groups.setdefault(rest, {}).setdefault(z, []).append(combo[wide])
+    others = inputs[:wide] + inputs[wide + 1:]
+    neurons = []
+    for rest, by_output in groups.items():
+        base: dict[Dir, float] = {}
+        bias = -float(len(inputs) - 1)
+        for var, value in zip(others, rest):
+            w, b = feature(var, value)
+            _add(base, w)
+            bias += b
+        for z, wide_values in by_output.items():
+            w_in = dict(base)
+            for value in wide_values:
+                _add(w_in, feature(inputs[wide], value)[0])
+            neurons.append(Neuron(w_in, bias, write(out, z)))
+    return neurons
+
+
 def joint(inputs: list[Var], out: Var) -> list[Neuron]:
     """The tuple of several categorical inputs (None allowed per component) as one variable."""
     neurons = []
