@@ -78,13 +78,13 @@ def _short(text: str, limit: int = 60) -> str:
 
 def value_table_heatmap(rows: Sequence[str], columns: Sequence[str],
                         cells: Sequence[Sequence[str]], title: str) -> go.Figure:
-    """A table of decoded values (rows x positions) shaded by whether a cell changed from the
-    row above (so one sees where each sublayer writes)."""
+    """A table of decoded values (rows x positions); a filled cell is shaded where it differs
+    from the row above, so one sees where each sublayer writes (empty cells: not held)."""
     n_rows, n_cols = len(rows), len(columns)
     changed = np.zeros((n_rows, n_cols))
     for r in range(1, n_rows):
         for c in range(n_cols):
-            changed[r, c] = float(cells[r][c] != cells[r - 1][c])
+            changed[r, c] = float(cells[r][c] != "" and cells[r][c] != cells[r - 1][c])
     fig = go.Figure(go.Heatmap(
         z=changed, text=[list(r) for r in cells], texttemplate="%{text}",
         colorscale=[[0, "#f4f6fb"], [1, "#ffd27f"]], zmin=0, zmax=1, showscale=False,

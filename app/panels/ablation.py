@@ -28,8 +28,9 @@ def show(subject: Subject, run: ModelRun) -> None:
     if used:
         st.caption("Components the compiled program uses: " + ", ".join(used))
     left, right = st.columns([3, 1])
-    chosen = left.multiselect("Ablate", ablatable_nodes(subject), key="ablate_nodes",
-                              placeholder="pick heads / MLPs to switch off")
+    # Pills read as on/off toggles, one per head and MLP, in computation order.
+    chosen = left.pills("Switch off", ablatable_nodes(subject), selection_mode="multi",
+                        key="ablate_nodes") or []
     kind_label = right.radio("Replace with", list(KINDS), key="ablate_kind")
     if not chosen:
         st.info("Pick one or more heads or MLPs to switch off.")

@@ -65,18 +65,21 @@ def show_decoded(subject: Subject, run: ModelRun) -> None:
                                         f"{variable}: decoded from the residual stream "
                                         "(shaded where a sublayer changed it)"),
                     key="residual_variable_chart")
-    final = readout.values[readout.hooks[-1]]
-    st.caption("Every variable after the last layer, next to the RASP interpreter")
-    table: dict[str, list[str]] = {"variable": [], "source": []}
+    st.caption("Every variable where the model last holds it, next to the RASP interpreter "
+               "(the compiler frees a variable's directions once nothing reads it)")
+    table: dict[str, list[str]] = {"variable": [], "source": [], "read at": []}
     for column in columns:
         table[column] = []
     for var in variables:
-        sources = [("model", final.get(var), 0)]
+        held = [h for h in readout.hooks if readout.values[h].get(var) is not None]
+        sources = [("model", readout.values[held[-1]][var] if held else None, 0,
+                    stage_caption(held[-1]) if held else "")]
         if var in interpreter:
-            sources.append(("interpreter", interpreter[var], offset))
-        for source, values, shift in sources:
+            sources.append(("interpreter", interpreter[var], offset, ""))
+        for source, values, shift, where in sources:
             table["variable"].append(var)
             table["source"].append(source)
+            table["read at"].append(where)
             for i, column in enumerate(columns):
                 ok = values is not None and 0 <= i - shift < len(values)
                 table[column].append(show_value(values[i - shift]) if ok else "")
