@@ -1,17 +1,23 @@
 """Circuit discovery over the component graph: ACDC (Conmy et al. 2023) and edge
 attribution patching (EAP, Syed et al. 2023). Both return a `Circuit` whose `edges` are the
 kept edges and whose `scores` hold every candidate edge's score.
+
+Inputs are one batch [batch, pos(, d_input)] or a list of batches of different lengths
+(compiled programs often depend on the input length, which one batch would hold fixed);
+metrics and scores are averaged over all rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from tqdm.auto import tqdm
 
+from interp.analysis.batches import aligned, as_batches
 from interp.analysis.edges import edge_hooks, run_from_layer
 from interp.analysis.metrics import Metric, cross_entropy_to_clean, distance_to
 from interp.analysis.nodes import (
@@ -72,6 +78,18 @@ def corrupted_outputs(
         return out
 
 
+@dataclass
+class _Batch:
+    """One batch's clean cache, replacements and metric, for ACDC's repeated runs."""
+
+    replacements: dict[str, Fixed]
+    cache: Any
+    known: dict[str, torch.Tensor]
+    measure: Metric
+    weight: float
+    clean: float = 0.0
+
+
 def acdc(
     model: HookedTransformer,
     inputs: Any,
@@ -84,48 +102,64 @@ def acdc(
     progress: bool = True,
 ) -> Circuit:
     """ACDC: from the logits backwards, remove each incoming edge of each node whose removal
-    (on top of the edges already removed) raises metric(logits) by less than `threshold`.
+    (on top of the edges already removed) raises the metric by less than `threshold`.
 
     metric: built from the full model's logits (default: KL divergence, or squared error
     for a single numerical output). An edge's score is the metric increase its removal
     caused when it was tried. Only the blocks from the current node's layer on are rerun:
     every earlier activation is still the clean one (nothing upstream has been cut yet).
     """
-    inputs = model.validate_inputs(inputs)
+    batches = as_batches(model, inputs)
+    references = aligned(reference, len(batches), "reference")
+    corrupteds = aligned(corrupted, len(batches), "corrupted")
     full = Circuit.full(model.cfg)
     incoming: dict[str, list[Edge]] = {}
     for edge in full.edges:
         incoming.setdefault(edge.dst, []).append(edge)
-    replacements = {
-        n: Fixed(v) for n, v in corrupted_outputs(model, inputs, ablation, reference, corrupted, seed).items()
-    }
     n_layers = model.cfg.n_layers
+    total = sum(b.shape[0] for b in batches)
+    states = []
     with component_hooks_enabled(model), torch.no_grad():
-        wanted = set(output_hook_names(model)) | {f"blocks.{i}.hook_resid_pre" for i in range(n_layers)}
-        clean_logits, cache = model.run_with_cache(inputs, names_filter=lambda n: n in wanted)
-        known = {name: cache[name] for name in output_hook_names(model)}
-        measure = metric(clean_logits)
-        current = float(measure(clean_logits))
+        outputs = set(output_hook_names(model))
+        wanted = outputs | {f"blocks.{i}.hook_resid_pre" for i in range(n_layers)}
+        for batch, ref, cor in zip(batches, references, corrupteds):
+            values = corrupted_outputs(model, batch, ablation, ref, cor, seed)
+            clean_logits, cache = model.run_with_cache(batch, names_filter=lambda n: n in wanted)
+            states.append(_Batch(
+                replacements={n: Fixed(v) for n, v in values.items()},
+                cache=cache,
+                known={name: cache[name] for name in outputs},
+                measure=metric(clean_logits),
+                weight=batch.shape[0] / total,
+            ))
+            states[-1].clean = float(states[-1].measure(clean_logits))
+
+        def evaluate(trial: list[Edge], start: int) -> float:
+            value = 0.0
+            for s in states:
+                hooks = edge_hooks(model, trial, s.replacements, known_outputs=s.known)
+                resid_pre = s.cache[f"blocks.{start}.hook_resid_pre"]
+                value += s.weight * float(s.measure(run_from_layer(model, resid_pre, start, hooks)))
+            return value
+
+        current = sum(s.weight * s.clean for s in states)
         removed: list[Edge] = []
         scores: dict[Edge, float] = {}
         targets = [n for n in reversed(node_order(model.cfg)) if n in incoming]
         bar = tqdm(total=len(full.edges), desc="acdc", disable=not progress, leave=False)
         for dst in targets:
             start = min(first_layer(dst), n_layers - 1)
-            resid_pre = cache[f"blocks.{start}.hook_resid_pre"]
             # Later sources first, as ACDC does: try to cut the most recent writers first.
             for edge in sorted(incoming[dst], key=lambda e: _source_rank(e, model), reverse=True):
-                trial = removed + [edge]
-                hooks = edge_hooks(model, trial, replacements, known_outputs=known)
-                value = float(measure(run_from_layer(model, resid_pre, start, hooks)))
+                value = evaluate(removed + [edge], start)
                 scores[edge] = value - current
                 if value - current < threshold:
                     removed.append(edge)
                     current = value
                 bar.update(1)
         bar.close()
-    kept = [e for e in full.edges if e not in set(removed)]
-    return _circuit(kept, scores)
+    cut = set(removed)
+    return _circuit([e for e in full.edges if e not in cut], scores)
 
 
 def eap(
@@ -140,15 +174,43 @@ def eap(
     seed: int = 0,
 ) -> Circuit:
     """Edge attribution patching: score(src -> dst.slot) = |(corrupted - clean) output of
-    src . d metric / d (dst's input through slot)|, averaged over the batch (absolute value
-    per example, so effects of opposite sign on different rows do not cancel).
+    src . d metric / d (dst's input through slot)|, averaged over rows (absolute value per
+    row, so effects of opposite sign on different rows do not cancel).
 
     metric: default cross-entropy against the full model's own predictions (KL has zero
     gradient at the clean run), or the summed output for a single numerical output.
     Kept edges: score > threshold, or the top_k highest, or (neither given) score > 1e-6.
     """
-    inputs = model.validate_inputs(inputs)
+    batches = as_batches(model, inputs)
+    references = aligned(reference, len(batches), "reference")
+    corrupteds = aligned(corrupted, len(batches), "corrupted")
     full = Circuit.full(model.cfg)
+    total = sum(b.shape[0] for b in batches)
+    scores = dict.fromkeys(full.edges, 0.0)
+    for batch, ref, cor in zip(batches, references, corrupteds):
+        part = _eap_scores(model, batch, full, ablation, ref, cor, metric, seed)
+        for edge, value in part.items():
+            scores[edge] += value * batch.shape[0] / total
+    ranked = sorted(full.edges, key=lambda e: scores[e], reverse=True)
+    if top_k is not None:
+        kept = ranked[:top_k]
+    else:
+        cut = 1e-6 if threshold is None else threshold
+        kept = [e for e in ranked if scores[e] > cut]
+    return _circuit(kept, scores)
+
+
+def _eap_scores(
+    model: HookedTransformer,
+    inputs: torch.Tensor,
+    full: Circuit,
+    ablation: str,
+    reference: Any,
+    corrupted: Any,
+    metric: MetricFactory | None,
+    seed: int,
+) -> dict[Edge, float]:
+    """EAP scores of every edge on one batch (mean over its rows)."""
     corrupted_out = corrupted_outputs(model, inputs, ablation, reference, corrupted, seed)
     dst_hooks = sorted({input_hook(e.dst, e.slot, model) for e in full.edges})
     captured: dict[str, torch.Tensor] = {}
@@ -182,13 +244,7 @@ def eap(
             if head is not None:
                 grad = grad[:, :, head]
             scores[edge] = (delta * grad).sum(dim=(1, 2)).abs().mean().item()
-    ranked = sorted(full.edges, key=lambda e: scores[e], reverse=True)
-    if top_k is not None:
-        kept = ranked[:top_k]
-    else:
-        cut = 1e-6 if threshold is None else threshold
-        kept = [e for e in ranked if scores[e] > cut]
-    return _circuit(kept, scores)
+    return scores
 
 
 @contextmanager
@@ -213,6 +269,6 @@ def _source_rank(edge: Edge, model: HookedTransformer) -> int:
     return node_order(model.cfg).index(edge.src)
 
 
-def _circuit(kept: list[Edge], scores: dict[Edge, float]) -> Circuit:
+def _circuit(kept: Sequence[Edge], scores: dict[Edge, float]) -> Circuit:
     nodes = list(dict.fromkeys([e.src for e in kept] + [e.dst for e in kept]))
     return Circuit(nodes, sorted(kept, key=lambda e: (e.dst, e.src, e.slot)), scores)

@@ -3,12 +3,13 @@ precision/recall of the kept edges, and faithfulness of the circuit-only model."
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import torch
 
 from interp.analysis.ablate import ablate
+from interp.analysis.batches import aligned, as_batches
 from interp.analysis.metrics import agreement
 from interp.circuit import Circuit, Edge
 from interp.errors import InputError
@@ -83,13 +84,20 @@ def faithfulness(
     kind: str = "zero",
     reference: Any = None,
     seed: int = 0,
+    positions: Sequence[int] | None = None,
 ) -> float:
-    """Fraction of outputs on which the circuit-only model (every edge outside the circuit
-    ablated) agrees with the full model."""
-    outside = Circuit.full(model.cfg).edge_set() - circuit.edge_set()
+    """Fraction of outputs (at `positions`, default all) on which the circuit-only model
+    (every edge outside the circuit ablated) agrees with the full model; inputs may be a
+    list of batches."""
+    outside = sorted(Circuit.full(model.cfg).edge_set() - circuit.edge_set())
+    batches = as_batches(model, inputs)
+    total, agreeing = 0, 0.0
     with torch.no_grad():
-        full = model(inputs)
-        reference = inputs if reference is None and kind != "zero" else reference
-        with ablate(model, edges=sorted(outside), kind=kind, reference=reference, seed=seed):
-            pruned = model(inputs)
-    return agreement(full, pruned)
+        for batch, ref in zip(batches, aligned(reference, len(batches), "reference")):
+            full = model(batch)
+            ref = batch if ref is None and kind != "zero" else ref
+            with ablate(model, edges=outside, kind=kind, reference=ref, seed=seed):
+                pruned = model(batch)
+            agreeing += agreement(full, pruned, positions) * batch.shape[0]
+            total += batch.shape[0]
+    return agreeing / total
