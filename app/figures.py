@@ -122,11 +122,22 @@ def matrix_heatmap(z: np.ndarray, rows: Sequence[str], columns: Sequence[str], t
     return fig
 
 
+def sublayer_names(n_layers: int) -> dict[float, str]:
+    """Column names of the component graph: 0 embed, 2l+1 layer l's attention, 2l+2 its MLP."""
+    names = {0.0: "embed"}
+    for layer in range(n_layers):
+        names[2.0 * layer + 1] = f"L{layer} attn"
+        names[2.0 * layer + 2] = f"MLP{layer}"
+    return names
+
+
 def layered_graph(nodes: Sequence[str], layer_of: dict[str, float], edges: Sequence[tuple[str, str]],
                   title: str, node_colors: dict[str, str] | None = None,
                   edge_colors: dict[tuple[str, str], str] | None = None,
-                  hover: dict[str, str] | None = None) -> go.Figure:
-    """A DAG drawn left to right by layer: nodes as markers, edges as lines (no JS graph lib)."""
+                  hover: dict[str, str] | None = None,
+                  column_names: dict[float, str] | None = None) -> go.Figure:
+    """A DAG drawn left to right by layer: nodes as markers, edges as arrows (no JS graph lib);
+    `column_names` label the x positions (e.g. sublayers) along the bottom."""
     node_colors = node_colors or {}
     edge_colors = edge_colors or {}
     hover = hover or {}
@@ -135,32 +146,35 @@ def layered_graph(nodes: Sequence[str], layer_of: dict[str, float], edges: Seque
         columns.setdefault(layer_of[node], []).append(node)
     place: dict[str, tuple[float, float]] = {}
     for x, members in columns.items():
+        # Alternate columns sit a little higher or lower, so a long edge does not run
+        # straight through the nodes between its ends.
+        shift = 0.3 * (1 if int(x) % 2 else -1) if x > 0 else 0.0
         for i, node in enumerate(members):
-            place[node] = (x, (len(members) - 1) / 2 - i)
+            place[node] = (x, (len(members) - 1) / 2 - i + shift)
     fig = go.Figure()
-    by_color: dict[str, list[tuple[str, str]]] = {}
-    for edge in edges:
-        if edge[0] in place and edge[1] in place:
-            by_color.setdefault(edge_colors.get(edge, "#9aa5b1"), []).append(edge)
-    for color, group in by_color.items():
-        xs: list[float | None] = []
-        ys: list[float | None] = []
-        for src, dst in group:
-            xs += [place[src][0], place[dst][0], None]
-            ys += [place[src][1], place[dst][1], None]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": color, "width": 1.6},
-                                 hoverinfo="skip", showlegend=False))
+    for src, dst in edges:
+        if src in place and dst in place:
+            fig.add_annotation(
+                x=place[dst][0], y=place[dst][1], ax=place[src][0], ay=place[src][1],
+                xref="x", yref="y", axref="x", ayref="y", text="", showarrow=True,
+                arrowhead=2, arrowsize=1.2, arrowwidth=1.5, standoff=9, startstandoff=9,
+                arrowcolor=edge_colors.get((src, dst), "#9aa5b1"),
+            )
     names = [n for n in nodes if n in place]
     fig.add_trace(go.Scatter(
         x=[place[n][0] for n in names], y=[place[n][1] for n in names], mode="markers+text",
-        text=names, textposition="top center",
+        text=names, textposition="top center", cliponaxis=False,
         marker={"size": 16, "color": [node_colors.get(n, "#4c78a8") for n in names],
                 "line": {"width": 1, "color": "#333"}},
         hovertext=[hover.get(n, n) for n in names], hoverinfo="text", showlegend=False,
     ))
-    fig.update_xaxes(visible=False)
+    if column_names:
+        fig.update_xaxes(tickvals=list(column_names), ticktext=list(column_names.values()),
+                         showgrid=True, gridcolor="#eef0f3", zeroline=False, showline=False)
+    else:
+        fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    height = max(260, 70 * max((len(m) for m in columns.values()), default=1) + 120)
-    fig.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    height = max(280, 70 * max((len(m) for m in columns.values()), default=1) + 140)
+    fig.update_layout(title=title, height=height, margin={"l": 20, "r": 20, "t": 60, "b": 10},
                       plot_bgcolor="white")
     return fig

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import optional
-from app.figures import layered_graph
+from app.figures import layered_graph, sublayer_names
 from app.model_run import ModelRun, reference_batch
 from app.subject import Subject
 from interp.circuit import Circuit, Edge, node_layer_position, node_order
@@ -44,8 +44,10 @@ def draw(circuit: Circuit, cfg, title: str, truth: Circuit | None = None, key: s
         # One line per node pair: a pair is "found" if any of its slots was found.
         if colors.get(pair) != BOTH:
             colors[pair] = color
+    names = sublayer_names(cfg.n_layers)
+    names[2.0 * cfg.n_layers + 1] = "logits"
     st.plotly_chart(layered_graph(nodes, node_columns(nodes, cfg.n_layers), list(colors), title,
-                                  edge_colors=colors), key=key)
+                                  edge_colors=colors, column_names=names), key=key)
 
 
 def show(subject: Subject, run: ModelRun) -> None:

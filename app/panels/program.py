@@ -6,7 +6,7 @@ import streamlit as st
 
 import rasp
 from app.compiled_info import sop_components
-from app.figures import layered_graph
+from app.figures import layered_graph, sublayer_names
 from app.model_run import ModelRun
 from app.subject import Subject
 
@@ -59,21 +59,26 @@ def show(subject: Subject, run: ModelRun) -> None:
     nodes = [node.label for node in rasp.walk(program)]
     kinds = {node.label: type(node).__name__ for node in rasp.walk(program)}
     placement = sop_components(subject)
+    column_names = None
     if placement:
         columns = placed_columns(program, placement)
-        title = "Dataflow graph; columns: embed, L0 attn, MLP0, L1 attn, MLP1, …"
+        column_names = sublayer_names(subject.model.cfg.n_layers)
+        title = "Dataflow graph, each operation at the sublayer that computes it"
     else:
         columns = depth_columns(program)
         title = "Dataflow graph; columns: depth in the program"
-    hover = {}
-    for label in nodes:
-        where = ", ".join(placement.get(label, [])) or ("fused into a later operation"
-                                                        if placement else "")
-        hover[label] = f"{label} ({kinds[label]})" + (f" — {where}" if where else "")
+    where = {label: ", ".join(placement.get(label, [])) for label in nodes}
+    for child, parent in reversed(rasp.dataflow_edges(program)):
+        # Fused nodes (a Select inside its Aggregate's head, a Map folded into an MLP)
+        # are shown with the component of the operation that absorbed them.
+        if placement and not where[child] and where[parent]:
+            where[child] = f"inside {where[parent]}"
+    hover = {label: f"{label} ({kinds[label]})" + (f" — {where[label]}" if where[label] else "")
+             for label in nodes}
     st.plotly_chart(layered_graph(nodes, columns, rasp.dataflow_edges(program), title,
                                   node_colors={n: KIND_COLORS.get(kinds[n], "#9d755d") for n in nodes},
-                                  hover=hover), key="program_graph")
+                                  hover=hover, column_names=column_names), key="program_graph")
     if placement:
         st.dataframe({"operation": nodes, "kind": [kinds[n] for n in nodes],
-                      "computed by": [", ".join(placement.get(n, [])) or "(fused)" for n in nodes]},
+                      "computed by": [where[n] for n in nodes]},
                      hide_index=True, key="program_table")
