@@ -1,0 +1,78 @@
+"""The dashboard served for real (`interp app --headless`) and opened in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+from browser_driver import Browser, chromium_path
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(chromium_path() is None,
+                       reason="Chromium is not installed (apt-get install chromium); .ci/run installs it"),
+]
+
+PLOTS = "document.querySelectorAll('.js-plotly-plot .main-svg').length"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"the server exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.3)
+    raise AssertionError(f"the dashboard did not come up at {url} in {timeout} s")
+
+
+def test_served_dashboard_renders_attention_heatmaps_without_cdn(tmp_path):
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    # Own process group: `interp app` starts streamlit as a child, and both must go.
+    server = subprocess.Popen(
+        [sys.executable, "-m", "interp.cli", "app", "--headless", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    browser = None
+    try:
+        _wait_healthy(url, server)
+        browser = Browser()
+        browser.open(url)
+        assert browser.wait_for(f"{PLOTS} > 0", timeout=90), "no plotly chart rendered"
+        # The grid is one figure with a heatmap per head; plotly draws each as an image layer.
+        assert browser.wait_for("document.querySelectorAll('.js-plotly-plot .hm').length >= 2", 30)
+        browser.screenshot(tmp_path / "dashboard.png")
+        dom = browser.dom()
+        assert "interp dashboard" in dom and "js-plotly-plot" in dom
+        resources = browser.evaluate(
+            "performance.getEntriesByType('resource').map(e => e.name)") or []
+        hosts = {urllib.parse.urlparse(r).hostname for r in resources if r.startswith("http")}
+        assert hosts <= {"127.0.0.1", "localhost"}, f"assets fetched from {hosts}"
+    finally:
+        if browser is not None:
+            browser.close()
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
