@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 
 from websockets.sync.client import connect
@@ -41,7 +42,10 @@ class Browser:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         self._id = 0
-        self.socket = connect(self._page_websocket(), max_size=2**26, open_timeout=30)
+        # Entered as a context manager, the form every websockets version supports.
+        self._stack = ExitStack()
+        self.socket = self._stack.enter_context(
+            connect(self._page_websocket(), max_size=2**26, open_timeout=30))
 
     def _page_websocket(self) -> str:
         port_file = Path(self.profile) / "DevToolsActivePort"
@@ -96,7 +100,7 @@ class Browser:
 
     def close(self) -> None:
         try:
-            self.socket.close()
+            self._stack.close()
         finally:
             self.process.terminate()
             try:

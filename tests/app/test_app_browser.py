@@ -70,9 +70,20 @@ def test_served_dashboard_renders_attention_heatmaps_without_cdn(tmp_path):
     finally:
         if browser is not None:
             browser.close()
-        os.killpg(server.pid, signal.SIGTERM)
+        _stop_group(server)
+
+
+def _stop_group(server: subprocess.Popen) -> None:
+    """Stop `interp app` and the streamlit server it started (one process group)."""
+    group = server.pid
+    os.killpg(group, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        server.poll()
         try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+            os.killpg(group, 0)  # raises once no process of the group is left
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.killpg(group, signal.SIGKILL)
+    server.wait()
