@@ -24,9 +24,9 @@ def _resample(subject: Subject) -> None:
 
 def read_input(subject: Subject) -> list[Any]:
     """Draw the input row; return the typed tokens as vocabulary values (unchecked)."""
-    if st.session_state.get("input_for") != subject.title:
+    if st.session_state.get("input_for") != subject.identity:
         # A new model: start from one of its valid inputs rather than the last model's.
-        st.session_state["input_for"] = subject.title
+        st.session_state["input_for"] = subject.identity
         st.session_state[INPUT_KEY] = _sample_text(subject, 0)
     text_col, button_col = st.columns([5, 1], vertical_alignment="bottom")
     text = text_col.text_input(

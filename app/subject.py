@@ -42,6 +42,11 @@ class Subject:
     def is_compiled(self) -> bool:
         return self.compiled is not None
 
+    @property
+    def identity(self) -> str:
+        """Tells models apart in session state (same program, other vocab = other model)."""
+        return f"{self.title}|{self.vocab}|{self.max_seq_len}|{id(self.model)}"
+
     def parse_tokens(self, text: str) -> list[Any]:
         """Typed space-separated tokens to input values (strings mapped back to vocab values)."""
         by_name = {str(v): v for v in self.vocab}

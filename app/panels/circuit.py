@@ -71,7 +71,7 @@ def show(subject: Subject, run: ModelRun) -> None:
         ablation = cols[2].radio("Ablation", ("zero", "mean", "resample"), horizontal=True,
                                  key="discovery_ablation")
         submitted = st.form_submit_button("Discover")
-    key = (subject.title, tuple(run.positions), method, threshold, ablation)
+    key = (subject.identity, tuple(run.positions), method, threshold, ablation)
     results = st.session_state.setdefault("discovered", {})
     if submitted and key not in results:
         batch = reference_batch(subject, run)
