@@ -1,0 +1,137 @@
+"""Constructs tracr gets wrong or rejects, compared with the interpreter."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import rasp
+from rasp import Comparison, Select, indices, tokens
+from rasp.compiler import CompileError, CompileWarning, compile_program, compile_rasp_to_model
+
+
+def _agrees(program, vocab, max_len, **kwargs) -> None:
+    compiled = compile_program(program, vocab, max_len, **kwargs)
+    report = compiled.verify(n=1500)
+    assert report.ok, str(report)
+
+
+def test_composite_selectors_and_or_not() -> None:
+    same = Select(tokens, tokens, Comparison.EQ)
+    before = Select(indices, indices, Comparison.LT)
+    _agrees(rasp.SelectorWidth(same & before), list("abc"), 5)
+    _agrees(rasp.SelectorWidth(~same), list("abc"), 5)
+    # Or across different variables needs a joint variable; still exact.
+    _agrees(rasp.SelectorWidth(same | before), list("abc"), 5)
+    _agrees(rasp.numerical(rasp.Aggregate(same | before, rasp.numerical(tokens == "a"), default=0)),
+            list("abc"), 4)
+
+
+def test_length_full_and_constant_sop() -> None:
+    _agrees(rasp.length, list("ab"), 6)
+    _agrees(rasp.SequenceMap(lambda x, y: f"{x}{y}", tokens, rasp.Full("!")), list("ab"), 4)
+    _agrees(rasp.SequenceMap(lambda x, c: x * c, rasp.indices, rasp.ConstantSOp([3, 1, 4, 1, 5],
+                                                                              check_length=False)),
+            list("ab"), 5)
+
+
+def test_map_on_numerical_aggregate_uses_true_value_set() -> None:
+    frac = rasp.lib.make_frac_prevs(tokens == "x")
+    # tracr decodes this wrongly: the mean's value set is not the input's {0, 1}.
+    percent = rasp.Map(lambda f: round(100 * f), frac)
+    _agrees(percent, ["x", "y"], 8)
+
+
+def test_numerical_mean_of_non_binary_values() -> None:
+    values = rasp.numerical(rasp.Map(lambda t: {"a": 1, "b": 3, "c": 7}[t], tokens))
+    mean = rasp.numerical(rasp.Aggregate(Select(indices, indices, Comparison.LEQ), values, default=0))
+    _agrees(rasp.Map(lambda m: round(m, 3), mean), list("abc"), 5)
+
+
+def test_selector_width_is_exact_at_forty_positions() -> None:
+    compiled = compile_program(rasp.lib.make_hist(), list("ab"), 40)
+    report = compiled.verify(n=300)
+    assert report.ok, str(report)
+
+
+def test_categorical_none_default_decodes_as_none() -> None:
+    shifted = rasp.lib.shift_by(2, tokens)
+    compiled = compile_program(shifted, list("abc"), 5)
+    assert compiled.run(list("abca")) == [None, None, "a", "b"]
+
+
+def test_non_none_categorical_default() -> None:
+    agg = rasp.Aggregate(Select(tokens, tokens, lambda k, q: k == "z"), tokens, default="-")
+    compiled = compile_program(agg, list("az"), 4)
+    assert compiled.run(list("aa")) == ["-", "-"]
+    assert compiled.verify().ok
+
+
+def test_causal_safe_program_compiles_and_agrees() -> None:
+    program = rasp.lib.make_frac_prevs(tokens == "x")
+    compiled = compile_program(program, ["x", "y"], 6, causal=True)
+    assert compiled.model.cfg.causal
+    assert compiled.verify().ok
+
+
+def test_causal_rejects_length_and_future_selectors() -> None:
+    with pytest.raises(CompileError, match="length"):
+        compile_program(rasp.length + 0, list("ab"), 4, causal=True)
+    reverse = rasp.lib.make_reverse(tokens)
+    with pytest.raises(CompileError, match="causal"):
+        compile_program(rasp.Aggregate(Select(tokens, tokens, Comparison.EQ), tokens).named("peek"),
+                        list("ab"), 4, causal=True)
+    with pytest.raises(CompileError):
+        compile_program(reverse, list("ab"), 4, causal=True)
+
+
+def test_tracr_shim_keeps_bos_in_decoded() -> None:
+    model = compile_rasp_to_model(rasp.lib.make_reverse(tokens), {"a", "b", "c"}, 5, compiler_bos="BOS")
+    out = model.apply(["BOS", "a", "b", "c"])
+    assert out.decoded == ["BOS", "c", "b", "a"]
+
+
+def test_run_errors_are_project_errors() -> None:
+    from interp.errors import InterpError
+
+    compiled = compile_program(rasp.lib.make_hist(), list("ab"), 3)
+    with pytest.raises(InterpError, match="not in the vocabulary"):
+        compiled.run(["a", "z"])
+    with pytest.raises(InterpError, match="max_seq_len"):
+        compiled.run(list("aaaa"))
+
+
+def test_layout_names_components_and_captions() -> None:
+    compiled = compile_program(rasp.lib.make_reverse(tokens), list("abc"), 5)
+    layout = compiled.layout
+    head = layout.component_of["reverse"][0]
+    assert head.startswith("L") and "H" in head
+    assert "reverse" in layout.node_of[head]
+    assert layout.captions[head].startswith(f"{head}: reverse = Aggregate(Select(indices, ")
+    assert set(layout.directions["tokens"])
+    stats = compiled.stats()
+    assert stats["params"] == compiled.model.n_params()
+    assert compiled.model.to_tokens(["BOS", "a"]).shape == (1, 2)
+
+
+def test_bos_name_clash_is_resolved() -> None:
+    compiled = compile_program(rasp.lib.make_hist_bos(), ["BOS", "a", "b"], 4)
+    assert compiled.model.cfg.vocab[0] != "BOS"
+    assert compiled.run(["BOS", "a", "b", "a"]) == rasp.evaluate(rasp.lib.make_hist_bos(), ["BOS", "a", "b", "a"])
+
+
+def test_imprecise_numerics_warn() -> None:
+    values = rasp.numerical(rasp.Map(lambda t: {"a": 1000.0, "b": 1000.0001}[t], tokens))
+    mean = rasp.numerical(rasp.Aggregate(Select(indices, indices, Comparison.LEQ), values, default=0))
+    with pytest.warns(CompileWarning, match="float32"):
+        compile_program(rasp.Map(lambda v: v > 1000.00005, mean), ["a", "b"], 3)
+
+
+def test_register_reuse_labels_stages() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CompileWarning)
+        compiled = compile_program(rasp.lib.make_dyck1_ptf(), ["(", ")"], 8)
+    labels = compiled.model.residual_labels.labels
+    assert all(0 <= lb.index < compiled.model.cfg.d_model for lb in labels)
+    assert compiled.verify(n=500).ok
