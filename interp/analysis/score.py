@@ -101,3 +101,27 @@ def faithfulness(
             agreeing += agreement(full, pruned, positions) * batch.shape[0]
             total += batch.shape[0]
     return agreeing / total
+
+
+def inert_edges(
+    model: HookedTransformer,
+    edges: Iterable[Edge],
+    inputs: Any,
+    kind: str = "zero",
+    tolerance: float = 1e-5,
+) -> set[Edge]:
+    """Edges whose removal alone (everything else intact) moves no logit by more than
+    `tolerance` on `inputs`: connections the weights have but the behaviour never uses,
+    which no behavioural method can find (e.g. a query reading a constant)."""
+    batches = as_batches(model, inputs)
+    inert = set()
+    with torch.no_grad():
+        fulls = [model(batch) for batch in batches]
+        for edge in edges:
+            moved = 0.0
+            for batch, full in zip(batches, fulls):
+                with ablate(model, edges=[edge], kind=kind, reference=batch):
+                    moved = max(moved, (model(batch) - full).abs().max().item())
+            if moved <= tolerance:
+                inert.add(edge)
+    return inert
