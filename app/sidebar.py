@@ -43,7 +43,8 @@ def cached_rasp_text(text: str, vocab: tuple, max_seq_len: int) -> Subject:
 def cached_upload(digest: str, _files: tuple[tuple[str, bytes], ...]) -> Subject:
     """Uploaded models, keyed by a hash of their names and bytes (`_files` is not hashed)."""
     name = _files[0][0] if len(_files) == 1 else "config.json + model.safetensors"
-    return saved_subject(load_uploaded_model(list(_files)), name)
+    model, compiled = load_uploaded_model(list(_files))
+    return saved_subject(model, name, compiled)
 
 
 @st.cache_resource

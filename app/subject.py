@@ -71,12 +71,15 @@ def random_subject() -> Subject:
     return Subject(model, "random 2-layer model (seed 0)", "random", vocab, cfg.n_ctx)
 
 
-def saved_subject(model: HookedTransformer, name: str) -> Subject:
-    """Wrap an uploaded model; its vocabulary comes from its config."""
+def saved_subject(model: HookedTransformer, name: str, compiled: Any = None) -> Subject:
+    """Wrap an uploaded model (with its CompiledModel when it was compiled from RASP)."""
     cfg = model.cfg
     if cfg.d_input is not None:
         raise InputError(f"{name}: the model reads vectors (d_input={cfg.d_input}); the dashboard "
                          "needs a token model.")
+    if compiled is not None:
+        return Subject(model, f"uploaded compiled program: {name}", "compiled", list(compiled.vocab),
+                       compiled.max_seq_len, compiled=compiled)
     vocab = list(cfg.vocab) if cfg.vocab else list(range(cfg.d_vocab))
     return Subject(model, f"uploaded: {name}", "saved", vocab, cfg.n_ctx)
 

@@ -12,7 +12,9 @@ import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from app import optional
 from interp.errors import CheckpointError
 from interp.model import HookedTransformer, load_model
 from interp.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE
@@ -62,14 +64,22 @@ def _from_zip(name: str, data: bytes) -> dict[str, bytes]:
     return found
 
 
-def load_uploaded_model(uploads: Sequence[tuple[str, bytes]]) -> HookedTransformer:
-    """Load a model from uploaded (name, bytes) pairs; CheckpointError says what is wrong."""
+def load_uploaded_model(uploads: Sequence[tuple[str, bytes]]) -> tuple[HookedTransformer, Any]:
+    """Load a model from uploaded (name, bytes) pairs: the model, and its CompiledModel when it
+    was compiled from RASP (None otherwise). CheckpointError says what is wrong."""
     files = checkpoint_files(uploads)
     with tempfile.TemporaryDirectory(prefix="interp-upload-") as directory:
         for base, data in files.items():
             (Path(directory) / base).write_bytes(data)
         try:
-            return load_model(directory)
+            model = load_model(directory)
+            compiler = optional.compiler()
+            if compiler is None or "compiler" not in model.metadata:
+                return model, None
+            # A compiled program keeps its decoding and layout in the metadata: restore them
+            # so the views can caption heads and decode the residual stream.
+            compiled = compiler.CompiledModel.load(directory)
+            return compiled.model, compiled
         except CheckpointError as err:
             # The temporary path means nothing to the user; name the upload instead.
             raise CheckpointError(str(err).replace(directory + "/", "uploaded ")) from err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import rasp
-from app.compiled_info import sop_components
+from app.compiled_info import component_captions, sop_components
 from app.figures import layered_graph, sublayer_names
 from app.model_run import ModelRun
 from app.subject import Subject
@@ -52,6 +52,14 @@ def show(subject: Subject, run: ModelRun) -> None:
     """Draw the dataflow graph, placed by model sublayer when the model was compiled."""
     del run
     program = subject.program
+    if program is None and subject.is_compiled:
+        # A saved compiled model carries its layout but not the program's source.
+        st.info("This saved model does not carry its RASP program, only the compiler's layout: "
+                "what each component computes.")
+        captions = component_captions(subject)
+        st.dataframe({"component": list(captions), "computes": list(captions.values())},
+                     hide_index=True, key="program_layout_table")
+        return
     if program is None:
         st.info("This model has no RASP program attached (it was not compiled from one). "
                 "Decompiled code of Transformer Programs will show here once that lands.")

@@ -47,7 +47,7 @@ def show_decoded(subject: Subject, run: ModelRun) -> None:
     interpreter = _interpreter_values(subject, run)
     offset = run.offset
     variables = readout.variables
-    output_label = subject.program.label if subject.program is not None else variables[-1]
+    output_label = subject.compiled.layout.output if subject.is_compiled else variables[-1]
     variable = st.selectbox("Variable", variables,
                             index=variables.index(output_label) if output_label in variables else 0,
                             key="residual_variable")

@@ -7,7 +7,7 @@ import json
 import zipfile
 
 import pytest
-from app_harness import assert_clean, chart, errors, start_app
+from app_harness import assert_clean, chart, errors, needs_compiler, start_app
 
 from app.subject import random_subject
 from app.upload import checkpoint_files, load_uploaded_model
@@ -91,6 +91,22 @@ def test_non_model_upload_is_rejected_with_a_clear_message(files, expected):
     assert expected in message, message
     # The app falls back to the default model rather than showing nothing.
     assert chart(at, "attention_grid")["data"]
+
+
+@needs_compiler
+def test_uploaded_compiled_program_keeps_its_captions(tmp_path):
+    from rasp.compiler import compile_program
+    from rasp.lib import PROGRAMS
+
+    compile_program(PROGRAMS["reverse"].build(), ["a", "b", "c"], 5).save(tmp_path)
+    files = [(n, (tmp_path / n).read_bytes()) for n in ("config.json", "model.safetensors")]
+    at = _upload(files)
+    assert not errors(at)
+    titles = [a["text"] for a in chart(at, "attention_grid")["layout"]["annotations"]]
+    assert any("Aggregate" in t for t in titles), titles
+    at.text_input(key="input_text").set_value("a b c").run()
+    assert [m.value for m in at.markdown if m.value.startswith("**Output**")] == [
+        "**Output** `c` `b` `a`"]
 
 
 def test_corrupt_weights_are_rejected(saved_files):
