@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,10 @@ from transformer_lens.ActivationCache import ActivationCache
 
 from app.subject import Subject
 from interp.errors import InputError
+
+# Models are cached and shared by every browser session (threads of one server), and
+# ablation/discovery add hooks to a model while they run: one forward at a time.
+MODEL_LOCK = threading.RLock()
 
 
 @dataclass
@@ -68,7 +73,7 @@ def run_subject(subject: Subject, inputs: list[Any]) -> ModelRun:
     if not inputs:
         raise InputError("the input is empty; type at least one token.")
     names, ids = model_input(subject, inputs)
-    with torch.no_grad():
+    with MODEL_LOCK, torch.no_grad():
         logits, cache = subject.model.run_with_cache(ids)
     return ModelRun(inputs, names, ids, logits, cache, decode_logits(subject, logits))
 

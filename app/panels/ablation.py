@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from app import optional
-from app.model_run import ModelRun, decode_logits, reference_batch
+from app.model_run import MODEL_LOCK, ModelRun, decode_logits, reference_batch
 from app.subject import Subject
 from interp.circuit import node_order
 
@@ -37,7 +37,7 @@ def show(subject: Subject, run: ModelRun) -> None:
         return
     kind = KINDS[kind_label]
     reference = reference_batch(subject, run) if kind == "mean" else None
-    with torch.no_grad(), ablate(subject.model, nodes=chosen, kind=kind, reference=reference):
+    with MODEL_LOCK, torch.no_grad(), ablate(subject.model, nodes=chosen, kind=kind, reference=reference):
         logits = subject.model(run.ids)
     # Compare input positions only: the compiler's BOS position has no output.
     first = run.offset

@@ -7,7 +7,7 @@ import streamlit as st
 
 from app import optional
 from app.figures import layered_graph, sublayer_names
-from app.model_run import ModelRun, reference_batch
+from app.model_run import MODEL_LOCK, ModelRun, reference_batch
 from app.subject import Subject
 from interp.circuit import Circuit, Edge, node_layer_position, node_order
 from interp.errors import InterpError
@@ -77,7 +77,7 @@ def show(subject: Subject, run: ModelRun) -> None:
         batch = reference_batch(subject, run)
         finder = acdc if method == "acdc" else eap
         try:
-            with st.spinner(f"Running {method} on {batch.shape[0]} inputs…"):
+            with st.spinner(f"Running {method} on {batch.shape[0]} inputs…"), MODEL_LOCK:
                 results[key] = finder(subject.model, batch, threshold=threshold, ablation=ablation,
                                       reference=batch, **({"progress": False} if method == "acdc"
                                                           else {}))

@@ -10,7 +10,7 @@ import torch
 import rasp
 from app import optional
 from app.figures import bar_chart, matrix_heatmap, position_labels, value_table_heatmap
-from app.model_run import ModelRun
+from app.model_run import MODEL_LOCK, ModelRun
 from app.subject import Subject
 
 
@@ -38,7 +38,8 @@ def show_decoded(subject: Subject, run: ModelRun) -> None:
         st.info(optional.missing_note("Reading RASP variables off the residual stream",
                                       "interp.analysis"))
         return
-    readout = residual_readout(subject.model, run.ids)
+    with MODEL_LOCK:
+        readout = residual_readout(subject.model, run.ids)
     hooks = readout.hooks
     if subject.model.cfg.attn_only:
         # resid_post equals resid_mid without MLPs: one row per layer is enough.
