@@ -10,6 +10,7 @@ import streamlit as st
 import rasp
 from app import optional
 from app.subject import (
+    DEFAULT_MAX_LEN,
     DEFAULT_PROGRAM,
     DEFAULT_RASP,
     Subject,
@@ -59,7 +60,7 @@ def default_subject() -> Subject:
                 + " Showing a seeded random model instead.")
         return dataclasses.replace(cached_random(), notes=[note])
     entry = PROGRAMS[DEFAULT_PROGRAM]
-    return cached_library(DEFAULT_PROGRAM, tuple(entry.vocab), entry.max_seq_len)
+    return cached_library(DEFAULT_PROGRAM, tuple(entry.vocab), min(DEFAULT_MAX_LEN, entry.max_seq_len))
 
 
 def pick_subject() -> Subject:
@@ -97,7 +98,8 @@ def _pick_library() -> Subject | None:
     vocab_text = st.text_input("Vocabulary", " ".join(map(str, entry.vocab)),
                                key=f"library_vocab_{name}")
     max_len = st.number_input("Max length", min_value=1, max_value=entry.max_seq_len,
-                              value=min(8, entry.max_seq_len), key=f"library_max_len_{name}")
+                              value=min(DEFAULT_MAX_LEN, entry.max_seq_len),
+                              key=f"library_max_len_{name}")
     vocab = parse_vocab(vocab_text, like=entry.vocab)
     if optional.compiler() is None:
         return None  # default_subject() says why

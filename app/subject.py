@@ -17,6 +17,7 @@ from interp.model import HookedTransformer, ModelConfig
 from rasp.lib import PROGRAMS
 
 DEFAULT_PROGRAM = "reverse"
+DEFAULT_MAX_LEN = 8  # library programs compile for this length unless the user picks another
 DEFAULT_RASP = """# Reverse the input (the RASP paper's first example).
 opp_index = length - indices - 1;
 flip = select(indices, opp_index, ==);

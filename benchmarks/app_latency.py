@@ -20,12 +20,12 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from app.subject import library_subject
+from app.subject import DEFAULT_MAX_LEN, library_subject
 from rasp.lib import PROGRAMS
 
 MAIN = Path(__file__).resolve().parents[1] / "app" / "main.py"
 TARGET_S = 0.5
-MAX_LEN = 8  # the dashboard's default max length for library programs
+MAX_LEN = DEFAULT_MAX_LEN  # the dashboard's default max length for library programs
 VIEWS = ("Attention", "Residual stream", "Ablation")
 
 
