@@ -35,7 +35,8 @@ def compile_program(
         bos = f"<{bos}>"
     lowering = Lowering(vocab, max_seq_len, causal)
     output = lowering.lower(program)
-    variables, ops = lowering.vars, lowering.ops
+    variables = lowering.vars
+    ops = _live_ops(lowering.ops, output.name)
     n_layers = schedule(ops, variables)
     tol = numerics.tolerance(variables, lowering.discretized)
     numerics.warn_if_imprecise(variables, lowering.discretized, tol)
@@ -76,6 +77,18 @@ def compile_program(
     model.metadata = metadata
     return CompiledModel(model, ProgramLayout.from_json(layout.to_json(), model.residual_labels),
                          program)
+
+
+def _live_ops(ops: list, output: str) -> list:
+    """Drop ops whose results nobody reads (e.g. an SOp only used by a TRUE Select)."""
+    needed = {output}
+    live = []
+    for op in reversed(ops):
+        if any(name in needed for name in op.writes):
+            live.append(op)
+            for names in op_reads(op).values():
+                needed.update(names)
+    return live[::-1]
 
 
 def _check_arguments(vocab: Sequence[Any], max_seq_len: int) -> list[Any]:

@@ -118,7 +118,8 @@ def test_layout_names_components_and_captions() -> None:
 def test_bos_name_clash_is_resolved() -> None:
     compiled = compile_program(rasp.lib.make_hist_bos(), ["BOS", "a", "b"], 4)
     assert compiled.model.cfg.vocab[0] != "BOS"
-    assert compiled.run(["BOS", "a", "b", "a"]) == rasp.evaluate(rasp.lib.make_hist_bos(), ["BOS", "a", "b", "a"])
+    word = ["BOS", "a", "b", "a"]
+    assert compiled.run(word) == rasp.evaluate(rasp.lib.make_hist_bos(), word)
 
 
 def test_imprecise_numerics_warn() -> None:

@@ -36,7 +36,7 @@ def test_library_program_at_default_size(name: str) -> None:
 
 def _sweep_cases() -> list:
     cases = []
-    for name, entry in sorted(PROGRAMS.items()):
+    for name in sorted(PROGRAMS):
         for max_len in (5, 10, 20):
             cases.append(pytest.param(name, max_len, marks=pytest.mark.slow, id=f"{name}-{max_len}"))
     return cases

@@ -107,7 +107,8 @@ def test_cli_compile_and_run(tmp_path, capsys) -> None:
     from interp.cli import main
 
     out = tmp_path / "rev"
-    assert main(["compile", "reverse", "--vocab", "a,b,c", "--max-len", "5", "--out", str(out), "--json"]) == 0
+    args = ["compile", "reverse", "--vocab", "a,b,c", "--max-len", "5", "--out", str(out), "--json"]
+    assert main(args) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     for key in ("d_model", "n_layers", "n_heads", "d_mlp", "params", "compile_seconds"):
         assert key in summary
