@@ -87,7 +87,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--programs", help="comma-separated library names (default: all)")
     parser.add_argument("--json", action="store_true", help="also print every row as JSON")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (default 1: these models are tiny, and more threads "
+                        "than free cores makes every small matmul wait)")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     names = args.programs.split(",") if args.programs else sorted(PROGRAMS)
     header = ("program", "layers", "comp", "edges", "truth", "inert", "method", "ablation",

@@ -145,16 +145,24 @@ def acdc(
         current = sum(s.weight * s.clean for s in states)
         removed: list[Edge] = []
         scores: dict[Edge, float] = {}
+        readers = {n: 0 for n in node_order(model.cfg)}
+        for edge in full.edges:
+            readers[edge.src] += 1
         targets = [n for n in reversed(node_order(model.cfg)) if n in incoming]
         bar = tqdm(total=len(full.edges), desc="acdc", disable=not progress, leave=False)
         for dst in targets:
             start = min(first_layer(dst), n_layers - 1)
             # Later sources first, as ACDC does: try to cut the most recent writers first.
             for edge in sorted(incoming[dst], key=lambda e: _source_rank(e, model), reverse=True):
-                value = evaluate(removed + [edge], start)
+                if dst != "logits" and readers[dst] == 0:
+                    # Nothing reads dst any more, so its inputs cannot matter: skip the run.
+                    value = current
+                else:
+                    value = evaluate(removed + [edge], start)
                 scores[edge] = value - current
                 if value - current < threshold:
                     removed.append(edge)
+                    readers[edge.src] -= 1
                     current = value
                 bar.update(1)
         bar.close()

@@ -47,6 +47,8 @@ def _add_subject(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-len", type=int, help="longest input (library programs have a default)")
     parser.add_argument("--per-length", type=int, default=8, help="inputs per length (default 8)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (default 1: small models run fastest on one)")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
 
 
@@ -64,6 +66,7 @@ def load_subject(args: argparse.Namespace) -> Subject:
     """Compile a program (library name or file) or load a saved model; sample inputs."""
     from interp.analysis.programs import program_batches
 
+    torch.set_num_threads(args.threads)
     path = Path(args.program)
     if path.is_dir():
         return _load_directory(path, args)
