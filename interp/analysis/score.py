@@ -108,20 +108,28 @@ def inert_edges(
     edges: Iterable[Edge],
     inputs: Any,
     kind: str = "zero",
-    tolerance: float = 1e-5,
+    tolerance: float | None = None,
 ) -> set[Edge]:
-    """Edges whose removal alone (everything else intact) moves no logit by more than
-    `tolerance` on `inputs`: connections the weights have but the behaviour never uses,
-    which no behavioural method can find (e.g. a query reading a constant)."""
+    """Edges whose removal alone (everything else intact) changes no output on `inputs`:
+    connections the weights have but the behaviour never uses, which no behavioural method
+    can find (e.g. a query reading a constant). "No output": the same arg-max (or, for one
+    numerical output, the same value to 1e-3) at every position; with `tolerance`, no logit
+    moving by more than it."""
     batches = as_batches(model, inputs)
     inert = set()
     with torch.no_grad():
         fulls = [model(batch) for batch in batches]
         for edge in edges:
-            moved = 0.0
+            unchanged = True
             for batch, full in zip(batches, fulls):
                 with ablate(model, edges=[edge], kind=kind, reference=batch):
-                    moved = max(moved, (model(batch) - full).abs().max().item())
-            if moved <= tolerance:
+                    ablated = model(batch)
+                if tolerance is None:
+                    unchanged &= agreement(full, ablated) == 1.0
+                else:
+                    unchanged &= (ablated - full).abs().max().item() <= tolerance
+                if not unchanged:
+                    break
+            if unchanged:
                 inert.add(edge)
     return inert
