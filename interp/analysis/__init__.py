@@ -4,7 +4,8 @@ discovery, and scoring against a ground-truth circuit.
 Modules: decompose (contributions, DLA, logit lens, patterns, residual readout) ·
 ablate (zero/mean/resample of nodes, neurons, edges) · patch (activation and path
 patching) · edges (edge-level interventions) · discover (ACDC, EAP) · score (AUC,
-precision/recall, faithfulness) · metrics · nodes · replace.
+precision/recall, faithfulness, inert edges) · programs (inputs for compiled programs) ·
+metrics · nodes · replace · batches.
 """
 
 from interp.analysis.ablate import ablate, ablation_effect
@@ -27,8 +28,15 @@ from interp.analysis.metrics import (
     mean_squared_error,
 )
 from interp.analysis.patch import activation_patch, patch_nodes, path_patch
+from interp.analysis.programs import after_bos, program_batches
 from interp.analysis.replace import ABLATION_KINDS
-from interp.analysis.score import faithfulness, precision_recall, roc_auc, roc_points
+from interp.analysis.score import (
+    faithfulness,
+    inert_edges,
+    precision_recall,
+    roc_auc,
+    roc_points,
+)
 
 __all__ = [
     "ABLATION_KINDS",
@@ -46,13 +54,16 @@ __all__ = [
     "distance_to",
     "eap",
     "edge_hooks",
+    "after_bos",
     "faithfulness",
+    "inert_edges",
     "kl_divergence",
     "logit_lens",
     "mean_squared_error",
     "patch_nodes",
     "path_patch",
     "precision_recall",
+    "program_batches",
     "residual_components",
     "residual_readout",
     "roc_auc",

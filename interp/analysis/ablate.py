@@ -33,7 +33,13 @@ def ablate(
     seed: int = 0,
 ) -> Iterator[HookedTransformer]:
     """Run the model with components replaced by zero, their reference mean or a resampled
-    reference row (per position); `positions` limits the ablation to those positions."""
+    reference row (per position).
+
+    nodes: component-graph names (embed, pos_embed, L0H1, MLP2); heads (layer, head) and
+    mlps (layer) are shorthands; neurons are (layer, index) of `mlp.hook_post`; edges are
+    `Edge`s or "src->dst.slot" strings. `positions` limits every ablation to those
+    positions (nodes=["embed", "pos_embed"], positions=[3] removes input position 3).
+    """
     check_kind(kind)
     names = list(nodes) + [head_name(l, h) for l, h in heads] + [mlp_name(l) for l in mlps]
     for name in names:

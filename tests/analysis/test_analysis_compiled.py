@@ -77,3 +77,18 @@ def test_residual_readout_matches_the_interpreter():
     last = readout.values[readout.hooks[-1]]
     assert last["reverse"][1:] == list(reversed(tokens))
     assert readout.values[readout.hooks[0]]["tokens"][1:] == tokens
+
+
+def test_program_batches_and_after_bos():
+    from interp.analysis import after_bos
+
+    entry, program = compiled("hist")
+    batches = program_batches(program, entry.sample, [1, 3, 6], per_length=4, seed=1)
+    assert [tuple(b.shape) for b in batches] == [(4, 2), (4, 4), (4, 7)]
+    assert all((b[:, 0] == 0).all() for b in batches)  # BOS first
+    logits = program.model(batches[1])
+    changed = logits.clone()
+    changed[:, 0, 0] += 5.0
+    assert after_bos()(logits)(changed).item() == 0.0
+    changed[:, 2, 0] += 5.0
+    assert after_bos()(logits)(changed).item() > 0.0
