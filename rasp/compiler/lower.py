@@ -290,6 +290,9 @@ class Lowering:
                 neurons = mlp.sequence_map_mixed(y, x, lambda b, a: lookup(a, b), out)
             else:
                 neurons = mlp.sequence_map_categorical(x, y, lookup, out)
+                additive = mlp.sequence_map_additive(x, y, lookup, out)
+                if additive is not None and len(additive) < len(neurons):
+                    neurons = additive
         self._mlp(label, neurons, [out.name], caption)
 
     def _numerical_pair(self, node: core.SequenceMap, x: Var, y: Var, numerical: bool,

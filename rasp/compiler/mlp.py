@@ -165,6 +165,57 @@ def sequence_map_categorical(
     return best or []
 
 
+def sequence_map_additive(
+    x: Var, y: Var, f: Callable[[Any, Any], Any], out: Var
+) -> list[Neuron] | None:
+    """f(x, y) = g(x + c*y) (c = 1 or -1) for number-valued categorical x, y, as a staircase
+    over x + c*y read linearly from the one-hots: about 4*max_seq_len neurons for
+    `length - indices` instead of one per pair. None when f is not of that form."""
+    if x.may_none or y.may_none or not _numbers(x.values) or not _numbers(y.values):
+        return None
+    best = None
+    for c in (1, -1):
+        by_sum: dict[float, Any] = {}
+        ok = True
+        for a in x.values:
+            for b in y.values:
+                key = round(a + c * b, 9)
+                z = f(a, b)
+                if key in by_sum and by_sum[key] != z:
+                    ok = False
+                    break
+                by_sum[key] = z
+            if not ok:
+                break
+        if not ok or (out.numerical and any(v is None for v in by_sum.values())):
+            continue
+        sums = sorted(by_sum)
+        # A virtual numerical input s = x + c*y, read straight from the one-hots.
+        virtual = Var(f"{x.name}+{c}*{y.name}", True, sums)
+        neurons = staircase(virtual, sums, [by_sum[k] for k in sums], out, gate=None)
+        neurons = [_expand_virtual(n, virtual, x, y, c) for n in neurons]
+        if best is None or len(neurons) < len(best):
+            best = neurons
+    return best
+
+
+def _expand_virtual(neuron: Neuron, virtual: Var, x: Var, y: Var, c: float) -> Neuron:
+    w_in = dict(neuron.w_in)
+    slope = w_in.pop((virtual.name, NUM), 0.0)
+    if slope:
+        for a in x.values or []:
+            if a:
+                w_in[(x.name, a)] = w_in.get((x.name, a), 0.0) + slope * a
+        for b in y.values or []:
+            if b:
+                w_in[(y.name, b)] = w_in.get((y.name, b), 0.0) + slope * c * b
+    return Neuron(w_in, neuron.bias, neuron.w_out)
+
+
+def _numbers(values: list | None) -> bool:
+    return bool(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
 def sequence_map_mixed(
     x: Var, y: Var, f: Callable[[Any, Any], Any], out: Var
 ) -> list[Neuron]:

@@ -62,7 +62,7 @@ def test_library_program_sweep(name: str, max_len: int) -> None:
     compiled = _compile(entry, vocab, max_len)
     report = compiled.verify(n=2000)
     assert report.ok, str(report)
-    valid = compiled.verify(inputs=_inputs(entry, max_len, 1000, seed=1))
+    valid = compiled.verify(inputs=_inputs(entry, max_len, 300, seed=1))
     assert valid.ok, str(valid)
     if report.exhaustive:
         assert report.n_inputs + report.n_skipped == sum(len(vocab) ** k for k in range(1, max_len + 1))

@@ -68,8 +68,8 @@ def test_circuit_matches_ablations(name: str) -> None:
     entry = rasp.lib.PROGRAMS[name]
     compiled = compile_program(entry.build(), entry.vocab, 5)
     rng = random.Random(0)
-    inputs = [entry.sample(rng, rng.randint(1, 5))[:5] for _ in range(150)]
-    inputs += [[rng.choice(entry.vocab) for _ in range(rng.randint(1, 5))] for _ in range(150)]
+    inputs = [entry.sample(rng, rng.randint(1, 5))[:5] for _ in range(100)]
+    inputs += [[rng.choice(entry.vocab) for _ in range(rng.randint(1, 5))] for _ in range(100)]
     program = entry.build()
     inputs = [x for x in inputs if _valid(program, x)]
     clean = compiled.run_batch(inputs)
