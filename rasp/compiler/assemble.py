@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,7 +53,6 @@ def build_model(
         act_fn="relu",
         causal=causal,
         attention_kind="softmax",
-        attn_scale=1.0,  # the sharpness is already in W_Q
         vocab=token_names,
         vocab_out=[str(v) for v in (output.values or [])] if not output.numerical and output.width else None,
         model_name="rasp-compiled",
@@ -78,6 +78,11 @@ def build_model(
                 column += 1
     for j, d in enumerate(output.dirs()):
         arrays["unembed.W_U"][index[d], j] = 1.0
+    # Scores are divided by the default sqrt(d_head) (TransformerLens' bridge needs the
+    # default scale), so queries carry that factor on top of the chosen sharpness.
+    for name in arrays:
+        if name.endswith((".W_Q", ".b_Q")):
+            arrays[name] *= np.float32(math.sqrt(d_head))
     with torch.no_grad():
         for name, param in model.named_parameters():
             param.copy_(torch.from_numpy(arrays[name]))
@@ -117,9 +122,12 @@ def _head(arrays: dict[str, np.ndarray], prefix: str, h: int, op: Op,
                 W[h, index[d], j] += w
             b[h, j] = bias
     W_V, W_O = arrays[f"{prefix}.W_V"], arrays[f"{prefix}.W_O"]
+    b_V = arrays[f"{prefix}.b_V"]
     for j, weights in enumerate(spec.v):
         for d, w in weights.items():
             W_V[h, index[d], j] += w
+    for j, bias in enumerate(spec.v_bias):
+        b_V[h, j] = bias
     for j, weights in enumerate(spec.o):
         for d, w in weights.items():
             W_O[h, j, index[d]] += w

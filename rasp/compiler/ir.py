@@ -73,6 +73,7 @@ class HeadSpec:
     k: list[tuple[dict[Dir, float], float]]
     v: list[dict[Dir, float]]
     o: list[dict[Dir, float]]
+    v_bias: list[float] = field(default_factory=list)
 
     @property
     def d_head(self) -> int:

@@ -8,15 +8,16 @@ attention heads (SelectorWidth plus a decoding MLP).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from itertools import product
 from typing import Any
 
+import numpy as np
+
 from rasp import core
 from rasp.compiler import attention, mlp
-from rasp.compiler.errors import CompileError, CompileWarning, node_error
-from rasp.compiler.ir import BOS_DIR, Neuron, Op, Var
+from rasp.compiler.errors import CompileError, node_error
+from rasp.compiler.ir import BOS_DIR, NUM, Neuron, Op, Var
 from rasp.compiler.selectors import (
     Conjunct,
     Formula,
@@ -350,21 +351,29 @@ class Lowering:
             self._head(node.label, formula, 0.5, v, o, out, sop, f"{out.name} = {text}")
             return out
         # A non-None default: aggregate with None, then an MLP maps None to the default.
-        if sop.may_none:
-            warnings.warn(
-                f"Aggregate '{node.label}': the aggregated SOp '{sop.name}' can be None and the "
-                f"default is {node.default!r}; where it selects a None value the compiled "
-                "model returns the default, the interpreter None",
-                CompileWarning,
-                stacklevel=4,
-            )
         raw = self._add(Var(self._name(node, ".raw"), False, list(sop.values or []), True))
         v, o = attention.aggregate_values(sop, raw)
-        self._head(node.label, formula, 0.5, v, o, raw, sop, f"{raw.name} = {text}")
+        v_bias = [0.0] * len(v)
+        picked_none = None
+        if sop.may_none:
+            # Selecting a None value must stay None (only selecting nothing gives the
+            # default), so the head also averages "the key's value is None" into a flag.
+            picked_none = self._add(Var(self._name(node, ".picked_none"), True, [0.0, 1.0]))
+            weights, bias = mlp.feature(sop, None)
+            v.append(weights)
+            v_bias.append(bias)
+            o.append({(picked_none.name, NUM): 1.0})
+        self._head(node.label, formula, 0.5, v, o, raw, sop, f"{raw.name} = {text}",
+                   v_bias=v_bias, extra_writes=[picked_none.name] if picked_none else [])
         table = {a: a for a in raw.values}
         table[None] = node.default
         out = self._add(Var(self._name(node), False, sort_values(table.values())))
-        self._mlp(node.label, mlp.map_categorical(raw, table, out), [out.name],
+        neurons = mlp.map_categorical(raw, table, out)
+        if picked_none is not None:
+            for neuron in neurons:
+                if (out.name, node.default) in neuron.w_out:
+                    neuron.w_in[(picked_none.name, NUM)] = -2.0
+        self._mlp(node.label, neurons, [out.name],
                   f"{out.name} = {raw.name} or default {node.default!r}")
         return out
 
@@ -391,7 +400,8 @@ class Lowering:
         return out
 
     def _head(self, label: str, formula: Formula, bos_offset: float | None,
-              v: list, o: list, out: Var, sop: Var | None, caption: str) -> None:
+              v: list, o: list, out: Var, sop: Var | None, caption: str,
+              v_bias: list[float] | None = None, extra_writes: list[str] = ()) -> None:
         if self.causal:
             self._check_causal(label, formula)
         parts = self._conjuncts(label, formula)
@@ -401,10 +411,12 @@ class Lowering:
             dims += self._table_dims(part)
         bos_score = theta - bos_offset if bos_offset is not None else float(theta)
         head = attention.make_head(dims, theta, bos_score, v, o)
+        head.v_bias = list(v_bias or [])
         bound = 1.0
         if sop is not None and sop.numerical:
             bound = max([1.0] + [abs(float(x)) for x in sop.values or []])
-        self.ops.append(Op(label, "attn", {}, [out.name], caption, head=head, value_bound=bound))
+        self.ops.append(Op(label, "attn", {}, [out.name, *extra_writes], caption, head=head,
+                           value_bound=bound))
 
     def _mlp(self, label: str, neurons: list[Neuron], writes: list[str], caption: str) -> None:
         neurons = [mlp.gate_bos(n, self.bos_bounds) for n in neurons]
@@ -421,7 +433,7 @@ class Lowering:
                                      f"select on rasp.categorical(rasp.Map(f, {var.name}))")
             if node.predicate is core.Comparison.TRUE:
                 return ("const", True)
-            return ("atom", keys.name, queries.name, predicate_of(node))
+            return ("atom", keys.name, queries.name, predicate_of(node), node.predicate)
         if isinstance(node, core.ConstantSelector):
             matrix = node.value
             # Rows are queries, columns keys; positions outside the matrix are unselected.
@@ -526,6 +538,9 @@ class Lowering:
 
         rows = domain(part.query_var)
         cols = domain(part.key_var)
+        fast = _comparison_table(part, rows, cols)
+        if fast is not None:
+            return attention.table_dims([f for _, f in rows], [f for _, f in cols], fast)
         table = []
         for qv, _ in rows:
             query_env = {**consts, **self._unpack(part.query_var, qv)}
@@ -615,3 +630,33 @@ def _combinations(variables: list[Var]) -> int:
     for var in variables:
         size *= len(var.values or []) + (1 if var.may_none else 0)
     return size
+
+
+_NUMPY_COMPARISONS = {
+    core.Comparison.EQ: np.equal,
+    core.Comparison.NEQ: np.not_equal,
+    core.Comparison.LT: np.less,
+    core.Comparison.LEQ: np.less_equal,
+    core.Comparison.GT: np.greater,
+    core.Comparison.GEQ: np.greater_equal,
+}
+
+
+def _comparison_table(part: Conjunct, rows: list, cols: list) -> list[list[bool]] | None:
+    """The table of a single Comparison atom on numbers, vectorised (big sort keys)."""
+    formula = part.formula
+    if formula[0] != "atom" or len(formula) < 5 or formula[4] not in _NUMPY_COMPARISONS:
+        return None
+    if formula[1] != part.key_var or formula[2] != part.query_var:
+        return None
+    q_values = [v for v, _ in rows]
+    k_values = [v for v, _ in cols]
+    if not all(isinstance(v, (int, float)) for v in q_values + k_values if v is not None):
+        return None
+    q = np.array([np.nan if v is None else float(v) for v in q_values])
+    k = np.array([np.nan if v is None else float(v) for v in k_values])
+    # predicate(key, query); comparisons with NaN (None) are False, as the interpreter's.
+    table = _NUMPY_COMPARISONS[formula[4]](k[None, :], q[:, None])
+    if formula[4] is core.Comparison.NEQ:
+        table &= ~np.isnan(k)[None, :] & ~np.isnan(q)[:, None]
+    return table.tolist()

@@ -136,3 +136,11 @@ def test_register_reuse_labels_stages() -> None:
     labels = compiled.model.residual_labels.labels
     assert all(0 <= lb.index < compiled.model.cfg.d_model for lb in labels)
     assert compiled.verify(n=500).ok
+
+
+def test_selecting_a_none_value_stays_none_with_a_default() -> None:
+    shifted = rasp.lib.shift_by(1, tokens)
+    same = rasp.Aggregate(Select(indices, indices, Comparison.EQ), shifted, default="-")
+    compiled = compile_program(same, list("ab"), 4)
+    assert compiled.run(list("ab")) == [None, "a"]
+    assert compiled.verify().ok

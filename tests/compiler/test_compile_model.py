@@ -127,3 +127,11 @@ def test_cli_compiles_textual_rasp(tmp_path, capsys) -> None:
         pytest.skip("textual RASP syntax differs: " + capsys.readouterr().err)
     assert main(["run", str(tmp_path / "m"), "--input", "a b b"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == "b b a"
+
+
+def test_transformer_bridge_gives_same_logits(reverse_model) -> None:
+    from interp.model.tl_bridge import to_transformer_bridge
+
+    bridge = to_transformer_bridge(reverse_model.model)
+    ids = torch.tensor([reverse_model.encode(list("abca"))])
+    assert torch.allclose(bridge(ids), reverse_model.model(ids), atol=1e-4)
