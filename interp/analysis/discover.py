@@ -18,7 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from interp.analysis.batches import aligned, as_batches
-from interp.analysis.edges import edge_hooks, run_from_layer
+from interp.analysis.edges import StackedDeltas, edge_hooks, run_from_layer
 from interp.analysis.metrics import Metric, cross_entropy_to_clean, distance_to
 from interp.analysis.nodes import (
     component_hooks_enabled,
@@ -85,6 +85,7 @@ class _Batch:
     replacements: dict[str, Fixed]
     cache: Any
     known: dict[str, torch.Tensor]
+    deltas: StackedDeltas
     measure: Metric
     weight: float
     clean: float = 0.0
@@ -129,6 +130,10 @@ def acdc(
                 replacements={n: Fixed(v) for n, v in values.items()},
                 cache=cache,
                 known={name: cache[name] for name in outputs},
+                # Clean minus replacement of every source, reused while it is not rerun.
+                deltas=StackedDeltas(
+                    list(values), torch.stack([node_output(n, cache, model) - v for n, v in values.items()])
+                ),
                 measure=metric(clean_logits),
                 weight=batch.shape[0] / total,
             ))
@@ -137,7 +142,9 @@ def acdc(
         def evaluate(trial: list[Edge], start: int) -> float:
             value = 0.0
             for s in states:
-                hooks = edge_hooks(model, trial, s.replacements, known_outputs=s.known)
+                hooks = edge_hooks(
+                    model, trial, s.replacements, known_outputs=s.known, known_deltas=s.deltas
+                )
                 resid_pre = s.cache[f"blocks.{start}.hook_resid_pre"]
                 value += s.weight * float(s.measure(run_from_layer(model, resid_pre, start, hooks)))
             return value

@@ -9,7 +9,9 @@ editable (see `component_hooks_enabled`); nothing else in the run changes.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import torch
 
@@ -22,38 +24,82 @@ from interp.model import HookedTransformer
 Hook = tuple[str, Callable]
 
 
+@dataclass
+class StackedDeltas:
+    """Output minus replacement of many source nodes, stacked [n_sources, batch, pos, d]."""
+
+    names: list[str]
+    values: torch.Tensor
+
+    def __post_init__(self) -> None:
+        self.index = {name: i for i, name in enumerate(self.names)}
+
+
 def edge_hooks(
     model: HookedTransformer,
     edges: Iterable[Edge],
     replacements: Mapping[str, Replacement],
     positions: Sequence[int] | None = None,
     known_outputs: Mapping[str, torch.Tensor] | None = None,
+    known_deltas: StackedDeltas | None = None,
 ) -> list[Hook]:
     """Forward hooks that remove `edges`; run them with component hooks enabled.
 
     replacements: per source node, what it should look like to the cut edges.
     known_outputs: output-hook values of nodes that this run will not recompute
-    (used when the run starts at a later layer, see `run_from_layer`).
+    (used when the run starts at a later layer, see `run_from_layer`); known_deltas:
+    optionally, for such nodes, their output minus its replacement, precomputed.
     """
     edges = list(edges)
     store: dict[str, torch.Tensor] = dict(known_outputs or {})
-    by_input: dict[str, list[tuple[int | None, str]]] = defaultdict(list)
+    recomputed: set[str] = set()
+    fresh: dict[str, torch.Tensor] = {}
+    by_input: dict[str, dict[int | None, list[str]]] = defaultdict(lambda: defaultdict(list))
+    source_hook = {}
     for edge in edges:
         if edge.src not in replacements:
             raise InputError(f"no replacement given for source node {edge.src!r} of edge {edge}.")
-        by_input[input_hook(edge.dst, edge.slot, model)].append(
-            (parse_node(edge.dst, model).head, edge.src)
-        )
+        source_hook[edge.src] = output_hook(edge.src, model)
+        head = parse_node(edge.dst, model).head
+        by_input[input_hook(edge.dst, edge.slot, model)][head].append(edge.src)
+
+    def delta_of(src: str) -> torch.Tensor:
+        # One subtraction per source per run, shared by all its cut edges.
+        if src not in fresh:
+            current = select_output(src, store[source_hook[src]], model)
+            fresh[src] = current - replacements[src].values(current)
+        return fresh[src]
+
+    def summed_delta(sources: list[str]) -> torch.Tensor:
+        static = []
+        total = None
+        for src in sources:
+            if known_deltas is not None and src in known_deltas.index and (
+                source_hook[src] not in recomputed
+            ):
+                static.append(known_deltas.index[src])
+            else:
+                total = delta_of(src) if total is None else total + delta_of(src)
+        if static:
+            # Many unchanged sources: one weighted sum instead of one addition each.
+            weights = torch.zeros(len(known_deltas.names), dtype=known_deltas.values.dtype)
+            weights[static] = 1.0
+            part = torch.tensordot(weights, known_deltas.values, dims=1)
+            total = part if total is None else total + part
+        return total
 
     def capture(value: torch.Tensor, hook) -> torch.Tensor:
         store[hook.name] = value
+        recomputed.add(hook.name)
+        for src, name in source_hook.items():
+            if name == hook.name:
+                fresh.pop(src, None)
         return value
 
     def cut(value: torch.Tensor, hook) -> torch.Tensor:
         out = value.clone()
-        for head, src in by_input[hook.name]:
-            current = select_output(src, store[output_hook(src, model)], model)
-            delta = current - replacements[src].values(current)
+        for head, sources in by_input[hook.name].items():
+            delta = summed_delta(sources)
             if positions is not None:
                 delta = delta * _position_mask(positions, delta.shape[1], delta)
             if head is None:
@@ -62,7 +108,7 @@ def edge_hooks(
                 out[:, :, head] = out[:, :, head] - delta
         return out
 
-    sources = sorted({output_hook(e.src, model) for e in edges})
+    sources = sorted(set(source_hook.values()))
     return [(name, capture) for name in sources] + [(name, cut) for name in sorted(by_input)]
 
 
@@ -73,11 +119,27 @@ def run_from_layer(
     hooks: Sequence[Hook] = (),
 ) -> torch.Tensor:
     """Logits of the model started at block `layer` from a given `resid_pre` (skips the prefix)."""
-    with model.hooks(fwd_hooks=list(hooks)):
+    with temporary_hooks(model, hooks):
         resid = resid_pre
         for block in model.blocks[layer:]:
             resid = block(resid)
         return model.unembed(model.ln_final(resid))
+
+
+@contextmanager
+def temporary_hooks(model: HookedTransformer, hooks: Sequence[Hook]) -> Iterator[None]:
+    """Add forward hooks and remove exactly those afterwards (TransformerLens' `hooks()`
+    resets every hook point, which dominates the cost of ACDC's many small runs)."""
+    added = []
+    try:
+        for name, fn in hooks:
+            point = model.mod_dict[name]
+            added.append((point, point.add_hook(fn)))
+        yield
+    finally:
+        for point, handle in added:
+            handle.hook.remove()
+            point.fwd_hooks = [h for h in point.fwd_hooks if h is not handle]
 
 
 def _position_mask(positions: Sequence[int], seq: int, like: torch.Tensor) -> torch.Tensor:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 
@@ -36,26 +37,32 @@ class NodeRef:
 def parse_node(name: str, model: HookedTransformer) -> NodeRef:
     """Parse and check a node name against the model's shape."""
     cfg = model.cfg
+    return _parse(name, cfg.n_layers, cfg.n_heads, cfg.attn_only, cfg.positional_embedding)
+
+
+@lru_cache(maxsize=65536)
+def _parse(name: str, n_layers: int, n_heads: int, attn_only: bool, positional: str) -> NodeRef:
+    # Cached: discovery parses the same few hundred names millions of times.
     if name in ("embed", "logits"):
         return NodeRef(name)
     if name == "pos_embed":
-        if cfg.positional_embedding != "learned":
+        if positional != "learned":
             raise InputError("this model has no positional embedding, so no node 'pos_embed'.")
         return NodeRef(name)
     match = _HEAD.match(name)
     if match:
         layer, head = int(match.group(1)), int(match.group(2))
-        if layer >= cfg.n_layers or head >= cfg.n_heads:
+        if layer >= n_layers or head >= n_heads:
             raise InputError(
-                f"node {name!r} is outside the model ({cfg.n_layers} layers x {cfg.n_heads} heads)."
+                f"node {name!r} is outside the model ({n_layers} layers x {n_heads} heads)."
             )
         return NodeRef("head", layer, head)
     match = _MLP.match(name)
     if match:
         layer = int(match.group(1))
-        if cfg.attn_only or layer >= cfg.n_layers:
-            raise InputError(f"node {name!r} does not exist (attn_only={cfg.attn_only}, "
-                             f"{cfg.n_layers} layers).")
+        if attn_only or layer >= n_layers:
+            raise InputError(f"node {name!r} does not exist (attn_only={attn_only}, "
+                             f"{n_layers} layers).")
         return NodeRef("mlp", layer)
     raise InputError(f"unknown node {name!r}; nodes are embed, pos_embed, L<l>H<h>, MLP<l>, logits.")
 
