@@ -119,25 +119,11 @@ def acdc(
         incoming.setdefault(edge.dst, []).append(edge)
     n_layers = model.cfg.n_layers
     total = sum(b.shape[0] for b in batches)
-    states = []
     with component_hooks_enabled(model), torch.no_grad():
-        outputs = set(output_hook_names(model))
-        wanted = outputs | {f"blocks.{i}.hook_resid_pre" for i in range(n_layers)}
-        for batch, ref, cor in zip(batches, references, corrupteds):
-            values = corrupted_outputs(model, batch, ablation, ref, cor, seed)
-            clean_logits, cache = model.run_with_cache(batch, names_filter=lambda n: n in wanted)
-            states.append(_Batch(
-                replacements={n: Fixed(v) for n, v in values.items()},
-                cache=cache,
-                known={name: cache[name] for name in outputs},
-                # Clean minus replacement of every source, reused while it is not rerun.
-                deltas=StackedDeltas(
-                    list(values), torch.stack([node_output(n, cache, model) - v for n, v in values.items()])
-                ),
-                measure=metric(clean_logits),
-                weight=batch.shape[0] / total,
-            ))
-            states[-1].clean = float(states[-1].measure(clean_logits))
+        states = [
+            _prepare(model, batch, ablation, ref, cor, seed, metric, batch.shape[0] / total)
+            for batch, ref, cor in zip(batches, references, corrupteds)
+        ]
 
         def evaluate(trial: list[Edge], start: int) -> float:
             value = 0.0
@@ -175,6 +161,35 @@ def acdc(
         bar.close()
     cut = set(removed)
     return _circuit([e for e in full.edges if e not in cut], scores)
+
+
+def _prepare(
+    model: HookedTransformer,
+    batch: torch.Tensor,
+    ablation: str,
+    reference: Any,
+    corrupted: Any,
+    seed: int,
+    metric: MetricFactory,
+    weight: float,
+) -> _Batch:
+    """Clean cache, replacements and metric of one batch (component hooks enabled)."""
+    outputs = set(output_hook_names(model))
+    wanted = outputs | {f"blocks.{i}.hook_resid_pre" for i in range(model.cfg.n_layers)}
+    values = corrupted_outputs(model, batch, ablation, reference, corrupted, seed)
+    clean_logits, cache = model.run_with_cache(batch, names_filter=lambda n: n in wanted)
+    measure = metric(clean_logits)
+    # Clean minus replacement of every source, reused by every run that does not redo it.
+    deltas = [node_output(n, cache, model) - v for n, v in values.items()]
+    return _Batch(
+        replacements={n: Fixed(v) for n, v in values.items()},
+        cache=cache,
+        known={name: cache[name] for name in outputs},
+        deltas=StackedDeltas(list(values), torch.stack(deltas)),
+        measure=measure,
+        weight=weight,
+        clean=float(measure(clean_logits)),
+    )
 
 
 def eap(
