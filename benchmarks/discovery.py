@@ -1,5 +1,6 @@
 """Circuit discovery against the compiler's ground truth: every compiled library program
-x method (ACDC, EAP) x ablation (zero, mean, resample) -> ROC AUC, precision, recall, time.
+x method (ACDC, EAP, EAP-IG with 20 steps) x ablation (zero, mean, resample) -> ROC AUC,
+precision, recall, time.
 
     .venv/bin/python benchmarks/discovery.py [--programs reverse,frac_prevs] [--json]
 
@@ -28,7 +29,8 @@ from interp.analysis.score import inert_edges
 from interp.circuit import Circuit, Edge, node_layer_position
 from interp.errors import InterpError
 
-METHODS = ("acdc", "eap")
+METHODS = ("acdc", "eap", "eap-ig")
+IG_STEPS = 20
 ABLATIONS = ("zero", "mean", "resample")
 
 
@@ -58,7 +60,8 @@ def run_program(name: str, entry) -> list[dict]:
             if method == "acdc":
                 found = acdc(model, batches, ablation=ablation, progress=False)
             else:
-                found = eap(model, batches, ablation=ablation)
+                steps = IG_STEPS if method == "eap-ig" else 0
+                found = eap(model, batches, ablation=ablation, ig_steps=steps)
             seconds = time.perf_counter() - start
             precision, recall = precision_recall(found.edges, truth)
             row = {

@@ -202,6 +202,7 @@ def eap(
     corrupted: Any = None,
     metric: MetricFactory | None = None,
     seed: int = 0,
+    ig_steps: int = 0,
 ) -> Circuit:
     """Edge attribution patching: score(src -> dst.slot) = |(corrupted - clean) output of
     src . d metric / d (dst's input through slot)|, averaged over rows (absolute value per
@@ -209,6 +210,8 @@ def eap(
 
     metric: default cross-entropy against the full model's own predictions (KL has zero
     gradient at the clean run), or the summed output for a single numerical output.
+    ig_steps > 0: EAP-IG (Hanna et al. 2024), gradients averaged over that many points
+    between the corrupted and the clean embeddings.
     Kept edges: score > threshold, or the top_k highest, or (neither given) score > 1e-6.
     """
     batches = as_batches(model, inputs)
@@ -218,7 +221,7 @@ def eap(
     total = sum(b.shape[0] for b in batches)
     scores = dict.fromkeys(full.edges, 0.0)
     for batch, ref, cor in zip(batches, references, corrupteds):
-        part = _eap_scores(model, batch, full, ablation, ref, cor, metric, seed)
+        part = _eap_scores(model, batch, full, ablation, ref, cor, metric, seed, ig_steps)
         for edge, value in part.items():
             scores[edge] += value * batch.shape[0] / total
     ranked = sorted(full.edges, key=lambda e: scores[e], reverse=True)
@@ -239,6 +242,7 @@ def _eap_scores(
     corrupted: Any,
     metric: MetricFactory | None,
     seed: int,
+    ig_steps: int = 0,
 ) -> dict[Edge, float]:
     """EAP scores of every edge on one batch (mean over its rows)."""
     corrupted_out = corrupted_outputs(model, inputs, ablation, reference, corrupted, seed)
@@ -257,14 +261,21 @@ def _eap_scores(
             measure = _sum_metric if logits.shape[-1] == 1 else cross_entropy_to_clean(logits)
         else:
             measure = metric(logits.detach())
-        # Rows are independent, so the gradient of the batch metric at row b is row b's own.
-        # allow_unused: hard attention has no gradient path through its queries and keys.
-        raw = torch.autograd.grad(
-            measure(logits), [captured[h] for h in dst_hooks], allow_unused=True
-        )
-        grads = {
-            h: torch.zeros_like(captured[h]) if g is None else g for h, g in zip(dst_hooks, raw)
-        }
+        if ig_steps == 0:
+            grads = _input_gradients(measure(logits), captured, dst_hooks)
+        else:
+            # EAP-IG: average the gradients along the straight line from the corrupted to
+            # the clean embeddings (a saturated softmax has ~0 gradient at the clean point).
+            grads = {h: torch.zeros_like(captured[h]) for h in dst_hooks}
+            for step in range(1, ig_steps + 1):
+                alpha = step / ig_steps
+                hooks = [(h, capture) for h in dst_hooks] + _embedding_mix(
+                    model, corrupted_out, alpha
+                )
+                with model.hooks(fwd_hooks=hooks):
+                    mixed = model(inputs)
+                for h, g in _input_gradients(measure(mixed), captured, dst_hooks).items():
+                    grads[h] += g / ig_steps
     scores: dict[Edge, float] = {}
     with torch.no_grad():
         for edge in full.edges:
@@ -275,6 +286,33 @@ def _eap_scores(
                 grad = grad[:, :, head]
             scores[edge] = (delta * grad).sum(dim=(1, 2)).abs().mean().item()
     return scores
+
+
+def _input_gradients(
+    value: torch.Tensor, captured: dict[str, torch.Tensor], dst_hooks: list[str]
+) -> dict[str, torch.Tensor]:
+    """d value / d (each captured destination input); zeros where it is not used."""
+    # Rows are independent, so the gradient of the batch metric at row b is row b's own.
+    # allow_unused: hard attention has no gradient path through its queries and keys.
+    raw = torch.autograd.grad(value, [captured[h] for h in dst_hooks], allow_unused=True)
+    return {h: torch.zeros_like(captured[h]) if g is None else g for h, g in zip(dst_hooks, raw)}
+
+
+def _embedding_mix(
+    model: HookedTransformer, corrupted_out: dict[str, torch.Tensor], alpha: float
+) -> list[tuple[str, Callable]]:
+    """Hooks putting corrupted + alpha * (clean - corrupted) in place of the embeddings."""
+    hooks = []
+    for node in ("embed", "pos_embed"):
+        if node not in corrupted_out:
+            continue
+        corrupt = corrupted_out[node]
+
+        def mix(value: torch.Tensor, hook, corrupt: torch.Tensor = corrupt) -> torch.Tensor:
+            return corrupt + alpha * (value - corrupt)
+
+        hooks.append(("hook_embed" if node == "embed" else "hook_pos_embed", mix))
+    return hooks
 
 
 @contextmanager

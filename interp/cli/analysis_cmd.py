@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "discover", help="find a program's circuit with ACDC or EAP and score it"
     )
     _add_subject(discover)
-    discover.add_argument("--method", choices=("acdc", "eap"), default="acdc")
+    discover.add_argument("--method", choices=("acdc", "eap", "eap-ig"), default="acdc")
+    discover.add_argument("--ig-steps", type=int, default=20, help="EAP-IG steps (default 20)")
     discover.add_argument("--ablation", choices=("zero", "mean", "resample"), default="zero")
     discover.add_argument("--threshold", type=float, help="ACDC tau (default 1e-4) / EAP cut-off")
     discover.set_defaults(handler=run_discover)
@@ -133,8 +134,9 @@ def run_discover(args: argparse.Namespace) -> int:
         found = acdc(model, subject.batches, threshold=threshold, ablation=args.ablation,
                      seed=args.seed, progress=True)
     else:
+        steps = args.ig_steps if args.method == "eap-ig" else 0
         found = eap(model, subject.batches, threshold=args.threshold, ablation=args.ablation,
-                    seed=args.seed)
+                    seed=args.seed, ig_steps=steps)
     seconds = time.perf_counter() - start
     summary: dict[str, Any] = {
         "program": subject.name,

@@ -25,11 +25,11 @@ def test_discover_library_program_json(capsys):
 
 def test_discover_eap_with_vocab_and_threshold(capsys):
     pytest.importorskip("rasp.compiler")
-    args = ["discover", "hist", "--method", "eap", "--ablation", "mean", "--vocab", "a,b",
+    args = ["discover", "hist", "--method", "eap-ig", "--ablation", "mean", "--vocab", "a,b",
             "--max-len", "4", "--threshold", "0.01", "--json"]
     assert main(args) == 0
     result = last_json(capsys)
-    assert result["method"] == "eap" and result["ablation"] == "mean"
+    assert result["method"] == "eap-ig" and result["ablation"] == "mean"
 
 
 def test_discover_saved_trained_model_has_no_ground_truth(tmp_path, capsys):

@@ -149,3 +149,13 @@ def test_acdc_matches_naive_full_recomputation(kind):
     for edge, value in scores.items():
         # ACDC skips nodes nothing reads any more (their inputs score 0 without a run).
         assert found.scores[edge] == pytest.approx(value, abs=1e-5), edge
+
+
+def test_eap_ig_sees_through_saturated_attention():
+    soft = build_handbuilt("softmax")  # near-hard: scores x100
+    tokens = torch.randint(0, 4, (16, 5), generator=torch.Generator().manual_seed(0))
+    candidates = Circuit.full(soft.cfg).edges
+    plain = eap(soft, tokens)
+    integrated = eap(soft, tokens, ig_steps=10)
+    assert roc_auc(plain.scores, TRUE_EDGES, candidates) < 1.0
+    assert roc_auc(integrated.scores, TRUE_EDGES, candidates) == 1.0
