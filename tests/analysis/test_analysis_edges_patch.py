@@ -30,8 +30,9 @@ def cut_all(model, node, kind="zero"):
         return model.run_with_hooks(TOKENS, fwd_hooks=hooks)
 
 
-def test_cutting_all_head_inputs_equals_running_the_head_on_corrupted_resid():
-    model = random_model()
+@pytest.mark.parametrize("norm", [None, "LN"])
+def test_cutting_all_head_inputs_equals_running_the_head_on_corrupted_resid(norm):
+    model = random_model(normalization_type=norm)
     _, corrupt_cache = model.run_with_cache(CORRUPTED)
     model.cfg.use_split_qkv_input = True
 
