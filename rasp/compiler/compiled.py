@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import random
 from collections.abc import Sequence
@@ -74,6 +75,7 @@ class CompiledModel:
         self.numerical_output = info["numerical_output"]
         self.output_values = [from_json(v) for v in info["output_values"]]
         self.compile_seconds = info.get("compile_seconds")
+        self._sorted_outputs: list[Any] | None = None
         self._token_id = {_key(t): i + 1 for i, t in enumerate(self.vocab)}
 
     # ------------------------------------------------------------------ running
@@ -126,7 +128,11 @@ class CompiledModel:
     def _snap(self, x: float) -> Any:
         if not self.output_values:
             return x
-        nearest = min(self.output_values, key=lambda v: abs(v - x))
+        if self._sorted_outputs is None:
+            self._sorted_outputs = sorted(self.output_values)
+        ordered = self._sorted_outputs
+        i = bisect.bisect_left(ordered, x)
+        nearest = min(ordered[max(i - 1, 0): i + 1], key=lambda v: abs(v - x))
         return nearest if abs(nearest - x) < 1e-2 * max(1.0, abs(nearest)) else x
 
     # ---------------------------------------------------------------- analysis
