@@ -24,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-len", type=int, help="longest input (library programs have a default)")
     parser.add_argument("--out", required=True, help="directory to write the model into")
     parser.add_argument("--causal", action="store_true", help="compile a causal (masked) model")
+    parser.add_argument("--hard", action="store_true",
+                        help="hard attention (exact RASP semantics) instead of softmax")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     parser.set_defaults(handler=run_compile)
 
@@ -78,7 +80,8 @@ def run_compile(args: argparse.Namespace) -> int:
     if not vocab or not max_len:
         raise InputError("give --vocab a,b,c and --max-len N for a program outside the library.")
     start = time.perf_counter()
-    compiled = compile_program(program, vocab, max_len, causal=args.causal)
+    compiled = compile_program(program, vocab, max_len, causal=args.causal,
+                               attention_kind="hard" if args.hard else "softmax")
     seconds = time.perf_counter() - start
     compiled.save(args.out)
     summary = {**compiled.stats(), "compile_seconds": round(seconds, 4), "out": args.out}

@@ -33,6 +33,7 @@ def build_model(
     max_seq_len: int,
     causal: bool,
     metadata: dict[str, Any],
+    attention_kind: str = "softmax",
 ) -> HookedTransformer:
     """A HookedTransformer computing the ops, with residual labels and metadata."""
     layers = layer_ops(ops, n_layers)
@@ -52,7 +53,7 @@ def build_model(
         d_vocab_out=d_out,
         act_fn="relu",
         causal=causal,
-        attention_kind="softmax",
+        attention_kind=attention_kind,
         vocab=token_names,
         vocab_out=[str(v) for v in (output.values or [])] if not output.numerical and output.width else None,
         model_name="rasp-compiled",

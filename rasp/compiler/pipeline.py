@@ -25,9 +25,17 @@ def compile_program(
     *,
     causal: bool = False,
     bos: str = "BOS",
+    attention_kind: str = "softmax",
 ) -> CompiledModel:
-    """Compile a RASP program into a HookedTransformer that computes it exactly."""
+    """Compile a RASP program into a HookedTransformer that computes it exactly.
+
+    attention_kind: "softmax" (default; TransformerLens tools and the bridge work, the
+    sharpness keeps errors below the decoding margin) or "hard" (uniform over the
+    arg-max keys: RASP's own semantics, no approximation at all).
+    """
     start = time.perf_counter()
+    if attention_kind not in ("softmax", "hard"):
+        raise CompileError(f"attention_kind={attention_kind!r}; use 'softmax' or 'hard'")
     vocab = _check_arguments(vocab, max_seq_len)
     token_names = [str(t) for t in vocab]
     while bos in token_names:
@@ -72,7 +80,7 @@ def compile_program(
         "layout": layout.to_json(),
     }
     model = build_model(variables, all_ops, n_layers, alloc, output, [bos, *token_names], vocab,
-                        max_seq_len, causal, metadata)
+                        max_seq_len, causal, metadata, attention_kind)
     metadata["compiler"]["compile_seconds"] = round(time.perf_counter() - start, 4)
     model.metadata = metadata
     return CompiledModel(model, ProgramLayout.from_json(layout.to_json(), model.residual_labels),

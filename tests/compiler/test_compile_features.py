@@ -144,3 +144,11 @@ def test_selecting_a_none_value_stays_none_with_a_default() -> None:
     compiled = compile_program(same, list("ab"), 4)
     assert compiled.run(list("ab")) == [None, "a"]
     assert compiled.verify().ok
+
+
+@pytest.mark.parametrize("name", ["reverse", "hist", "frac_prevs", "dyck2"])
+def test_hard_attention_option_agrees(name: str) -> None:
+    entry = rasp.lib.PROGRAMS[name]
+    compiled = compile_program(entry.build(), entry.vocab, 6, attention_kind="hard")
+    assert compiled.model.cfg.attention_kind == "hard"
+    assert compiled.verify(n=500).ok
