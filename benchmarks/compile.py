@@ -69,6 +69,7 @@ def measure_ours(name: str, vocab: list | None = None, max_seq_len: int | None =
         "d_model": stats["d_model"],
         "d_mlp": stats["d_mlp"],
         "params": stats["params"],
+        "params_nonzero": stats["params_nonzero"],
         "infer_seconds_1000": round(infer_seconds, 4),
         "agreement": round(100.0 * agree / max(total, 1), 2),
     }
@@ -103,13 +104,14 @@ def main() -> None:
         compare_with_tracr(Path(__file__).parent / "tracr_side" / "tracr_results.json")
         return
     columns = ["program", "vocab", "max_len", "compile_s", "layers", "heads", "d_model", "d_mlp",
-               "params", "infer_1000_s", "agreement_%"]
+               "params", "nonzero", "infer_1000_s", "agreement_%"]
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for name, entry in PROGRAMS.items():
         m = measure_ours(name)
         row = [name, len(entry.vocab), entry.max_seq_len, m["compile_seconds"], m["n_layers"],
-               m["n_heads"], m["d_model"], m["d_mlp"], m["params"], m["infer_seconds_1000"],
+               m["n_heads"], m["d_model"], m["d_mlp"], m["params"], m["params_nonzero"],
+               m["infer_seconds_1000"],
                m["agreement"]]
         print("| " + " | ".join(str(x) for x in row) + " |", flush=True)
 

@@ -141,7 +141,7 @@ class CompiledModel:
         return self.layout.circuit()
 
     def stats(self) -> dict[str, Any]:
-        """Model size: d_model, n_layers, n_heads, d_head, d_mlp, params (and compile time)."""
+        """Model size: d_model, n_layers, n_heads, d_head, d_mlp, params, params_nonzero, compile time."""
         cfg = self.model.cfg
         return {
             "d_model": cfg.d_model,
@@ -150,6 +150,8 @@ class CompiledModel:
             "d_head": cfg.d_head,
             "d_mlp": cfg.d_mlp or 0,
             "params": self.model.n_params(),
+            # Heads share one d_head and layers one d_mlp, so many parameters are zero padding.
+            "params_nonzero": sum(int((p != 0).sum()) for p in self.model.parameters()),
             "compile_seconds": self.compile_seconds,
         }
 
