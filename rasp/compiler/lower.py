@@ -12,16 +12,16 @@ from collections.abc import Callable, Sequence
 from itertools import product
 from typing import Any
 
-import numpy as np
-
 from rasp import core
 from rasp.compiler import attention, mlp
+from rasp.compiler.causal import check_causal
 from rasp.compiler.errors import CompileError, node_error
 from rasp.compiler.ir import BOS_DIR, NUM, Neuron, Op, Var
 from rasp.compiler.selectors import (
     Conjunct,
     Formula,
     atoms,
+    comparison_table,
     conjuncts,
     describe,
     evaluate,
@@ -403,7 +403,7 @@ class Lowering:
               v: list, o: list, out: Var, sop: Var | None, caption: str,
               v_bias: list[float] | None = None, extra_writes: list[str] = ()) -> None:
         if self.causal:
-            self._check_causal(label, formula)
+            check_causal(label, formula, self.vars, self.n)
         parts = self._conjuncts(label, formula)
         theta = len(parts)
         dims = []
@@ -538,7 +538,7 @@ class Lowering:
 
         rows = domain(part.query_var)
         cols = domain(part.key_var)
-        fast = _comparison_table(part, rows, cols)
+        fast = comparison_table(part, [v for v, _ in rows], [v for v, _ in cols])
         if fast is not None:
             return attention.table_dims([f for _, f in rows], [f for _, f in cols], fast)
         table = []
@@ -559,36 +559,6 @@ class Lowering:
         return {var_name: value}
 
     # ------------------------------------------------------------------- causal
-    def _check_causal(self, label: str, formula: Formula) -> None:
-        if not self._causal_safe(formula):
-            raise node_error(
-                label,
-                "with causal=True its selector may select keys after the query, so its "
-                "result would depend on later positions",
-                "restrict the selector with & rasp.Select(rasp.indices, rasp.indices, "
-                "rasp.Comparison.LEQ), or compile with causal=False",
-            )
-
-    def _causal_safe(self, formula: Formula) -> bool:
-        kind = formula[0]
-        if kind == "const":
-            return not formula[1]
-        if kind == "and":
-            return self._causal_safe(formula[1]) or self._causal_safe(formula[2])
-        if kind == "or":
-            return self._causal_safe(formula[1]) and self._causal_safe(formula[2])
-        if kind == "not":
-            return False
-        keys, queries = self.vars[formula[1]], self.vars[formula[2]]
-        if keys.source not in ("pos", "const") or queries.source not in ("pos", "const"):
-            return False
-        def at(var: Var, i: int) -> Any:
-            return var.const if var.source == "const" else var.fn(i)
-        return all(
-            k <= q or not formula[3](at(keys, k), at(queries, q))
-            for q in range(self.n)
-            for k in range(self.n)
-        )
 
 
 def _none_safe_n(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -630,33 +600,3 @@ def _combinations(variables: list[Var]) -> int:
     for var in variables:
         size *= len(var.values or []) + (1 if var.may_none else 0)
     return size
-
-
-_NUMPY_COMPARISONS = {
-    core.Comparison.EQ: np.equal,
-    core.Comparison.NEQ: np.not_equal,
-    core.Comparison.LT: np.less,
-    core.Comparison.LEQ: np.less_equal,
-    core.Comparison.GT: np.greater,
-    core.Comparison.GEQ: np.greater_equal,
-}
-
-
-def _comparison_table(part: Conjunct, rows: list, cols: list) -> list[list[bool]] | None:
-    """The table of a single Comparison atom on numbers, vectorised (big sort keys)."""
-    formula = part.formula
-    if formula[0] != "atom" or len(formula) < 5 or formula[4] not in _NUMPY_COMPARISONS:
-        return None
-    if formula[1] != part.key_var or formula[2] != part.query_var:
-        return None
-    q_values = [v for v, _ in rows]
-    k_values = [v for v, _ in cols]
-    if not all(isinstance(v, (int, float)) for v in q_values + k_values if v is not None):
-        return None
-    q = np.array([np.nan if v is None else float(v) for v in q_values])
-    k = np.array([np.nan if v is None else float(v) for v in k_values])
-    # predicate(key, query); comparisons with NaN (None) are False, as the interpreter's.
-    table = _NUMPY_COMPARISONS[formula[4]](k[None, :], q[:, None])
-    if formula[4] is core.Comparison.NEQ:
-        table &= ~np.isnan(k)[None, :] & ~np.isnan(q)[:, None]
-    return table.tolist()

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from rasp import core
 
 # A formula over atoms: ("atom", key_var, query_var, predicate) | ("and", f, g) |
@@ -90,3 +92,31 @@ def describe(selector: core.Selector) -> str:
     if isinstance(selector, core.SelectorNot):
         return f"~{describe(selector.inner)}"
     return type(selector).__name__
+
+
+_NUMPY_COMPARISONS = {
+    core.Comparison.EQ: np.equal,
+    core.Comparison.NEQ: np.not_equal,
+    core.Comparison.LT: np.less,
+    core.Comparison.LEQ: np.less_equal,
+    core.Comparison.GT: np.greater,
+    core.Comparison.GEQ: np.greater_equal,
+}
+
+
+def comparison_table(part: Conjunct, q_values: list, k_values: list) -> list[list[bool]] | None:
+    """The table of a single Comparison atom on numbers, vectorised (big sort keys)."""
+    formula = part.formula
+    if formula[0] != "atom" or len(formula) < 5 or formula[4] not in _NUMPY_COMPARISONS:
+        return None
+    if formula[1] != part.key_var or formula[2] != part.query_var:
+        return None
+    if not all(isinstance(v, (int, float)) for v in q_values + k_values if v is not None):
+        return None
+    q = np.array([np.nan if v is None else float(v) for v in q_values])
+    k = np.array([np.nan if v is None else float(v) for v in k_values])
+    # predicate(key, query); comparisons with NaN (None) are False, as the interpreter's.
+    table = _NUMPY_COMPARISONS[formula[4]](k[None, :], q[:, None])
+    if formula[4] is core.Comparison.NEQ:
+        table &= ~np.isnan(k)[None, :] & ~np.isnan(q)[:, None]
+    return table.tolist()
