@@ -49,6 +49,8 @@ class Lowering:
         self.bos_bounds: dict[str, float] = {}
         self.joint_parts: dict[str, list[str]] = {}
         self.readers: dict[int, list[core.RASPExpr]] = {}
+        # Maps composed into their reader: label -> reader label (they share its MLP).
+        self.fused: dict[str, str] = {}
         # Numerical variables read by staircases: their value gaps set the error budget.
         self.discretized: set[str] = set()
         self.output_id = 0
@@ -164,6 +166,9 @@ class Lowering:
         as long as the reader still has at most two inputs.
         """
         leaves, fn = self._expand(children, f)
+        for child in children:
+            if child.pending is not None:
+                self.fused[child.name] = node.label
         stored_numerical = [v for v in leaves if v.numerical and v.source != "const"]
         stored = [v for v in leaves if v.source != "const"]
         too_wide = len(stored) > 2 and (stored_numerical or _combinations(stored) > MAX_NARY)

@@ -65,6 +65,12 @@ def compile_program(
     all_ops = sorted(all_ops, key=lambda op: op.layer)  # stable: keeps head order per layer
 
     layout = _program_layout(variables, all_ops, alloc, output.name)
+    for inner in lowering.fused:
+        outer = inner
+        while outer in lowering.fused:
+            outer = lowering.fused[outer]
+        if outer in layout.component_of and inner not in layout.component_of:
+            layout.component_of[inner] = list(layout.component_of[outer])
     metadata = {
         "producer": "rasp.compiler",
         "program": getattr(program, "label", None),

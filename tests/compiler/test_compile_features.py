@@ -110,6 +110,8 @@ def test_layout_names_components_and_captions() -> None:
     assert "reverse" in layout.node_of[head]
     assert layout.captions[head].startswith(f"{head}: reverse = Aggregate(Select(indices, ")
     assert set(layout.directions["tokens"])
+    # opp_idx is composed into opp_idx-1's MLP; the layout still says where it is computed.
+    assert layout.component_of["opp_idx"] == layout.component_of["opp_idx-1"]
     stats = compiled.stats()
     assert stats["params"] == compiled.model.n_params()
     assert compiled.model.to_tokens(["BOS", "a"]).shape == (1, 2)
