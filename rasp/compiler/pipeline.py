@@ -14,7 +14,7 @@ from rasp.compiler.errors import CompileError
 from rasp.compiler.layout import allocate, component_names
 from rasp.compiler.lower import Lowering
 from rasp.compiler.program_layout import ProgramLayout
-from rasp.compiler.schedule import op_reads, schedule
+from rasp.compiler.schedule import op_reads, schedule, schedule_late
 from rasp.compiler.values import sort_values, to_json
 
 
@@ -50,9 +50,15 @@ def compile_program(
     numerics.warn_if_imprecise(variables, lowering.discretized, tol)
     numerics.apply_sharpness(ops, max_seq_len, tol)
 
-    # Register allocation: keep direction reuse only when it gives a smaller model.
+    # Register allocation: try early and late placement, with and without direction reuse,
+    # and keep the smallest model (same depth either way).
+    early = {id(op): op.layer for op in ops}
+    schedule_late(ops, n_layers, output.name)
+    late = {id(op): op.layer for op in ops}
     best = None
-    for reuse in (False, True):
+    for placement, reuse in ((early, False), (early, True), (late, False), (late, True)):
+        for op in ops:
+            op.layer = placement[id(op)]
         alloc = allocate(variables, ops, output.name, n_layers, reuse)
         all_ops = ops + alloc.erase_ops
         for op in alloc.erase_ops:
@@ -60,8 +66,10 @@ def compile_program(
         params = estimate_params(variables, all_ops, n_layers, alloc.d_model, output,
                                  len(vocab) + 1, max_seq_len)
         if best is None or params < best[0]:
-            best = (params, alloc, all_ops)
-    _, alloc, all_ops = best
+            best = (params, alloc, all_ops, placement)
+    _, alloc, all_ops, placement = best
+    for op in ops:
+        op.layer = placement[id(op)]
     all_ops = sorted(all_ops, key=lambda op: op.layer)  # stable: keeps head order per layer
 
     layout = _program_layout(variables, all_ops, alloc, output.name)

@@ -46,3 +46,22 @@ def schedule(ops: list[Op], variables: dict[str, Var]) -> int:
             ready[name] = max(ready.get(name, 0), write_stage(op))
         n_layers = max(n_layers, op.layer + 1)
     return n_layers
+
+
+def schedule_late(ops: list[Op], n_layers: int, output: str) -> None:
+    """Move each op to the latest layer its readers allow (same depth, shorter lifetimes)."""
+    readers: dict[str, list[Op]] = {}
+    for op in ops:
+        for names in op.reads.values():
+            for name in names:
+                readers.setdefault(name, []).append(op)
+    for op in reversed(ops):
+        latest = n_layers - 1
+        for name in op.writes:
+            for reader in readers.get(name, []):
+                if reader is op:
+                    continue
+                # A reader's input stage must be at or after this op's output stage.
+                ok = reader.layer if (reader.kind == "mlp" and op.kind == "attn") else reader.layer - 1
+                latest = min(latest, ok)
+        op.layer = max(op.layer, latest)
