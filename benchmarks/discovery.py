@@ -5,13 +5,11 @@ precision, recall, time.
     .venv/bin/python benchmarks/discovery.py [--programs reverse,frac_prevs] [--json]
 
 `auc` scores against `CompiledModel.circuit()` (every edge whose destination reads a
-variable its source writes). `auc_adj` scores against an adjusted truth: that circuit
-plus the *register-reuse* edges it leaves out (when the compiler gives a dead variable's
-residual directions to a new one, the new variable's readers also read what the old
-variable's writers wrote there, cancelled only by an erasing write) minus the *inert*
-edges (removing one alone, under zero ablation, changes no output on the
-benchmark inputs: reads the behaviour never depends on, which no behavioural method can
-find). Inputs: 8 per length for lengths 1, 2, 3, 4, n/2, n-1, n (n = max_seq_len).
+residual direction its source writes, register-reuse edges included). `auc_adj` scores
+against that circuit minus its *inert* edges (removing one alone, under zero ablation,
+changes no output on the benchmark inputs: reads the behaviour never depends on, which no
+behavioural method can find); inert edges are also dropped from the candidates there.
+Inputs: 8 per length for lengths 1, 2, 3, 4, n/2, n-1, n (n = max_seq_len).
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ import torch
 from interp.analysis import acdc, eap, precision_recall, roc_auc
 from interp.analysis.programs import program_batches
 from interp.analysis.score import inert_edges
-from interp.circuit import Circuit, Edge, node_layer_position
+from interp.circuit import Circuit
 from interp.errors import InterpError
 
 METHODS = ("acdc", "eap", "eap-ig")
@@ -49,9 +47,8 @@ def run_program(name: str, entry) -> list[dict]:
     truth = set(compiled.circuit().edges)
     candidates = Circuit.full(model.cfg).edges
     n_components = len([n for n in compiled.circuit().nodes if n not in ("embed", "pos_embed", "logits")])
-    reuse = reuse_edges(compiled) - truth
-    inert = inert_edges(model, truth | reuse, batches)
-    adjusted = (truth | reuse) - inert
+    inert = inert_edges(model, truth, batches)
+    adjusted = truth - inert
     adjusted_candidates = [e for e in candidates if e not in inert]
     rows = []
     for method in METHODS:
@@ -67,8 +64,7 @@ def run_program(name: str, entry) -> list[dict]:
             row = {
                 "program": name, "method": method, "ablation": ablation,
                 "layers": model.cfg.n_layers, "components": n_components,
-                "candidates": len(candidates), "truth": len(truth), "reuse": len(reuse),
-                "inert": len(inert),
+                "candidates": len(candidates), "truth": len(truth), "inert": len(inert),
                 "auc": _auc(found.scores, truth, candidates),
                 "auc_adj": _auc(found.scores, adjusted, adjusted_candidates),
                 "precision": precision, "recall": recall, "edges": len(found.edges),
@@ -76,34 +72,6 @@ def run_program(name: str, entry) -> list[dict]:
             }
             rows.append(row)
     return rows
-
-
-def reuse_edges(compiled) -> set[Edge]:
-    """src -> dst.slot where dst reads a variable whose residual directions src wrote for an
-    earlier variable (register reuse): real connections that circuit() does not list."""
-    layout = compiled.layout
-    directions: dict[str, set[int]] = {}
-    for label in compiled.model.residual_labels.labels:
-        directions.setdefault(label.variable, set()).add(label.index)
-    writers: dict[str, list[str]] = {}
-    for variable, node in layout.embedded.items():
-        writers.setdefault(variable, []).append(node)
-    for node, variables in layout.writes.items():
-        for variable in variables:
-            writers.setdefault(variable, []).append(node)
-    reads = dict(layout.reads)
-    reads["logits"] = {"in": [layout.output]}
-    edges = set()
-    for dst, slots in reads.items():
-        for slot, variables in slots.items():
-            for read in variables:
-                for other, nodes in writers.items():
-                    if other == read or not directions.get(other, set()) & directions.get(read, set()):
-                        continue
-                    for src in nodes:
-                        if node_layer_position(src) < node_layer_position(dst):
-                            edges.add(Edge(src, dst, slot))
-    return edges
 
 
 def _auc(scores, truth, candidates) -> float | None:
@@ -130,7 +98,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     names = args.programs.split(",") if args.programs else sorted(PROGRAMS)
-    header = ("program", "layers", "comp", "edges", "truth", "reuse", "inert", "method",
+    header = ("program", "layers", "comp", "edges", "truth", "inert", "method",
               "ablation", "auc", "auc_adj", "prec", "recall", "kept", "seconds")
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
@@ -144,7 +112,7 @@ def main() -> None:
         for r in rows:
             print(" | ".join([
                 r["program"], str(r["layers"]), str(r["components"]), str(r["candidates"]),
-                str(r["truth"]), str(r["reuse"]), str(r["inert"]), r["method"], r["ablation"],
+                str(r["truth"]), str(r["inert"]), r["method"], r["ablation"],
                 _fmt(r["auc"]), _fmt(r["auc_adj"]), f"{r['precision']:.2f}", f"{r['recall']:.2f}",
                 str(r["edges"]), f"{r['seconds']:.1f}",
             ]), flush=True)

@@ -33,22 +33,28 @@ class ProgramLayout:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def circuit(self) -> Circuit:
-        """Ground-truth component circuit: dst.slot reads a variable that src writes."""
-        writers: dict[str, list[str]] = {}
+        """Ground-truth component circuit: dst.slot reads a residual direction src writes.
+
+        Edges are found per direction, not per variable: when register allocation hands a
+        dead variable's directions to a new one, the new variable's readers also read what
+        the dead variable's writers put there (cancelled only by an erasing write), and
+        cutting such an edge does change the output, so it belongs to the circuit.
+        """
+        written: dict[str, set[int]] = {}
         for var, component in self.embedded.items():
-            writers.setdefault(var, []).append(component)
+            written.setdefault(component, set()).update(self.directions.get(var, []))
         for component, names in self.writes.items():
             for var in names:
-                writers.setdefault(var, []).append(component)
+                written.setdefault(component, set()).update(self.directions.get(var, []))
         edges: set[Edge] = set()
         reads = dict(self.reads)
         reads["logits"] = {"in": [self.output]}
         for dst, slots in reads.items():
             for slot, names in slots.items():
-                for var in names:
-                    for src in writers.get(var, []):
-                        if node_layer_position(src) < node_layer_position(dst):
-                            edges.add(Edge(src, dst, slot))
+                read = {d for var in names for d in self.directions.get(var, [])}
+                for src, directions in written.items():
+                    if directions & read and node_layer_position(src) < node_layer_position(dst):
+                        edges.add(Edge(src, dst, slot))
         nodes = {e.src for e in edges} | {e.dst for e in edges}
         ordered = sorted(nodes, key=lambda n: (node_layer_position(n), n))
         return Circuit(ordered, sorted(edges))
