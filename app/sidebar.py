@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 
 import streamlit as st
 
 import rasp
-from app import optional
 from app.subject import (
     DEFAULT_MAX_LEN,
     DEFAULT_PROGRAM,
@@ -16,7 +14,6 @@ from app.subject import (
     Subject,
     library_subject,
     parse_vocab,
-    random_subject,
     rasp_text_subject,
     saved_subject,
 )
@@ -48,17 +45,8 @@ def cached_upload(digest: str, _files: tuple[tuple[str, bytes], ...]) -> Subject
     return saved_subject(model, name, compiled)
 
 
-@st.cache_resource
-def cached_random() -> Subject:
-    return random_subject()
-
-
 def default_subject() -> Subject:
-    """A compiled library program once the compiler exists, else a seeded random model."""
-    if optional.compiler() is None:
-        note = (optional.missing_note("Compiling RASP programs", "rasp.compiler")
-                + " Showing a seeded random model instead.")
-        return dataclasses.replace(cached_random(), notes=[note])
+    """The library's default program, compiled."""
     entry = PROGRAMS[DEFAULT_PROGRAM]
     return cached_library(DEFAULT_PROGRAM, tuple(entry.vocab), min(DEFAULT_MAX_LEN, entry.max_seq_len))
 
@@ -85,8 +73,6 @@ def pick_subject() -> Subject:
         if subject is None:
             subject = default_subject()
             st.caption(f"Showing the default: {subject.title}")
-        for note in subject.notes:
-            st.info(note)
     return subject
 
 
@@ -101,8 +87,6 @@ def _pick_library() -> Subject | None:
                               value=min(DEFAULT_MAX_LEN, entry.max_seq_len),
                               key=f"library_max_len_{name}")
     vocab = parse_vocab(vocab_text, like=entry.vocab)
-    if optional.compiler() is None:
-        return None  # default_subject() says why
     return cached_library(name, tuple(vocab), int(max_len))
 
 
@@ -120,12 +104,9 @@ def _pick_rasp_text() -> Subject | None:
         st.caption("Edit the program and press Compile.")
         return None
     text, vocab_text, max_len = st.session_state["rasp_submitted"]
-    # Parse before checking for the compiler, so syntax errors show on any checkout.
+    # Parse before reading the vocabulary, so a syntax error is the one reported.
     rasp.parse(text)
     vocab = parse_vocab(vocab_text)
-    if optional.compiler() is None:
-        st.success("The program parses.")
-        return None  # default_subject() says why it is not compiled
     return cached_rasp_text(text, tuple(vocab), max_len)
 
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import rasp
-from app import optional
 from interp.errors import InputError
 from interp.model import HookedTransformer, ModelConfig
+from rasp.compiler import compile_program
 from rasp.lib import PROGRAMS
 
 DEFAULT_PROGRAM = "reverse"
@@ -31,13 +31,12 @@ class Subject:
 
     model: HookedTransformer
     title: str
-    kind: str  # "compiled" (from RASP), "saved" (uploaded) or "random" (built-in fallback)
+    kind: str  # "compiled" (from RASP), "saved" (uploaded) or "random" (random_subject)
     vocab: list[Any]  # input values the user may type (as their str())
     max_seq_len: int
     program: Any = None  # rasp SOp when the model was compiled from (or is paired with) one
     compiled: Any = None  # rasp.compiler.CompiledModel
     library_name: str | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def is_compiled(self) -> bool:
@@ -64,7 +63,7 @@ class Subject:
 
 
 def random_subject() -> Subject:
-    """A seeded random 2-layer model: something real to look at with no compiler, no downloads."""
+    """A seeded random 2-layer model that was not compiled from a program (no downloads)."""
     vocab = list("abcdefgh")
     cfg = ModelConfig(n_layers=2, d_model=32, n_ctx=12, d_vocab=len(vocab), n_heads=2, d_mlp=64,
                       vocab=vocab, seed=0)
@@ -87,11 +86,8 @@ def saved_subject(model: HookedTransformer, name: str, compiled: Any = None) -> 
 
 def compile_subject(program: Any, vocab: Sequence[Any], max_seq_len: int, title: str,
                     library_name: str | None = None) -> Subject:
-    """Compile a RASP program with rasp.compiler; InputError when the compiler is missing."""
-    compiler = optional.compiler()
-    if compiler is None:
-        raise InputError(optional.missing_note("Compiling RASP", "rasp.compiler"))
-    compiled = compiler.compile_program(program, list(vocab), max_seq_len)
+    """Compile a RASP program with rasp.compiler."""
+    compiled = compile_program(program, list(vocab), max_seq_len)
     return Subject(compiled.model, title, "compiled", list(vocab), max_seq_len, program=program,
                    compiled=compiled, library_name=library_name)
 

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from app import optional
 from interp.errors import CheckpointError
 from interp.model import HookedTransformer, load_model
 from interp.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE
+from rasp.compiler import CompiledModel
 
 NEEDED = (CONFIG_FILE, WEIGHTS_FILE)
 ACCEPTED_TYPES = ["json", "safetensors", "zip"]
@@ -73,12 +73,11 @@ def load_uploaded_model(uploads: Sequence[tuple[str, bytes]]) -> tuple[HookedTra
             (Path(directory) / base).write_bytes(data)
         try:
             model = load_model(directory)
-            compiler = optional.compiler()
-            if compiler is None or "compiler" not in model.metadata:
+            if "compiler" not in model.metadata:
                 return model, None
             # A compiled program keeps its decoding and layout in the metadata: restore them
             # so the views can caption heads and decode the residual stream.
-            compiled = compiler.CompiledModel.load(directory)
+            compiled = CompiledModel.load(directory)
             return compiled.model, compiled
         except CheckpointError as err:
             # The temporary path means nothing to the user; name the upload instead.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from app import optional
 from app.model_run import MODEL_LOCK, ModelRun, decode_logits, reference_batch
 from app.subject import Subject
+from interp.analysis import ablate
 from interp.circuit import node_order
 
 KINDS = {"zero": "zero", "mean over sampled inputs": "mean"}
@@ -20,10 +20,6 @@ def ablatable_nodes(subject: Subject) -> list[str]:
 
 def show(subject: Subject, run: ModelRun) -> None:
     """Pick components, run the ablated model, show output and per-position diff."""
-    ablate = optional.analysis_function("ablate")
-    if ablate is None:
-        st.info(optional.missing_note("Ablation", "interp.analysis"))
-        return
     used = _used_nodes(subject)
     if used:
         st.caption("Components the compiled program uses: " + ", ".join(used))

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import optional
 from app.figures import layered_graph, sublayer_names
 from app.model_run import MODEL_LOCK, ModelRun, reference_batch
 from app.subject import Subject
+from interp.analysis import acdc, eap, precision_recall, roc_auc
 from interp.circuit import Circuit, Edge, node_layer_position, node_order
 from interp.errors import InterpError
 
@@ -59,10 +59,6 @@ def show(subject: Subject, run: ModelRun) -> None:
              key="circuit_truth")
     else:
         st.caption("No ground truth: this model was not compiled from a program.")
-    acdc, eap = optional.analysis_function("acdc"), optional.analysis_function("eap")
-    if acdc is None or eap is None:
-        st.info(optional.missing_note("Circuit discovery", "interp.analysis"))
-        return
     with st.form("discovery_form"):
         cols = st.columns(3)
         method = cols[0].radio("Method", METHODS, horizontal=True, key="discovery_method")
@@ -97,11 +93,6 @@ def show(subject: Subject, run: ModelRun) -> None:
 
 
 def _show_score(found: Circuit, truth: Circuit, cfg) -> None:
-    roc_auc = optional.analysis_function("roc_auc")
-    precision_recall = optional.analysis_function("precision_recall")
-    if roc_auc is None or precision_recall is None:
-        st.info(optional.missing_note("Scoring a circuit", "interp.analysis"))
-        return
     candidates: list[Edge] = Circuit.full(cfg).edges
     try:
         auc = f"{roc_auc(found.scores, truth.edges, candidates):.3f}"

@@ -8,10 +8,15 @@ import streamlit as st
 import torch
 
 import rasp
-from app import optional
 from app.figures import bar_chart, matrix_heatmap, position_labels, value_table_heatmap
 from app.model_run import MODEL_LOCK, ModelRun
 from app.subject import Subject
+from interp.analysis import (
+    direct_logit_attribution,
+    logit_lens,
+    residual_components,
+    residual_readout,
+)
 
 
 def stage_caption(hook: str) -> str:
@@ -33,11 +38,6 @@ def show_value(value: object) -> str:
 
 def show_decoded(subject: Subject, run: ModelRun) -> None:
     """Each RASP variable's decoded value at every position after every sublayer."""
-    residual_readout = optional.analysis_function("residual_readout")
-    if residual_readout is None:
-        st.info(optional.missing_note("Reading RASP variables off the residual stream",
-                                      "interp.analysis"))
-        return
     with MODEL_LOCK:
         readout = residual_readout(subject.model, run.ids)
     hooks = readout.hooks
@@ -99,12 +99,6 @@ def _interpreter_values(subject: Subject, run: ModelRun) -> dict[str, list]:
 
 def show_components(subject: Subject, run: ModelRun) -> None:
     """Per-component norms, logit lens and direct logit attribution."""
-    functions = [optional.analysis_function(n) for n in
-                 ("residual_components", "logit_lens", "direct_logit_attribution")]
-    if None in functions:
-        st.info(optional.missing_note("Component decomposition", "interp.analysis"))
-        return
-    residual_components, logit_lens, direct_logit_attribution = functions
     model, cache = subject.model, run.cache
     columns = position_labels(run.positions)
     with torch.no_grad():

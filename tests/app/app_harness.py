@@ -5,17 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import optional
-
 MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
-
-needs_compiler = pytest.mark.skipif(
-    optional.compiler() is None, reason="rasp.compiler (compile_program) is not in this checkout yet"
-)
-
 
 def start_app() -> AppTest:
     """The dashboard after its first run (default model)."""

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from app_harness import assert_clean, chart, choose_view, errors, needs_compiler, start_app
-
-pytestmark = needs_compiler
+from app_harness import assert_clean, chart, choose_view, errors, start_app
 
 
 @pytest.fixture(scope="module")

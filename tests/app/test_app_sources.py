@@ -7,7 +7,7 @@ import json
 import zipfile
 
 import pytest
-from app_harness import assert_clean, chart, errors, needs_compiler, start_app
+from app_harness import assert_clean, chart, errors, start_app
 
 from app.subject import random_subject
 from app.upload import checkpoint_files, load_uploaded_model
@@ -93,7 +93,6 @@ def test_non_model_upload_is_rejected_with_a_clear_message(files, expected):
     assert chart(at, "attention_grid")["data"]
 
 
-@needs_compiler
 def test_uploaded_compiled_program_keeps_its_captions(tmp_path):
     from rasp.compiler import compile_program
     from rasp.lib import PROGRAMS

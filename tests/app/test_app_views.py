@@ -95,23 +95,3 @@ def test_residual_view_shows_decomposition_for_any_model(shared_app):
     bars = chart(at, "dla_bars")["data"][0]
     assert len(bars["x"]) == len(bars["y"]) > 2
 
-
-def test_without_compiler_the_default_is_a_random_model_with_a_note(monkeypatch):
-    from app import optional
-
-    monkeypatch.setattr(optional, "compiler", lambda: None)
-    at = start_app()
-    assert any("not available yet" in i.value and "rasp.compiler" in i.value for i in at.info)
-    assert chart(at, "attention_grid")["data"]
-    choose_view(at, "Residual stream")
-    assert chart(at, "dla_bars")["data"]
-
-
-def test_without_analysis_the_views_that_need_it_say_so(monkeypatch):
-    from app import optional
-
-    monkeypatch.setattr(optional, "analysis", lambda: None)
-    at = start_app()
-    for view in ("Ablation", "Circuit", "Residual stream"):
-        choose_view(at, view)
-        assert any("not available yet" in i.value and "interp.analysis" in i.value for i in at.info)
