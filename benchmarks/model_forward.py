@@ -25,28 +25,30 @@ def interleaved_medians(fns, repeats: int = 30) -> list[float]:
     return [sorted(t)[len(t) // 2] for t in times]
 
 
+def measure(d_model: int, n_heads: int, d_mlp: int) -> tuple:
+    """One table row: forward, full cache, filtered cache and no-hook_result timings."""
+    cfg = ModelConfig(n_layers=2, d_model=d_model, n_ctx=32, d_vocab=64, n_heads=n_heads,
+                      d_mlp=d_mlp, normalization_type="LN", seed=0)
+    model = HookedTransformer(cfg).init_weights()
+    tokens = torch.randint(0, 64, (256, 32))
+    with torch.no_grad():
+        forward, cached, filtered = interleaved_medians([
+            lambda: model(tokens),
+            lambda: model.run_with_cache(tokens),
+            # What most analyses need: the residual stream and the attention patterns.
+            lambda: model.run_with_cache(
+                tokens, names_filter=lambda n: "resid" in n or n.endswith("pattern")
+            ),
+        ])
+        model.set_use_attn_result(False)
+        (forward_no_result,) = interleaved_medians([lambda: model(tokens)])
+    return (d_model, n_heads, d_mlp, forward, cached, cached / forward, filtered / forward,
+            forward_no_result)
+
+
 def main() -> None:
     torch.manual_seed(0)
-    rows = []
-    for d_model, n_heads, d_mlp in [(64, 4, 256), (128, 8, 512)]:
-        cfg = ModelConfig(n_layers=2, d_model=d_model, n_ctx=32, d_vocab=64, n_heads=n_heads,
-                          d_mlp=d_mlp, normalization_type="LN", seed=0)
-        model = HookedTransformer(cfg).init_weights()
-        tokens = torch.randint(0, 64, (256, 32))
-        with torch.no_grad():
-            forward, cached, filtered = interleaved_medians([
-                lambda: model(tokens),
-                lambda: model.run_with_cache(tokens),
-                # What most analyses need: the residual stream and the attention patterns.
-                lambda: model.run_with_cache(
-                    tokens, names_filter=lambda n: "resid" in n or n.endswith("pattern")
-                ),
-            ])
-            model.set_use_attn_result(False)
-            (forward_no_result,) = interleaved_medians([lambda: model(tokens)])
-            model.set_use_attn_result(True)
-        rows.append((d_model, n_heads, d_mlp, forward, cached, cached / forward, filtered / forward,
-                     forward_no_result))
+    rows = [measure(d, h, m) for d, h, m in [(64, 4, 256), (128, 8, 512)]]
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, batch 256, length 32, 2 layers")
     print(f"{'d_model':>7} {'heads':>5} {'d_mlp':>5} {'forward ms':>10} {'cache ms':>9} "
           f"{'ratio':>6} {'filtered ratio':>14} {'fwd no hook_result ms':>21}")

@@ -12,12 +12,10 @@ from __future__ import annotations
 import collections
 import json
 import os
-import random
 import sys
 import time
 from typing import Any
 
-import numpy as np
 from tracr.compiler import compiling, lib
 from tracr.rasp import rasp
 

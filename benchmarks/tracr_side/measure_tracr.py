@@ -33,7 +33,8 @@ import os
 import random
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -215,7 +216,7 @@ def run_batched(model: Any, inputs: list[list[Any]]) -> tuple[list[list[Any]], f
 
     # warm-up: compile one executable per (batch, length) shape
     t0 = time.perf_counter()
-    for length, idx in by_len.items():
+    for idx in by_len.values():
         toks = jnp.array([enc.encode([BOS] + inputs[i]) for i in idx])
         jax.block_until_ready(fwd(model.params, toks).unembedded_output)
     warm = time.perf_counter() - t0
@@ -223,7 +224,7 @@ def run_batched(model: Any, inputs: list[list[Any]]) -> tuple[list[list[Any]], f
     outputs: list[list[Any]] = [None] * len(inputs)  # type: ignore[list-item]
     fwd_time = 0.0
     t0 = time.perf_counter()
-    for length, idx in by_len.items():
+    for idx in by_len.values():
         toks = jnp.array([enc.encode([BOS] + inputs[i]) for i in idx])
         t1 = time.perf_counter()
         un = jax.block_until_ready(fwd(model.params, toks).unembedded_output)
@@ -380,8 +381,13 @@ def main(argv: list[str] | None = None) -> int:
             "agreement_pct: % of inputs whose every non-None position matches "
             "tracr.rasp.rasp.evaluate; agreement_positions_pct: % of non-None positions; "
             f"numerical tolerance |a-b| <= {ATOL} + {RTOL}*|b|; BOS position dropped."),
-        n_params_doc=("n_params: every haiku parameter (token/pos embeddings and all layer weights, including the zero padding tracr adds up to num_heads/key_size/mlp_hidden_size); n_params_nonzero: those that are non-zero; unembedding is a fixed projection, not a parameter"),
-        compile_s_doc="wall time of compiling.compile_rasp_to_model (program construction excluded), 2 shared CPU cores",
+        n_params_doc=(
+            "n_params: every haiku parameter (token/pos embeddings and all layer weights, "
+            "including the zero padding tracr adds up to num_heads/key_size/mlp_hidden_size); "
+            "n_params_nonzero: those that are non-zero; unembedding is a fixed projection, "
+            "not a parameter"),
+        compile_s_doc=("wall time of compiling.compile_rasp_to_model (program construction "
+                       "excluded), 2 shared CPU cores"),
     )
     with open(args.out, "w") as f:
         json.dump(dict(meta=meta, results=results), f, indent=1, default=_jsonable)
