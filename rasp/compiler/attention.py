@@ -66,7 +66,9 @@ def selection_head(
     q = [qd for qd, _ in dims]
     k = [kd for _, kd in dims]
     # At real queries the BOS key gets bos_score; at the BOS query it gets theta + 1,
-    # more than any real key can reach, so the BOS position only looks at itself.
+    # more than any real key can reach, so the BOS position only looks at itself. That
+    # query weight (the last dimension) matters only where some later computation reads
+    # this head's output at the BOS position; hygiene.py drops it everywhere else.
     q.append(({BOS_DIR: theta + 1.0 - bos_score}, bos_score))
     k.append(({BOS_DIR: 1.0}, 0.0))
     return q, k
@@ -94,4 +96,4 @@ def make_head(
 ) -> HeadSpec:
     """A complete head (unscaled scores)."""
     q, k = selection_head(dims, theta, bos_score)
-    return HeadSpec(q=q, k=k, v=v, o=o)
+    return HeadSpec(q=q, k=k, v=v, o=o, theta=theta)

@@ -74,6 +74,10 @@ class HeadSpec:
     v: list[dict[Dir, float]]
     o: list[dict[Dir, float]]
     v_bias: list[float] = field(default_factory=list)
+    # The selector's number of conjuncts, and whether the head counts (SelectorWidth: the
+    # BOS key joins the selected keys) rather than aggregates. hygiene.py needs both.
+    theta: int = 0
+    counts: bool = False
 
     @property
     def d_head(self) -> int:

@@ -417,6 +417,7 @@ class Lowering:
         bos_score = theta - bos_offset if bos_offset is not None else float(theta)
         head = attention.make_head(dims, theta, bos_score, v, o)
         head.v_bias = list(v_bias or [])
+        head.counts = bos_offset is None
         bound = 1.0
         if sop is not None and sop.numerical:
             bound = max([1.0] + [abs(float(x)) for x in sop.values or []])

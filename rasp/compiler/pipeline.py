@@ -11,6 +11,7 @@ from rasp.compiler import numerics
 from rasp.compiler.assemble import build_model, estimate_params
 from rasp.compiler.compiled import CompiledModel
 from rasp.compiler.errors import CompileError
+from rasp.compiler.hygiene import strip_bos_hygiene
 from rasp.compiler.layout import allocate, component_names
 from rasp.compiler.lower import Lowering
 from rasp.compiler.program_layout import ProgramLayout
@@ -71,6 +72,8 @@ def compile_program(
     for op in ops:
         op.layer = placement[id(op)]
     all_ops = sorted(all_ops, key=lambda op: op.layer)  # stable: keeps head order per layer
+    # BOS-position hygiene only where a later read of the BOS position depends on it.
+    strip_bos_hygiene(all_ops, variables, set(lowering.bos_bounds), causal)
 
     layout = _program_layout(variables, all_ops, alloc, output.name)
     for inner in lowering.fused:
