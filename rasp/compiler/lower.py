@@ -372,7 +372,9 @@ class Lowering:
                    v_bias=v_bias, extra_writes=[picked_none.name] if picked_none else [])
         table = {a: a for a in raw.values}
         table[None] = node.default
-        out = self._add(Var(self._name(node), False, sort_values(table.values())))
+        # Selecting a None value gives None (only selecting nothing gives the default), so
+        # the output can be None exactly when the aggregated SOp can.
+        out = self._add(Var(self._name(node), False, sort_values(table.values()), sop.may_none))
         neurons = mlp.map_categorical(raw, table, out)
         if picked_none is not None:
             for neuron in neurons:
