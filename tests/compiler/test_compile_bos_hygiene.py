@@ -63,9 +63,8 @@ def chained_programs(draw):
             if draw(st.booleans()):
                 sel = sel & draw(selectors(sops))
             if kind == "agg_default":
-                # Sources that are never None (a picked None would have to stay None).
-                values = draw(st.sampled_from([rasp.tokens, rasp.indices,
-                                               rasp.Map(lambda x: x % 2, rasp.tokens)]))
+                # Any earlier SOp, None-able ones included: a picked None must stay None.
+                values = draw(st.sampled_from(sops))
                 new = rasp.Aggregate(sel, values, default=draw(st.integers(0, 3)))
             else:
                 new = rasp.Aggregate(sel, draw(st.sampled_from(sops)))
