@@ -10,7 +10,7 @@ import warnings
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_compile_properties import MAPS, PAIRS, selectors
+from test_compile_properties import mlp_or_width_step, selectors
 
 import rasp
 from rasp import Comparison
@@ -49,12 +49,8 @@ def chained_programs(draw):
     for _ in range(draw(st.integers(2, 7))):
         kind = draw(st.sampled_from(["map", "seqmap", "agg", "agg_none", "agg_default",
                                      "width", "mean"]))
-        if kind == "map":
-            new = rasp.Map(draw(st.sampled_from(MAPS)), draw(st.sampled_from(sops)))
-        elif kind == "seqmap":
-            new = rasp.SequenceMap(draw(st.sampled_from(PAIRS)), draw(st.sampled_from(sops)),
-                                   draw(st.sampled_from(sops)))
-        elif kind.startswith("agg"):
+        new = mlp_or_width_step(draw, kind, sops)
+        if kind.startswith("agg"):
             # Select on indices with EQ picks at most one key, so values never conflict.
             offset = draw(st.integers(-1, 1))
             source = draw(st.sampled_from(sops))
@@ -70,12 +66,6 @@ def chained_programs(draw):
                 new = rasp.Aggregate(sel, draw(st.sampled_from(sops)))
                 if kind == "agg":
                     new = rasp.Map(lambda x: 0 if x is None else x, new)
-        elif kind == "width":
-            new = rasp.SelectorWidth(draw(selectors(sops)))
-        else:
-            bits = rasp.numerical(rasp.Map(lambda x: x % 2, draw(st.sampled_from(sops))))
-            mean = rasp.numerical(rasp.Aggregate(draw(selectors(sops)), bits, default=0))
-            new = rasp.Map(lambda m: round(3 * m), mean)
         sops.append(new)
     return sops[-1]
 

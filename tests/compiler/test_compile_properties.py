@@ -36,18 +36,32 @@ def selectors(draw, sops):
     return sel
 
 
+def mlp_or_width_step(draw, kind: str, sops: list):
+    """One generator step shared by the random-program strategies: a Map ("map"), a
+    SequenceMap ("seqmap"), a SelectorWidth ("width") or a numerical mean read by a Map
+    ("mean"); None for any other kind."""
+    if kind == "map":
+        return rasp.Map(draw(st.sampled_from(MAPS)), draw(st.sampled_from(sops)))
+    if kind == "seqmap":
+        return rasp.SequenceMap(draw(st.sampled_from(PAIRS)), draw(st.sampled_from(sops)),
+                                draw(st.sampled_from(sops)))
+    if kind == "width":
+        return rasp.SelectorWidth(draw(selectors(sops)))
+    if kind == "mean":
+        bits = rasp.numerical(rasp.Map(lambda x: x % 2, draw(st.sampled_from(sops))))
+        mean = rasp.numerical(rasp.Aggregate(draw(selectors(sops)), bits, default=0))
+        return rasp.Map(lambda m: round(3 * m), mean)
+    return None
+
+
 @st.composite
 def programs(draw):
     """Categorical integer SOps built from tokens and indices in 1-4 steps."""
     sops = [rasp.tokens, rasp.indices]
     for _ in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["map", "seqmap", "aggregate", "width", "numagg"]))
-        if kind == "map":
-            new = rasp.Map(draw(st.sampled_from(MAPS)), draw(st.sampled_from(sops)))
-        elif kind == "seqmap":
-            new = rasp.SequenceMap(draw(st.sampled_from(PAIRS)), draw(st.sampled_from(sops)),
-                                   draw(st.sampled_from(sops)))
-        elif kind == "aggregate":
+        kind = draw(st.sampled_from(["map", "seqmap", "aggregate", "width", "mean"]))
+        new = mlp_or_width_step(draw, kind, sops)
+        if kind == "aggregate":
             # Select on indices with EQ picks at most one key, so values never conflict.
             offset = draw(st.integers(-1, 1))
             target = rasp.Map(lambda i, o=offset: i + o, rasp.indices)
@@ -56,12 +70,6 @@ def programs(draw):
                 sel = sel & draw(selectors(sops))
             new = rasp.Aggregate(sel, draw(st.sampled_from(sops)))
             new = rasp.Map(lambda x: 0 if x is None else x, new)
-        elif kind == "width":
-            new = rasp.SelectorWidth(draw(selectors(sops)))
-        else:
-            bits = rasp.numerical(rasp.Map(lambda x: x % 2, draw(st.sampled_from(sops))))
-            mean = rasp.numerical(rasp.Aggregate(draw(selectors(sops)), bits, default=0))
-            new = rasp.Map(lambda m: round(3 * m), mean)
         sops.append(new)
     return sops[-1]
 
