@@ -1,0 +1,46 @@
+"""Resource caps for everything that runs user-written RASP: the textual parser, the
+interpreter and the compiler.
+
+This module is the one place that defines them (the model/checkpoint side has its own in
+`interp/limits.py`, because `rasp` imports nothing of `interp`). Every cap can be raised
+per call (functions that enforce a cap take `limits=`) or for the whole process with
+`set_limits(...)`; every error a cap raises names the cap's field so the user knows what
+to raise. The defaults keep any single operation within seconds and a few hundred MB on a
+laptop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on parse, evaluation and compilation work. Field names appear in errors."""
+
+    # Textual RASP parser and its constant evaluation.
+    parse_nesting: int = 60  # nested brackets / expressions / function calls
+    parse_steps: int = 1_000_000  # evaluation steps of one textual program
+    int_bits: int = 4096  # size of any integer a textual program computes
+    list_length: int = 100_000  # length of any list/range a textual program builds
+    # Compiler.
+    value_set: int = 20_000  # distinct values one SOp may take
+    table_entries: int = 2_000_000  # input combinations tabulated for one MLP / selector
+    model_parameters: int = 50_000_000  # parameters of one compiled model
+
+
+DEFAULT_LIMITS = Limits()
+_current = DEFAULT_LIMITS
+
+
+def current_limits() -> Limits:
+    """The caps in force for this process."""
+    return _current
+
+
+def set_limits(**changes: int) -> Limits:
+    """Change caps process-wide (e.g. `set_limits(model_parameters=10**9)`); returns the new caps."""
+    global _current
+    _current = dataclasses.replace(_current, **changes)
+    return _current
