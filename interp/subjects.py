@@ -254,7 +254,11 @@ def compile_subject(source: ProgramSource, vocab: Sequence[Any] | None = None,
 
 def load_compiled(path: str | Path) -> Any:
     """A saved compiled RASP model (rasp.compiler.CompiledModel); CheckpointError if it is not one
-    or its compiler metadata is corrupt."""
+    or its compiler metadata is corrupt (checked before the weights are read)."""
+    from interp.model.checkpoint import read_header
+
+    header = read_header(path)
+    check_compiler_metadata(header, path)
     from rasp.compiler import CompiledModel
 
     try:
@@ -263,8 +267,46 @@ def load_compiled(path: str | Path) -> Any:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
         # The weights loaded (load_model checks them); what failed is the decoding metadata.
-        raise CheckpointError(f"{path}: corrupt compiler metadata in its config.json "
+        raise CheckpointError(f"{path}: corrupt compiler metadata in config.json "
                               f"({type(err).__name__}: {err}); compile it again.") from err
+
+
+_COMPILER_FIELDS = {"vocab": list, "bos": str, "max_seq_len": int, "causal": bool,
+                    "numerical_output": bool, "output_values": list}
+
+
+def check_compiler_metadata(header: dict, path: str | Path) -> None:
+    """CheckpointError naming the field when a checkpoint's compiler metadata cannot decode its
+    model: a missing/mistyped field, or sizes that disagree with the model config."""
+    metadata = header.get("metadata")
+    info = metadata.get("compiler") if isinstance(metadata, dict) else None
+    if not isinstance(info, dict) or not isinstance(metadata.get("layout"), dict):
+        raise CheckpointError(f"{path}: not a compiled RASP model (no compiler metadata and layout); "
+                              "`interp info` describes any saved model.")
+
+    def corrupt(what: str) -> CheckpointError:
+        return CheckpointError(f"{path}: corrupt compiler metadata in config.json: {what}; "
+                               "compile the program again.")
+
+    for field, kind in _COMPILER_FIELDS.items():
+        value = info.get(field)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise corrupt(f"metadata.compiler.{field} is {value!r}, expected a {kind.__name__}")
+    if info["max_seq_len"] < 1:
+        raise corrupt(f"metadata.compiler.max_seq_len is {info['max_seq_len']}, expected >= 1")
+    cfg = header.get("config") if isinstance(header.get("config"), dict) else {}
+    checks = [
+        ("d_vocab", len(info["vocab"]) + 1, "len(vocab) + 1 (BOS)"),
+        ("causal", info["causal"], "metadata.compiler.causal"),
+    ]
+    if not info["numerical_output"] and info["output_values"]:
+        checks.append(("d_vocab_out", len(info["output_values"]), "len(output_values)"))
+    for field, expected, meaning in checks:
+        if field in cfg and cfg[field] is not None and cfg[field] != expected:
+            raise corrupt(f"config.{field} is {cfg[field]!r} but {meaning} is {expected!r}")
+    if isinstance(cfg.get("n_ctx"), int) and info["max_seq_len"] + 1 > cfg["n_ctx"]:
+        raise corrupt(f"metadata.compiler.max_seq_len {info['max_seq_len']} does not fit "
+                      f"config.n_ctx {cfg['n_ctx']} (BOS takes one position)")
 
 
 def saved_subject(path: str | Path, title: str | None = None) -> Subject:
@@ -275,7 +317,7 @@ def saved_subject(path: str | Path, title: str | None = None) -> Subject:
     title = title or str(path)
     metadata = header.get("metadata")
     if isinstance(metadata, dict) and "compiler" in metadata:
-        compiled = load_compiled(path)
+        compiled = load_compiled(path)  # reads the header again (small), the weights once
         return Subject(compiled.model, title, "compiled", list(compiled.vocab), compiled.max_seq_len,
                        compiled=compiled)
     from interp.model import load_model
