@@ -8,6 +8,7 @@ so `interp rasp ...` and `interp --help` start without them.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import traceback
 
@@ -67,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`interp ... | head -1`): nothing left to say to it.
+        sys.stdout = open(os.devnull, "w")  # interpreter shutdown flushes stdout again
+        return 1
     except Exception as err:  # noqa: BLE001 - a bug: keep its traceback, still end in one JSON line
         traceback.print_exc()
         report_error(RuntimeError(f"internal error, please report it: {type(err).__name__}: {err}"),

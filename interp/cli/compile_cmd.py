@@ -9,7 +9,7 @@ from pathlib import Path
 
 from interp.cli.arguments import positive_int
 from interp.cli.output import print_json
-from interp.errors import InputError
+from interp.errors import InputError, InterpError
 
 PROGRAM_HELP = ("a library program name (see `interp rasp --help`), a .py file defining `program`, "
                 "or a textual .rasp file; write ./NAME for a file named like a library program")
@@ -47,6 +47,19 @@ def check_output_dir(path: Path) -> None:
         raise InputError(f"--out {path}: {ancestor} is a file, not a directory; choose another place.")
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise InputError(f"--out {path}: {ancestor} is not writable; choose a writable place.")
+    if path.is_dir() and any(path.iterdir()) and not _is_saved_model(path):
+        raise InputError(f"--out {path}: exists and holds files that are not a saved model; choose a "
+                         "new directory (compiling replaces only a model saved here before).")
+
+
+def _is_saved_model(path: Path) -> bool:
+    from interp.model.checkpoint import read_header
+
+    try:
+        read_header(path)
+    except InterpError:
+        return False
+    return True
 
 
 def run_compile(args: argparse.Namespace) -> int:

@@ -56,6 +56,8 @@ def files(tmp_path_factory) -> dict[str, str]:
         (base / name).write_text(text)
     (base / "latin1.rasp").write_bytes("x = tokens; # caf\xe9\n".encode("latin-1"))
     (base / "adir").mkdir()
+    (base / "notes").mkdir()
+    (base / "notes" / "config.json").write_text('{"my": "settings"}')
     return {
         "compiled": str(compiled),
         "plain": str(plain),
@@ -71,6 +73,7 @@ def files(tmp_path_factory) -> dict[str, str]:
         "broken_json": corrupt("broken_json", lambda h: None),
         **{name.replace(".", "_"): str(base / name) for name in [*texts, "latin1.rasp"]},
         "adir": str(base / "adir"),
+        "notes": str(base / "notes"),
         "out_under_file": str(base / "afile.txt" / "model"),
         "base": str(base),
     }
@@ -136,6 +139,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     # output directory
     ("out-is-a-file", "compile reverse --out {afile_txt}", ["afile.txt", "not a directory"]),
     ("out-under-a-file", "compile reverse --out {out_under_file}", ["afile.txt", "is a file"]),
+    ("out-holds-other-files", "compile reverse --out {notes}", ["notes", "not a saved model"]),
     # saved models
     ("run-missing", "run {missing} --input a", ["missing", "not a directory"]),
     ("run-file", "run {afile_txt} --input a", ["afile.txt"]),
