@@ -79,9 +79,15 @@ def load_program(spec: str, output: str | None = None) -> ProgramSource:
                          "(a saved model directory works with run, info, discover, decompose, ablate).")
     if path.suffix == ".py":
         return _load_python_program(path)
+    return program_from_text(read_text(path), spec, output)
+
+
+def program_from_text(text: str, name: str = "typed RASP program", output: str | None = None
+                      ) -> ProgramSource:
+    """A textual RASP program (RASPSyntaxError carries line and column)."""
     import rasp
 
-    return ProgramSource(rasp.parse(read_text(path), output=output), spec)
+    return ProgramSource(rasp.parse(text, output=output), name)
 
 
 def read_text(path: Path) -> str:
