@@ -54,14 +54,14 @@ def _add_subject(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
 
 
-def load_subject(args: argparse.Namespace) -> tuple[Any, list[Any]]:
+def subject_and_batches(args: argparse.Namespace) -> tuple[Any, list[Any]]:
     """The subject the user named (front door: interp.subjects) and its analysis batches."""
     import torch
 
-    from interp.subjects import load_subject as front_door
+    from interp.subjects import load_subject
 
     torch.set_num_threads(args.threads)
-    subject = front_door(args.program, args.vocab, args.max_len)
+    subject = load_subject(args.program, args.vocab, args.max_len)
     return subject, subject.batches(args.per_length, args.seed)
 
 
@@ -69,7 +69,7 @@ def run_discover(args: argparse.Namespace) -> int:
     from interp.analysis import acdc, eap, faithfulness, precision_recall, roc_auc
     from interp.circuit import Circuit
 
-    subject, batches = load_subject(args)
+    subject, batches = subject_and_batches(args)
     model = subject.model
     start = time.perf_counter()
     if args.method == "acdc":
@@ -124,7 +124,7 @@ def run_decompose(args: argparse.Namespace) -> int:
 
     from interp.analysis import direct_logit_attribution, residual_readout
 
-    subject, batches = load_subject(args)
+    subject, batches = subject_and_batches(args)
     model = subject.model
     if args.input is not None:
         if subject.compiled is None:
@@ -153,7 +153,7 @@ def run_ablate(args: argparse.Namespace) -> int:
 
     from interp.analysis import ablate, agreement
 
-    subject, batches = load_subject(args)
+    subject, batches = subject_and_batches(args)
     nodes = [n.strip() for n in args.nodes.split(",") if n.strip()]
     if not nodes:
         raise InputError(f"--nodes {args.nodes!r} names no component; give e.g. L0H0,MLP1.")

@@ -1,4 +1,4 @@
-"""`interp rasp FILE --input "a b c"`: run a textual RASP file or a library program."""
+"""`interp rasp PROGRAM --input "a b c"`: evaluate a library program, textual RASP or a .py program."""
 
 from __future__ import annotations
 
