@@ -189,7 +189,7 @@ def _argv(template: str, files: dict[str, str]) -> list[str]:
     return shlex.split(template.format(**files))
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(180)
 @pytest.mark.parametrize("template,words", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_is_one_clean_error(template, words, files, capsys):
     argv = _argv(template, files)
