@@ -20,6 +20,7 @@ importing this module is cheap.
 from __future__ import annotations
 
 import random
+import re
 import runpy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -137,7 +138,8 @@ def _user_line(err: BaseException, path: Path) -> str:
 
 # ----------------------------------------------------------------- vocabularies, tokens
 def _is_int(word: str) -> bool:
-    return word.lstrip("-").isdigit() and word.count("-") <= 1
+    # ASCII digits only: str.isdigit() accepts '²', which int() refuses.
+    return re.fullmatch(r"-?[0-9]+", word) is not None
 
 
 def parse_vocab(text: str, like: Sequence[Any] | None = None) -> list[Any]:

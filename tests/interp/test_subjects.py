@@ -32,6 +32,8 @@ from rasp.lib import PROGRAMS
     ("1,x", None, ["1", "x"]),
     ("b,a,b", None, ["b", "a"]),  # duplicates dropped, first order kept
     ("1-2,3", None, ["1-2", "3"]),
+    ("1,²", None, ["1", "²"]),  # '²'.isdigit() is True but int('²') fails
+    ("--1,2", None, ["--1", "2"]),
 ])
 def test_parse_vocab(text, like, expected):
     assert parse_vocab(text, like) == expected
