@@ -7,7 +7,14 @@ import argparse
 import time
 from typing import Any
 
-from interp.cli.arguments import nonnegative_float, positive_int, seed_int, thread_count
+from interp.cli.arguments import (
+    ig_step_count,
+    inputs_per_length,
+    nonnegative_float,
+    positive_int,
+    seed_int,
+    thread_count,
+)
 from interp.cli.output import print_json
 from interp.errors import InputError
 
@@ -18,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _add_subject(discover)
     discover.add_argument("--method", choices=("acdc", "eap", "eap-ig"), default="acdc")
-    discover.add_argument("--ig-steps", type=positive_int, default=20, help="EAP-IG steps (default 20)")
+    discover.add_argument("--ig-steps", type=ig_step_count, default=20,
+                          help="EAP-IG steps (default 20, at most 1000)")
     discover.add_argument("--ablation", choices=("zero", "mean", "resample"), default="zero")
     discover.add_argument("--threshold", type=nonnegative_float,
                           help="ACDC tau (default 1e-4) / EAP cut-off")
@@ -46,8 +54,8 @@ def _add_subject(parser: argparse.ArgumentParser) -> None:
                         "have a default)")
     parser.add_argument("--max-len", type=positive_int,
                         help="longest input (library programs have a default)")
-    parser.add_argument("--per-length", type=positive_int, default=8,
-                        help="inputs per length (default 8)")
+    parser.add_argument("--per-length", type=inputs_per_length, default=8,
+                        help="inputs per length (default 8, at most 1000)")
     parser.add_argument("--seed", type=seed_int, default=0)
     parser.add_argument("--threads", type=thread_count, default=1,
                         help="torch threads (default 1: small models run fastest on one)")

@@ -46,7 +46,12 @@ def _bounded_int(low: int, high: int | None, what: str) -> Callable[[str], int]:
     return parse
 
 
+MAX_PER_LENGTH = 1000  # analysis inputs per length: more only slows discovery down
+MAX_IG_STEPS = 1000  # integrated-gradients steps: beyond this the estimate no longer moves
+
 positive_int = _bounded_int(1, None, "a positive integer")
+inputs_per_length = _bounded_int(1, MAX_PER_LENGTH, f"from 1 to {MAX_PER_LENGTH}")
+ig_step_count = _bounded_int(1, MAX_IG_STEPS, f"from 1 to {MAX_IG_STEPS}")
 seed_int = _bounded_int(0, MAX_SEED, f"an integer from 0 to {MAX_SEED}")
 port_number = _bounded_int(1, 65535, "a port number from 1 to 65535")
 

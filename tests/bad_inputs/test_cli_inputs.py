@@ -95,6 +95,8 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("ig-steps-zero", "discover reverse --method eap-ig --ig-steps 0", ["--ig-steps", "'0'"]),
     ("ig-steps-negative", "discover reverse --method eap-ig --ig-steps -5", ["--ig-steps", "'-5'"]),
     ("per-length-zero", "discover reverse --per-length 0", ["--per-length", "'0'"]),
+    ("per-length-huge", "discover reverse --per-length 10000000", ["--per-length", "1000"]),
+    ("ig-steps-huge", "discover reverse --method eap-ig --ig-steps 1000000000", ["--ig-steps", "1000"]),
     ("threads-zero", "discover reverse --threads 0", ["--threads", "'0'"]),
     ("threads-too-many", "discover reverse --threads 100000", ["--threads", "'100000'"]),
     ("seed-negative", "ablate reverse --nodes L0H0 --seed -1", ["--seed", "'-1'"]),
