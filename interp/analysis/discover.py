@@ -9,6 +9,7 @@ metrics and scores are averaged over all rows.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -105,11 +106,16 @@ def acdc(
     """ACDC: from the logits backwards, remove each incoming edge of each node whose removal
     (on top of the edges already removed) raises the metric by less than `threshold`.
 
+    threshold: finite and >= 0. At 0 every edge is kept (a superset of any true circuit);
+    scores within float noise of 0 (|score| <= 1e-7 x max(1, |metric|)) count as exactly 0,
+    so an edge whose removal changes nothing but rounding is never "helpful" to remove.
+
     metric: built from the full model's logits (default: KL divergence, or squared error
     for a single numerical output). An edge's score is the metric increase its removal
     caused when it was tried. Only the blocks from the current node's layer on are rerun:
     every earlier activation is still the clean one (nothing upstream has been cut yet).
     """
+    _check_threshold(threshold)
     batches = as_batches(model, inputs)
     references = aligned(reference, len(batches), "reference")
     corrupteds = aligned(corrupted, len(batches), "corrupted")
@@ -152,8 +158,9 @@ def acdc(
                     value = current
                 else:
                     value = evaluate(removed + [edge], start)
-                scores[edge] = value - current
-                if value - current < threshold:
+                score = _denoised(value - current, current)
+                scores[edge] = score
+                if threshold > 0 and score < threshold:
                     removed.append(edge)
                     readers[edge.src] -= 1
                     current = value
@@ -161,6 +168,20 @@ def acdc(
         bar.close()
     cut = set(removed)
     return _circuit([e for e in full.edges if e not in cut], scores)
+
+
+# Relative size of a metric change that is float rounding, not an effect (see `acdc`).
+NOISE = 1e-7
+
+
+def _denoised(score: float, level: float) -> float:
+    """`score`, or exactly 0.0 when it is within float noise of 0 at metric size `level`."""
+    return 0.0 if abs(score) <= NOISE * max(1.0, abs(level)) else score
+
+
+def _check_threshold(threshold: float | None) -> None:
+    if threshold is not None and not (math.isfinite(threshold) and threshold >= 0):
+        raise InputError(f"threshold={threshold!r}; give a finite number >= 0.")
 
 
 def _prepare(
@@ -214,6 +235,9 @@ def eap(
     between the corrupted and the clean embeddings.
     Kept edges: score > threshold, or the top_k highest, or (neither given) score > 1e-6.
     """
+    _check_threshold(threshold)
+    if ig_steps < 0:
+        raise InputError(f"ig_steps={ig_steps}; give 0 (plain EAP) or a positive number of steps.")
     batches = as_batches(model, inputs)
     references = aligned(reference, len(batches), "reference")
     corrupteds = aligned(corrupted, len(batches), "corrupted")

@@ -4,7 +4,8 @@ A node's *output* is what it adds to the residual stream: `hook_embed`,
 `hook_pos_embed`, one head's slice of `attn.hook_result`, or `hook_mlp_out`.
 Attention output biases (`b_O`) belong to no node: they are the same in every run.
 A node's *input* is the hook where it reads the residual: `hook_{q,k,v}_input`
-(per head), `hook_mlp_in`, or the last `hook_resid_post` for `logits`.
+(`blocks.L.attn.hook_{q,k,v}_input`, per head), `hook_mlp_in`, or the last `hook_resid_post`
+for `logits`.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def input_hook(name: str, slot: str, model: HookedTransformer) -> str:
     if ref.kind == "head":
         if slot not in ("q", "k", "v"):
             raise InputError(f"head {name} reads through q, k or v, not {slot!r}.")
-        return f"blocks.{ref.layer}.hook_{slot}_input"
+        return f"blocks.{ref.layer}.attn.hook_{slot}_input"
     if slot != "in":
         raise InputError(f"node {name} has one input slot, 'in', not {slot!r}.")
     if ref.kind == "mlp":

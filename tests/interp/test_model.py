@@ -137,7 +137,17 @@ def test_split_qkv_input_gives_same_output_and_per_head_hooks():
     plain = make_model()
     torch.testing.assert_close(model(TOKENS), plain(TOKENS))
     _, cache = model.run_with_cache(TOKENS)
-    assert cache["blocks.1.hook_q_input"].shape == (3, 8, 2, 16)
+    # TL 4.3 names (patching.get_act_patch_direct_path reads these).
+    assert cache["blocks.1.attn.hook_q_input"].shape == (3, 8, 2, 16)
+    assert "blocks.1.hook_q_input" not in cache.keys()  # cached once, under the TL name
+
+
+def test_legacy_qkv_input_names_are_aliases_of_the_tl_names():
+    model = make_model(use_split_qkv_input=True)
+    seen = []
+    hook = ("blocks.0.hook_k_input", lambda value, hook: seen.append(hook.name))
+    model.run_with_hooks(TOKENS, fwd_hooks=[hook])
+    assert seen == ["blocks.0.attn.hook_k_input"]
 
 
 def test_hard_attention_is_uniform_over_ties():
