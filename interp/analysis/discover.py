@@ -10,6 +10,7 @@ metrics and scores are averaged over all rows.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,9 +60,8 @@ def corrupted_outputs(
             return {
                 n: torch.zeros_like(node_output(n, cache, model)).expand(batch, -1, -1) for n in nodes
             }
-        if kind == "resample" and corrupted is None:
-            pool = inputs if reference is None else model.validate_inputs(reference)
-            corrupted = pool[resample_rows(pool.shape[0], batch, seed)][:, :seq]
+        if kind == "resample":
+            corrupted = corrupted_inputs(model, inputs, reference, corrupted, seed)
         source = corrupted if kind == "resample" else (inputs if reference is None else reference)
         source = model.validate_inputs(source)
         _, cache = model.run_with_cache(source, names_filter=lambda n: n in names)
@@ -77,6 +77,17 @@ def corrupted_outputs(
                 raise InputError("corrupted inputs must have the same batch size as the inputs.")
             out[n] = value
         return out
+
+
+def corrupted_inputs(
+    model: HookedTransformer, inputs: torch.Tensor, reference: Any, corrupted: Any, seed: int
+) -> torch.Tensor:
+    """The corrupted batch of a resample ablation: `corrupted` itself, or the inputs' rows
+    resampled (seeded) from `reference` (default: the inputs), cut to the inputs' length."""
+    if corrupted is not None:
+        return model.validate_inputs(corrupted)
+    pool = inputs if reference is None else model.validate_inputs(reference)
+    return pool[resample_rows(pool.shape[0], inputs.shape[0], seed)][:, : inputs.shape[1]]
 
 
 @dataclass
@@ -229,10 +240,13 @@ def eap(
     src . d metric / d (dst's input through slot)|, averaged over rows (absolute value per
     row, so effects of opposite sign on different rows do not cancel).
 
-    metric: default cross-entropy against the full model's own predictions (KL has zero
-    gradient at the clean run), or the summed output for a single numerical output.
+    metric: built per row from that row's clean logits (so scores do not depend on the batch
+    size); default cross-entropy against the full model's own predictions (KL has zero
+    gradient at the clean run), or the output itself for a single numerical output.
     ig_steps > 0: EAP-IG (Hanna et al. 2024), gradients averaged over that many points
-    between the corrupted and the clean embeddings.
+    between the corrupted and the clean embeddings (ig_steps=1 is plain EAP, computed by us).
+    Plain EAP with resample ablation (corrupted token inputs, blocks with MLPs) runs TL's
+    `attribution_patch(granularity="edge")`; zero/mean ablation and EAP-IG are ours.
     Kept edges: score > threshold, or the top_k highest, or (neither given) score > 1e-6.
     """
     _check_threshold(threshold)
@@ -269,6 +283,13 @@ def _eap_scores(
     ig_steps: int = 0,
 ) -> dict[Edge, float]:
     """EAP scores of every edge on one batch (mean over its rows)."""
+    cfg = model.cfg
+    if ig_steps == 0 and ablation == "resample" and cfg.d_input is None and not cfg.attn_only:
+        # Plain EAP against corrupted token inputs is TL's edge attribution patching.
+        corrupt = corrupted_inputs(model, inputs, reference, corrupted, seed)
+        return _tl_eap_scores(model, inputs, corrupt, full, metric)
+    # Ours where TL has no equivalent: zero/mean ablation, EAP-IG, vector inputs, and
+    # attention-only models (TL's edge graph needs an MLP in every block).
     corrupted_out = corrupted_outputs(model, inputs, ablation, reference, corrupted, seed)
     dst_hooks = sorted({input_hook(e.dst, e.slot, model) for e in full.edges})
     captured: dict[str, torch.Tensor] = {}
@@ -281,10 +302,7 @@ def _eap_scores(
         names = set(output_hook_names(model))
         with model.hooks(fwd_hooks=[(h, capture) for h in dst_hooks]):
             logits, cache = model.run_with_cache(inputs, names_filter=lambda n: n in names)
-        if metric is None:
-            measure = _sum_metric if logits.shape[-1] == 1 else cross_entropy_to_clean(logits)
-        else:
-            measure = metric(logits.detach())
+        measure = _per_row_metric(metric, logits.detach())
         if ig_steps == 0:
             grads = _input_gradients(measure(logits), captured, dst_hooks)
         else:
@@ -310,6 +328,65 @@ def _eap_scores(
                 grad = grad[:, :, head]
             scores[edge] = (delta * grad).sum(dim=(1, 2)).abs().mean().item()
     return scores
+
+
+def _tl_eap_scores(
+    model: HookedTransformer,
+    inputs: torch.Tensor,
+    corrupted: torch.Tensor,
+    full: Circuit,
+    metric: MetricFactory | None,
+) -> dict[Edge, float]:
+    """Plain EAP scores through TL's `attribution_patch(granularity="edge")`, row by row:
+    TL averages signed per-position scores over rows, we take |sum over positions| per row."""
+    from transformer_lens.tools.analysis.attribution_patching import (
+        EdgeAttributionConfig,
+        attribution_patch,
+    )
+
+    config = EdgeAttributionConfig(granularity="edge")
+    with torch.no_grad():
+        clean_logits = model(inputs)  # [batch, pos, d_vocab_out]
+    # pos_embed is no writer in TL's graph; its edges score 0, as both runs share positions.
+    scores = dict.fromkeys(full.edges, 0.0)
+    rows = inputs.shape[0]
+    with _gradients_on(model):
+        for row in range(rows):
+            measure = _per_row_metric(metric, clean_logits[row : row + 1])
+            # TL takes gradients on its `corrupt` run, we on the clean one: swap the roles.
+            result = attribution_patch(
+                model, corrupted[row : row + 1], inputs[row : row + 1], measure, config
+            )
+            summed: dict[Edge, float] = defaultdict(float)
+            for (writer, reader), value in result.edge_scores.items():
+                summed[_tl_edge(writer, reader)] += value
+            for edge, value in summed.items():
+                scores[edge] += abs(value) / rows
+    return scores
+
+
+def _tl_edge(writer: Any, reader: Any) -> Edge:
+    """Our Edge for a TL attribution-patching (writer, reader) node pair."""
+    src = {"embed": "embed", "mlp_out": f"MLP{writer.layer}"}.get(
+        writer.kind, f"L{writer.layer}H{writer.head}"
+    )
+    if reader.kind in ("q_input", "k_input", "v_input"):
+        return Edge(src, f"L{reader.layer}H{reader.head}", reader.kind[0])
+    return Edge(src, "logits" if reader.kind == "logits" else f"MLP{reader.layer}")
+
+
+def _per_row_metric(metric: MetricFactory | None, clean_logits: torch.Tensor) -> Metric:
+    """Sum over rows of each row's own metric (built from that row's clean logits), so that
+    a row's gradient is its own metric's, whatever the batch size. Default: cross-entropy
+    to the clean predictions, or the output itself for one numerical output."""
+    if metric is None:
+        metric = (lambda clean: _sum_metric) if clean_logits.shape[-1] == 1 else cross_entropy_to_clean
+    measures = [metric(clean_logits[row : row + 1]) for row in range(clean_logits.shape[0])]
+
+    def measure(logits: torch.Tensor) -> torch.Tensor:
+        return sum(m(logits[row : row + 1]) for row, m in enumerate(measures))
+
+    return measure
 
 
 def _input_gradients(
