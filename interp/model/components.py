@@ -85,9 +85,6 @@ class Attention(nn.Module):
         self.b_K = nn.Parameter(torch.zeros(h, e))
         self.b_V = nn.Parameter(torch.zeros(h, e))
         self.b_O = nn.Parameter(torch.zeros(d))
-        self.register_buffer(
-            "mask", torch.tril(torch.ones(cfg.n_ctx, cfg.n_ctx, dtype=torch.bool)), persistent=False
-        )
         # Pre-ln1 per-head copies of the residual (TL 4.3 names: `blocks.L.attn.hook_q_input`);
         # fired by the block only when cfg.use_split_qkv_input / use_attn_in is on.
         self.hook_attn_in = HookPoint()  # [batch, pos, n_heads, d_model]
@@ -110,8 +107,10 @@ class Attention(nn.Module):
         scores = torch.einsum("bqhe,bkhe->bhqk", q, k) / self.cfg.scale  # [batch, n_heads, q, k]
         seq = scores.shape[-1]
         if self.cfg.causal:
+            # Built per call, not stored: an n_ctx x n_ctx buffer per layer costs memory for nothing.
+            allowed = torch.ones(seq, seq, dtype=torch.bool, device=scores.device).tril()  # [q, k]
             fill = 0.0 if self.cfg.attention_kind == "linear" else float("-inf")
-            scores = scores.masked_fill(~self.mask[:seq, :seq], fill)
+            scores = scores.masked_fill(~allowed, fill)
         scores = self.hook_attn_scores(scores)
         pattern = self.hook_pattern(self._weights(scores))  # [batch, n_heads, q, k]
         z = self.hook_z(torch.einsum("bhqk,bkhe->bqhe", pattern, v))  # [batch, pos, n_heads, d_head]
