@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from transformer_lens.ActivationCache import ActivationCache
 
+from interp.circuit import residual_stage
 from interp.errors import InputError
 from interp.model import HookedTransformer
 
@@ -143,13 +144,12 @@ def residual_readout(model: HookedTransformer, inputs: Any, row: int = 0) -> Res
     labels = model.residual_labels
     if labels is None:
         raise InputError("this model has no residual labels; residual_readout needs a compiled model.")
-    hooks = ["blocks.0.hook_resid_pre"]
-    for layer in range(model.cfg.n_layers):
-        hooks += [f"blocks.{layer}.hook_resid_mid", f"blocks.{layer}.hook_resid_post"]
+    places = [(0, "pre")] + [(layer, w) for layer in range(model.cfg.n_layers) for w in ("mid", "post")]
+    hooks = [f"blocks.{layer}.hook_resid_{where}" for layer, where in places]
+    stages = [residual_stage(layer, where) for layer, where in places]
     with torch.no_grad():
         _, cache = model.run_with_cache(inputs, names_filter=lambda name: name in hooks)
     variables = labels.variables()
-    stages = [0] + [s for layer in range(model.cfg.n_layers) for s in (2 * layer + 1, 2 * layer + 2)]
     values: dict[str, dict[str, list | None]] = {}
     for hook, stage in zip(hooks, stages):
         resid = cache[hook][row]

@@ -32,7 +32,7 @@ from interp.analysis.nodes import (
     writer_nodes,
 )
 from interp.analysis.replace import Fixed, check_kind, resample_rows
-from interp.circuit import Circuit, Edge, node_order
+from interp.circuit import Circuit, Edge, Node, node_order
 from interp.errors import InputError
 from interp.model import HookedTransformer
 
@@ -367,12 +367,16 @@ def _tl_eap_scores(
 
 def _tl_edge(writer: Any, reader: Any) -> Edge:
     """Our Edge for a TL attribution-patching (writer, reader) node pair."""
-    src = {"embed": "embed", "mlp_out": f"MLP{writer.layer}"}.get(
-        writer.kind, f"L{writer.layer}H{writer.head}"
-    )
+    if writer.kind == "embed":
+        src = Node("embed")
+    elif writer.kind == "mlp_out":
+        src = Node("mlp", writer.layer)
+    else:
+        src = Node("head", writer.layer, writer.head)
     if reader.kind in ("q_input", "k_input", "v_input"):
-        return Edge(src, f"L{reader.layer}H{reader.head}", reader.kind[0])
-    return Edge(src, "logits" if reader.kind == "logits" else f"MLP{reader.layer}")
+        return Edge(src.name, Node("head", reader.layer, reader.head).name, reader.kind[0])
+    dst = Node("logits") if reader.kind == "logits" else Node("mlp", reader.layer)
+    return Edge(src.name, dst.name)
 
 
 def _per_row_metric(metric: MetricFactory | None, clean_logits: torch.Tensor) -> Metric:

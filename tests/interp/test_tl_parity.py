@@ -302,8 +302,10 @@ EVERY = {
     "get_act_patch_attn_head_all_pos_every": [
         f"get_act_patch_attn_head_{w}_all_pos" for w in ("out", "q", "k", "v", "pattern")],
     "get_act_patch_attn_head_by_pos_every": [
-        f"get_act_patch_attn_head_{w}_by_pos" for w in ("out", "q", "k", "v", "pattern")],
+        f"get_act_patch_attn_head_{w}_by_pos" for w in ("out", "q", "k", "v")] + ["pattern"],
 }
+# In the by-pos stack, the pattern sweep is laid out [layer, pos, head] like the others.
+SWEEPS_IN_STACK = {"pattern": ("blocks.{0}.attn.hook_pattern", lambda i: (ALL, i[2], i[1]))}
 
 
 @pytest.mark.parametrize("function", sorted(EVERY))
@@ -312,8 +314,8 @@ def test_every_sweeps_stack_the_single_sweeps(function):
     _, clean_cache = subject.model.run_with_cache(subject.clean)
     stacked = getattr(patching, function)(subject.model, subject.corrupted, clean_cache, metric)
     for part, single in zip(stacked, EVERY[function]):
-        hook, index_of = SWEEPS[single]
-        for index in _some_indices(part.shape, n=1):
+        hook, index_of = {**SWEEPS, **SWEEPS_IN_STACK}[single]
+        for index in _some_indices(part.shape, n=2):
             expected = _patched(subject, clean_cache, hook.format(index[0]), index_of(index))
             assert part[index].item() == pytest.approx(expected, abs=ATOL), (single, index)
 
