@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 from interp.errors import InputError
 
@@ -21,6 +21,13 @@ if TYPE_CHECKING:  # only for annotations: interp.model imports this module (lab
     from interp.model.config import ModelConfig
 
 HEAD_SLOTS = ("q", "k", "v")
+
+# How a removed component is replaced, and how circuits are found: defined once, here,
+# because the CLI lists them without importing torch.
+Ablation = Literal["zero", "mean", "resample"]
+ABLATION_KINDS: tuple[str, ...] = get_args(Ablation)
+Method = Literal["acdc", "eap", "eap-ig"]
+METHODS: tuple[str, ...] = get_args(Method)
 NodeKind = Literal["embed", "pos_embed", "head", "mlp", "logits"]
 _HEAD = re.compile(r"^L(\d+)H(\d+)$")
 _MLP = re.compile(r"^MLP(\d+)$")

@@ -235,6 +235,7 @@ def eap(
     metric: MetricFactory | None = None,
     seed: int = 0,
     ig_steps: int = 0,
+    progress: bool = False,
 ) -> Circuit:
     """Edge attribution patching: score(src -> dst.slot) = |(corrupted - clean) output of
     src . d metric / d (dst's input through slot)|, averaged over rows (absolute value per
@@ -258,7 +259,9 @@ def eap(
     full = Circuit.full(model.cfg)
     total = sum(b.shape[0] for b in batches)
     scores = dict.fromkeys(full.edges, 0.0)
-    for batch, ref, cor in zip(batches, references, corrupteds):
+    bar = tqdm(zip(batches, references, corrupteds), total=len(batches), desc="eap",
+               disable=not progress, leave=False)
+    for batch, ref, cor in bar:
         part = _eap_scores(model, batch, full, ablation, ref, cor, metric, seed, ig_steps)
         for edge, value in part.items():
             scores[edge] += value * batch.shape[0] / total

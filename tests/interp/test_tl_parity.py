@@ -21,6 +21,8 @@ from interp.circuit import Edge
 from interp.model import HookedTransformer, ModelConfig
 
 ATOL = 1e-5
+# Tiny models: one thread is ~25x faster than several competing for the shared cores.
+torch.set_num_threads(1)
 
 
 @dataclass
