@@ -212,7 +212,7 @@ def _prepare(
     clean_logits, cache = model.run_with_cache(batch, names_filter=lambda n: n in wanted)
     measure = metric(clean_logits)
     # Clean minus replacement of every source, reused by every run that does not redo it.
-    deltas = [node_output(n, cache, model) - v for n, v in values.items()]
+    deltas = [node_output(n, cache, model) - v for n, v in values.items()]  # each [batch, pos, d_model]
     return _Batch(
         replacements={n: Fixed(v) for n, v in values.items()},
         cache=cache,
@@ -324,8 +324,8 @@ def _eap_scores(
     scores: dict[Edge, float] = {}
     with torch.no_grad():
         for edge in full.edges:
-            delta = corrupted_out[edge.src] - node_output(edge.src, cache, model)
-            grad = grads[input_hook(edge.dst, edge.slot, model)]
+            delta = corrupted_out[edge.src] - node_output(edge.src, cache, model)  # [batch, pos, d_model]
+            grad = grads[input_hook(edge.dst, edge.slot, model)]  # [batch, pos, (n_heads,) d_model]
             head = parse_node(edge.dst, model).head
             if head is not None:
                 grad = grad[:, :, head]

@@ -36,6 +36,7 @@ class Embed(nn.Module):
             self.b_E = nn.Parameter(torch.zeros(cfg.d_model))
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """[batch, pos] ids or [batch, pos, d_input] vectors -> [batch, pos, d_model]."""
         if self.reads_vectors:
             return inputs @ self.W_E + self.b_E
         return self.W_E[inputs]
@@ -65,8 +66,9 @@ class LayerNorm(nn.Module):
         self.hook_normalized = HookPoint()  # [batch, pos, d_model]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """[..., d_model] -> [..., d_model] (per-head inputs [batch, pos, n_heads, d_model] too)."""
         x = x - x.mean(-1, keepdim=True)
-        scale = self.hook_scale((x.pow(2).mean(-1, keepdim=True) + self.eps).sqrt())
+        scale = self.hook_scale((x.pow(2).mean(-1, keepdim=True) + self.eps).sqrt())  # [..., 1]
         return self.hook_normalized(x / scale) * self.w + self.b
 
 
@@ -153,6 +155,7 @@ class MLP(nn.Module):
         self.hook_post = HookPoint()  # [batch, pos, d_mlp]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """[batch, pos, d_model] -> [batch, pos, d_model]."""
         pre = self.hook_pre(x @ self.W_in + self.b_in)  # [batch, pos, d_mlp]
         return self.hook_post(self.act(pre)) @ self.W_out + self.b_out
 
@@ -181,6 +184,7 @@ class TransformerBlock(nn.Module):
         self.hook_resid_post = HookPoint()  # [batch, pos, d_model]
 
     def forward(self, resid_pre: torch.Tensor) -> torch.Tensor:
+        """[batch, pos, d_model] -> [batch, pos, d_model]."""
         resid_pre = self.hook_resid_pre(resid_pre)
         cfg = self.cfg
         if cfg.use_split_qkv_input or cfg.use_attn_in:
@@ -194,8 +198,8 @@ class TransformerBlock(nn.Module):
                 q_in = k_in = v_in = self.ln1(attn.hook_attn_in(per_head.clone()))
         else:
             q_in = k_in = v_in = self.ln1(resid_pre)
-        attn_out = self.hook_attn_out(self.attn(q_in, k_in, v_in))
-        resid_mid = self.hook_resid_mid(resid_pre + attn_out)
+        attn_out = self.hook_attn_out(self.attn(q_in, k_in, v_in))  # [batch, pos, d_model]
+        resid_mid = self.hook_resid_mid(resid_pre + attn_out)  # [batch, pos, d_model]
         if cfg.attn_only:
             return self.hook_resid_post(resid_mid)
         mlp_in = self.hook_mlp_in(resid_mid.clone()) if cfg.use_hook_mlp_in else resid_mid
@@ -212,4 +216,5 @@ class Unembed(nn.Module):
         self.b_U = nn.Parameter(torch.zeros(cfg.d_vocab_out))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """[batch, pos, d_model] -> [batch, pos, d_vocab_out]."""
         return x @ self.W_U + self.b_U

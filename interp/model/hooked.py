@@ -226,37 +226,37 @@ class HookedTransformer(HookedRootModule):
     # --------------------------------------------------- stacked weight views
     @property
     def W_E(self) -> torch.Tensor:
-        return self.embed.W_E
+        return self.embed.W_E  # [d_vocab (or d_input), d_model]
 
     @property
     def W_pos(self) -> torch.Tensor:
         if self.cfg.positional_embedding != "learned":
             return torch.zeros(self.cfg.n_ctx, self.cfg.d_model)
-        return self.pos_embed.W_pos
+        return self.pos_embed.W_pos  # [n_ctx, d_model]
 
     @property
     def W_U(self) -> torch.Tensor:
-        return self.unembed.W_U
+        return self.unembed.W_U  # [d_model, d_vocab_out]
 
     @property
     def b_U(self) -> torch.Tensor:
-        return self.unembed.b_U
+        return self.unembed.b_U  # [d_vocab_out]
 
     def _stack(self, module: str, name: str) -> torch.Tensor:
         return torch.stack([getattr(getattr(b, module), name) for b in self.blocks])
 
-    W_Q = property(lambda self: self._stack("attn", "W_Q"))
-    W_K = property(lambda self: self._stack("attn", "W_K"))
-    W_V = property(lambda self: self._stack("attn", "W_V"))
-    W_O = property(lambda self: self._stack("attn", "W_O"))
-    b_Q = property(lambda self: self._stack("attn", "b_Q"))
-    b_K = property(lambda self: self._stack("attn", "b_K"))
-    b_V = property(lambda self: self._stack("attn", "b_V"))
-    b_O = property(lambda self: self._stack("attn", "b_O"))
-    W_in = property(lambda self: self._stack("mlp", "W_in"))
-    W_out = property(lambda self: self._stack("mlp", "W_out"))
-    b_in = property(lambda self: self._stack("mlp", "b_in"))
-    b_out = property(lambda self: self._stack("mlp", "b_out"))
+    W_Q = property(lambda self: self._stack("attn", "W_Q"))  # [n_layers, n_heads, d_model, d_head]
+    W_K = property(lambda self: self._stack("attn", "W_K"))  # [n_layers, n_heads, d_model, d_head]
+    W_V = property(lambda self: self._stack("attn", "W_V"))  # [n_layers, n_heads, d_model, d_head]
+    W_O = property(lambda self: self._stack("attn", "W_O"))  # [n_layers, n_heads, d_head, d_model]
+    b_Q = property(lambda self: self._stack("attn", "b_Q"))  # [n_layers, n_heads, d_head]
+    b_K = property(lambda self: self._stack("attn", "b_K"))  # [n_layers, n_heads, d_head]
+    b_V = property(lambda self: self._stack("attn", "b_V"))  # [n_layers, n_heads, d_head]
+    b_O = property(lambda self: self._stack("attn", "b_O"))  # [n_layers, d_model]
+    W_in = property(lambda self: self._stack("mlp", "W_in"))  # [n_layers, d_model, d_mlp]
+    W_out = property(lambda self: self._stack("mlp", "W_out"))  # [n_layers, d_mlp, d_model]
+    b_in = property(lambda self: self._stack("mlp", "b_in"))  # [n_layers, d_mlp]
+    b_out = property(lambda self: self._stack("mlp", "b_out"))  # [n_layers, d_model]
 
     # --------------------------------------------------------------- helpers
     def init_weights(self, std: float = 0.02, seed: int | None = None) -> HookedTransformer:
