@@ -87,3 +87,9 @@ def test_cli_error_is_one_line_and_exit_code_2(tmp_path, capsys):
     assert main(["info", str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and "not a directory" in err
+
+
+def test_transformer_bridge_refuses_identity_activation_before_tl_sees_it():
+    cfg = ModelConfig(n_layers=1, d_model=4, n_ctx=3, d_vocab=3, d_mlp=4, act_fn="identity")
+    with pytest.raises(ConfigError, match="act_fn='identity'"):
+        to_transformer_bridge(HookedTransformer(cfg))
