@@ -249,6 +249,8 @@ def test_logit_lens_by_hand(subject):
     ours, labels = logit_lens(cache)
     assert labels == list(result.labels) and labels[-1] == "final_post"
     torch.testing.assert_close(result.values[-1], logits, atol=ATOL, rtol=0)
+    default = cache.logit_lens()  # TL's defaults: last position, no resid_mid
+    torch.testing.assert_close(default.values[-1], logits[:, -1], atol=ATOL, rtol=0)
     for layer in range(model.cfg.n_layers):
         resid = cache[f"blocks.{layer}.hook_resid_pre"]
         by_hand = _hand_ln(resid, model.ln_final) @ model.W_U + model.b_U
