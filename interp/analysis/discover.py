@@ -10,7 +10,6 @@ metrics and scores are averaged over all rows.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from interp.analysis.nodes import (
     writer_nodes,
 )
 from interp.analysis.replace import Fixed, check_kind, resample_rows
-from interp.circuit import Circuit, Edge, Node, node_order
+from interp.circuit import Circuit, Edge, node_order
 from interp.errors import InputError
 from interp.model import HookedTransformer
 
@@ -246,13 +245,15 @@ def eap(
     gradient at the clean run), or the output itself for a single numerical output.
     ig_steps > 0: EAP-IG (Hanna et al. 2024), gradients averaged over that many points
     between the corrupted and the clean embeddings (ig_steps=1 is plain EAP, computed by us).
-    Plain EAP with resample ablation (corrupted token inputs, blocks with MLPs) runs TL's
-    `attribution_patch(granularity="edge")`; zero/mean ablation and EAP-IG are ours.
+    With resample ablation, plain EAP gives TL's `attribution_patch(granularity="edge")`
+    scores (summed over positions, absolute value per row).
     Kept edges: score > threshold, or the top_k highest, or (neither given) score > 1e-6.
     """
     _check_threshold(threshold)
     if ig_steps < 0:
         raise InputError(f"ig_steps={ig_steps}; give 0 (plain EAP) or a positive number of steps.")
+    if top_k is not None and top_k < 0:
+        raise InputError(f"top_k={top_k}; give the number of edges to keep (>= 0).")
     batches = as_batches(model, inputs)
     references = aligned(reference, len(batches), "reference")
     corrupteds = aligned(corrupted, len(batches), "corrupted")
@@ -286,13 +287,9 @@ def _eap_scores(
     ig_steps: int = 0,
 ) -> dict[Edge, float]:
     """EAP scores of every edge on one batch (mean over its rows)."""
-    cfg = model.cfg
-    if ig_steps == 0 and ablation == "resample" and cfg.d_input is None and not cfg.attn_only:
-        # Plain EAP against corrupted token inputs is TL's edge attribution patching.
-        corrupt = corrupted_inputs(model, inputs, reference, corrupted, seed)
-        return _tl_eap_scores(model, inputs, corrupt, full, metric)
-    # Ours where TL has no equivalent: zero/mean ablation, EAP-IG, vector inputs, and
-    # attention-only models (TL's edge graph needs an MLP in every block).
+    # Plain EAP with corrupted inputs equals TL's attribution_patch(granularity="edge")
+    # (tests/interp/test_tl_parity.py, <= 1e-5), which runs one row at a time (18x slower on
+    # dyck1); ours batches rows and also covers zero/mean ablation, EAP-IG and vector inputs.
     corrupted_out = corrupted_outputs(model, inputs, ablation, reference, corrupted, seed)
     dst_hooks = sorted({input_hook(e.dst, e.slot, model) for e in full.edges})
     captured: dict[str, torch.Tensor] = {}
@@ -331,55 +328,6 @@ def _eap_scores(
                 grad = grad[:, :, head]
             scores[edge] = (delta * grad).sum(dim=(1, 2)).abs().mean().item()
     return scores
-
-
-def _tl_eap_scores(
-    model: HookedTransformer,
-    inputs: torch.Tensor,
-    corrupted: torch.Tensor,
-    full: Circuit,
-    metric: MetricFactory | None,
-) -> dict[Edge, float]:
-    """Plain EAP scores through TL's `attribution_patch(granularity="edge")`, row by row:
-    TL averages signed per-position scores over rows, we take |sum over positions| per row."""
-    from transformer_lens.tools.analysis.attribution_patching import (
-        EdgeAttributionConfig,
-        attribution_patch,
-    )
-
-    config = EdgeAttributionConfig(granularity="edge")
-    with torch.no_grad():
-        clean_logits = model(inputs)  # [batch, pos, d_vocab_out]
-    # pos_embed is no writer in TL's graph; its edges score 0, as both runs share positions.
-    scores = dict.fromkeys(full.edges, 0.0)
-    rows = inputs.shape[0]
-    with _gradients_on(model):
-        for row in range(rows):
-            measure = _per_row_metric(metric, clean_logits[row : row + 1])
-            # TL takes gradients on its `corrupt` run, we on the clean one: swap the roles.
-            result = attribution_patch(
-                model, corrupted[row : row + 1], inputs[row : row + 1], measure, config
-            )
-            summed: dict[Edge, float] = defaultdict(float)
-            for (writer, reader), value in result.edge_scores.items():
-                summed[_tl_edge(writer, reader)] += value
-            for edge, value in summed.items():
-                scores[edge] += abs(value) / rows
-    return scores
-
-
-def _tl_edge(writer: Any, reader: Any) -> Edge:
-    """Our Edge for a TL attribution-patching (writer, reader) node pair."""
-    if writer.kind == "embed":
-        src = Node("embed")
-    elif writer.kind == "mlp_out":
-        src = Node("mlp", writer.layer)
-    else:
-        src = Node("head", writer.layer, writer.head)
-    if reader.kind in ("q_input", "k_input", "v_input"):
-        return Edge(src.name, Node("head", reader.layer, reader.head).name, reader.kind[0])
-    dst = Node("logits") if reader.kind == "logits" else Node("mlp", reader.layer)
-    return Edge(src.name, dst.name)
 
 
 def _per_row_metric(metric: MetricFactory | None, clean_logits: torch.Tensor) -> Metric:

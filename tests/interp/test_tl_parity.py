@@ -378,12 +378,12 @@ def test_direct_path_patching_equals_our_path_patch(subject):
 
 def test_attribution_patching_edges_equal_our_eap(subject):
     """TL's edge attribution patching (gradients at its `corrupt` run) with the roles
-    swapped, summed over positions, equals our own EAP gradient code (ig_steps=1: the
-    integrated gradient's only point is the clean run)."""
+    swapped, summed over positions, equals our plain EAP, and our EAP-IG with one step
+    (whose only point is the clean run)."""
     model = subject.model
     clean, corrupted = subject.clean[:1], subject.corrupted[:1]
     result = attribution_patch(model, corrupted, clean, metric, EdgeAttributionConfig(granularity="edge"))
-    ours = eap(model, clean, ablation="resample", corrupted=corrupted, ig_steps=1,
+    ours = eap(model, clean, ablation="resample", corrupted=corrupted,
                metric=lambda _clean_logits: metric)
     summed: dict[Edge, float] = {}
     for (writer, reader), value in result.edge_scores.items():
@@ -397,11 +397,10 @@ def test_attribution_patching_edges_equal_our_eap(subject):
     assert set(summed) == {e for e in ours.scores if e.src != "pos_embed"}
     for edge, value in summed.items():
         assert abs(value) == pytest.approx(ours.scores[edge], abs=ATOL), str(edge)
-    # The routed path (plain EAP, resample) gives the same numbers.
-    routed = eap(model, clean, ablation="resample", corrupted=corrupted,
-                 metric=lambda _clean_logits: metric)
+    one_step = eap(model, clean, ablation="resample", corrupted=corrupted, ig_steps=1,
+                   metric=lambda _clean_logits: metric)
     for edge, value in ours.scores.items():
-        assert routed.scores[edge] == pytest.approx(value, abs=ATOL), str(edge)
+        assert one_step.scores[edge] == pytest.approx(value, abs=ATOL), str(edge)
     # Node granularity: each writer's score is the sum of its edges' (TL's own identity),
     # and the node sweep computes it from the writer's own gradient.
     nodes = attribution_patch(model, corrupted, clean, metric).node_scores
