@@ -37,7 +37,8 @@ _SUBLAYER = {"pre": 0, "mid": 1, "post": 2}
 def residual_stage(layer: int, where: str) -> int:
     """The stage number of `blocks.{layer}.hook_resid_{where}` (where: pre, mid or post):
     stage 0 is the embeddings' output, 2l+1 follows layer l's attention, 2l+2 its MLP.
-    The one definition of the numbering (labels, compiler schedule and figures use it)."""
+    The one definition of this numbering: residual labels, the compiler's schedule and the
+    dashboard's figures should all call it."""
     if where not in _SUBLAYER:
         raise InputError(f"residual position {where!r} is not one of pre, mid, post.")
     return 2 * layer + _SUBLAYER[where]
@@ -56,7 +57,7 @@ class Node:
 
     def __post_init__(self) -> None:
         needs_layer = self.kind in ("head", "mlp")
-        if self.kind not in ("embed", "pos_embed", "head", "mlp", "logits"):
+        if self.kind not in get_args(NodeKind):
             raise InputError(f"unknown node kind {self.kind!r}.")
         if needs_layer != (self.layer >= 0) or (self.kind == "head") != (self.head is not None):
             raise InputError(
