@@ -16,21 +16,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 import warnings
 
 import torch
 
-from interp.analysis import acdc, eap, precision_recall, roc_auc
+from interp.analysis import METHODS, find_circuit, score_circuit
 from interp.analysis.programs import program_batches
+from interp.analysis.registry import IG_STEPS
 from interp.analysis.score import inert_edges
-from interp.circuit import Circuit
+from interp.circuit import ABLATION_KINDS, Circuit
 from interp.errors import InterpError
 from interp.subjects import input_lengths
-
-METHODS = ("acdc", "eap", "eap-ig")
-IG_STEPS = 20
-ABLATIONS = ("zero", "mean", "resample")
 
 
 def run_program(name: str, entry) -> list[dict]:
@@ -49,33 +45,20 @@ def run_program(name: str, entry) -> list[dict]:
     adjusted_candidates = [e for e in candidates if e not in inert]
     rows = []
     for method in METHODS:
-        for ablation in ABLATIONS:
-            start = time.perf_counter()
-            if method == "acdc":
-                found = acdc(model, batches, ablation=ablation, progress=False)
-            else:
-                steps = IG_STEPS if method == "eap-ig" else 0
-                found = eap(model, batches, ablation=ablation, ig_steps=steps)
-            seconds = time.perf_counter() - start
-            precision, recall = precision_recall(found.edges, truth)
+        for ablation in ABLATION_KINDS:
+            found = find_circuit(method, model, batches, ablation=ablation, ig_steps=IG_STEPS)
+            score = score_circuit(found, truth, candidates)
+            adjusted_score = score_circuit(found, adjusted, adjusted_candidates)
             row = {
                 "program": name, "method": method, "ablation": ablation,
                 "layers": model.cfg.n_layers, "components": n_components,
                 "candidates": len(candidates), "truth": len(truth), "inert": len(inert),
-                "auc": _auc(found.scores, truth, candidates),
-                "auc_adj": _auc(found.scores, adjusted, adjusted_candidates),
-                "precision": precision, "recall": recall, "edges": len(found.edges),
-                "seconds": seconds,
+                "auc": score.auc, "auc_adj": adjusted_score.auc,
+                "precision": score.precision, "recall": score.recall, "edges": score.kept_edges,
+                "seconds": score.seconds,
             }
             rows.append(row)
     return rows
-
-
-def _auc(scores, truth, candidates) -> float | None:
-    try:
-        return roc_auc(scores, truth, candidates)
-    except InterpError:
-        return None  # no positives or no negatives: AUC undefined
 
 
 def _fmt(x) -> str:

@@ -17,6 +17,7 @@ class Limits:
     """Caps on what loading a user's file may allocate. Field names appear in errors."""
 
     model_parameters: int = 200_000_000  # parameters a checkpoint's config may describe
+    model_layers: int = 1_024  # blocks a checkpoint's config may describe (each is a module)
     config_bytes: int = 1_000_000  # size of a config.json / metadata file
     config_nesting: int = 32  # nesting depth of a config.json
     upload_bytes: int = 512 * 2**20  # uncompressed bytes one app upload may expand to

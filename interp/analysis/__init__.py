@@ -3,7 +3,8 @@ discovery, and scoring against a ground-truth circuit.
 
 Modules: decompose (contributions, DLA, logit lens, patterns, residual readout) ·
 ablate (zero/mean/resample of nodes, neurons, edges) · patch (activation and path
-patching) · edges (edge-level interventions) · discover (ACDC, EAP) · score (AUC,
+patching) · edges (edge-level interventions) · discover (ACDC, EAP) · registry (one
+signature for every discovery method, `score_circuit`) · score (AUC,
 precision/recall, faithfulness, inert edges) · programs (inputs for compiled programs) ·
 metrics · nodes · replace · batches.
 """
@@ -29,7 +30,7 @@ from interp.analysis.metrics import (
 )
 from interp.analysis.patch import activation_patch, patch_nodes, path_patch
 from interp.analysis.programs import after_bos, program_batches
-from interp.analysis.replace import ABLATION_KINDS
+from interp.analysis.registry import CircuitScore, Discovery, find_circuit, score_circuit
 from interp.analysis.score import (
     faithfulness,
     inert_edges,
@@ -37,9 +38,17 @@ from interp.analysis.score import (
     roc_auc,
     roc_points,
 )
+from interp.circuit import ABLATION_KINDS, METHODS, Ablation, Method
 
 __all__ = [
     "ABLATION_KINDS",
+    "METHODS",
+    "Ablation",
+    "CircuitScore",
+    "Discovery",
+    "Method",
+    "find_circuit",
+    "score_circuit",
     "LabelledPattern",
     "ResidualReadout",
     "ablate",

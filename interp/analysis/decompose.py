@@ -2,7 +2,7 @@
 the logit lens, labelled attention patterns and (for labelled models) a residual readout.
 
 Built on TransformerLens' ActivationCache (`get_full_resid_decomposition`, `logit_attrs`,
-`accumulated_resid`) so the numbers are the ones a TL user would get.
+`logit_lens`) so the numbers are the ones a TL user would get.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from transformer_lens.ActivationCache import ActivationCache
 
+from interp.circuit import residual_stage
 from interp.errors import InputError
 from interp.model import HookedTransformer
 
@@ -47,30 +48,25 @@ def direct_logit_attribution(
     expand_neurons: bool = False,
 ) -> tuple[torch.Tensor, list[str]]:
     """Each component's direct effect on the logit of `tokens` (minus `incorrect_tokens`):
-    [n_components, batch, pos] and labels. Without LayerNorm the attributions plus the
-    unembedding bias sum to the logit (difference)."""
+    [n_components, batch, pos] and labels; TL's `cache.logit_attrs` on the full decomposition.
+
+    The attributions plus the effective unembedding bias (`b_U`, plus `ln_final.b @ W_U` with
+    LayerNorm: the `b_U` of `model.fold_ln()`) sum to the logit (difference). LayerNorm is
+    the frozen final scale of this run, and `ln_final.w` is part of the token directions
+    (`tokens_to_residual_directions`), so unfolded LN models are exact too."""
     stack, labels = residual_components(cache, expand_neurons=expand_neurons)
-    scaled = cache.apply_ln_to_stack(stack) if cache.model.cfg.normalization_type else stack
     if isinstance(tokens, int):
         tokens = torch.tensor(tokens)
     if isinstance(incorrect_tokens, int):
         incorrect_tokens = torch.tensor(incorrect_tokens)
-    directions = cache.model.tokens_to_residual_directions(tokens)
-    if incorrect_tokens is not None:
-        directions = directions - cache.model.tokens_to_residual_directions(incorrect_tokens)
-    # Broadcast a direction per (batch, pos), per batch row or one for all.
-    while directions.dim() < scaled.dim() - 1:
-        directions = directions.unsqueeze(-2)
-    return (scaled * directions).sum(-1), labels
+    return cache.logit_attrs(stack, tokens, incorrect_tokens), labels
 
 
 def logit_lens(cache: ActivationCache) -> tuple[torch.Tensor, list[str]]:
-    """Logits read off the accumulated residual stream after every sublayer:
-    [n_stages, batch, pos, d_vocab_out] and stage labels."""
-    model = cache.model
-    resid, labels = cache.accumulated_resid(incl_mid=True, apply_ln=False, return_labels=True)
-    logits = torch.stack([model.unembed(model.ln_final(r)) for r in resid])
-    return logits, labels
+    """Logits read off the accumulated residual stream after every sublayer (TL's
+    `cache.logit_lens` over all positions): [n_stages, batch, pos, d_vocab_out] and labels."""
+    result = cache.logit_lens(incl_mid=True, positions=None)
+    return result.values.detach(), list(result.labels)
 
 
 @dataclass
@@ -148,13 +144,12 @@ def residual_readout(model: HookedTransformer, inputs: Any, row: int = 0) -> Res
     labels = model.residual_labels
     if labels is None:
         raise InputError("this model has no residual labels; residual_readout needs a compiled model.")
-    hooks = ["blocks.0.hook_resid_pre"]
-    for layer in range(model.cfg.n_layers):
-        hooks += [f"blocks.{layer}.hook_resid_mid", f"blocks.{layer}.hook_resid_post"]
+    places = [(0, "pre")] + [(layer, w) for layer in range(model.cfg.n_layers) for w in ("mid", "post")]
+    hooks = [f"blocks.{layer}.hook_resid_{where}" for layer, where in places]
+    stages = [residual_stage(layer, where) for layer, where in places]
     with torch.no_grad():
         _, cache = model.run_with_cache(inputs, names_filter=lambda name: name in hooks)
     variables = labels.variables()
-    stages = [0] + [s for layer in range(model.cfg.n_layers) for s in (2 * layer + 1, 2 * layer + 2)]
     values: dict[str, dict[str, list | None]] = {}
     for hook, stage in zip(hooks, stages):
         resid = cache[hook][row]

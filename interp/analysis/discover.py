@@ -9,6 +9,7 @@ metrics and scores are averaged over all rows.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,9 +59,8 @@ def corrupted_outputs(
             return {
                 n: torch.zeros_like(node_output(n, cache, model)).expand(batch, -1, -1) for n in nodes
             }
-        if kind == "resample" and corrupted is None:
-            pool = inputs if reference is None else model.validate_inputs(reference)
-            corrupted = pool[resample_rows(pool.shape[0], batch, seed)][:, :seq]
+        if kind == "resample":
+            corrupted = corrupted_inputs(model, inputs, reference, corrupted, seed)
         source = corrupted if kind == "resample" else (inputs if reference is None else reference)
         source = model.validate_inputs(source)
         _, cache = model.run_with_cache(source, names_filter=lambda n: n in names)
@@ -76,6 +76,17 @@ def corrupted_outputs(
                 raise InputError("corrupted inputs must have the same batch size as the inputs.")
             out[n] = value
         return out
+
+
+def corrupted_inputs(
+    model: HookedTransformer, inputs: torch.Tensor, reference: Any, corrupted: Any, seed: int
+) -> torch.Tensor:
+    """The corrupted batch of a resample ablation: `corrupted` itself, or the inputs' rows
+    resampled (seeded) from `reference` (default: the inputs), cut to the inputs' length."""
+    if corrupted is not None:
+        return model.validate_inputs(corrupted)
+    pool = inputs if reference is None else model.validate_inputs(reference)
+    return pool[resample_rows(pool.shape[0], inputs.shape[0], seed)][:, : inputs.shape[1]]
 
 
 @dataclass
@@ -105,11 +116,16 @@ def acdc(
     """ACDC: from the logits backwards, remove each incoming edge of each node whose removal
     (on top of the edges already removed) raises the metric by less than `threshold`.
 
+    threshold: finite and >= 0. At 0 every edge is kept (a superset of any true circuit);
+    scores within float noise of 0 (|score| <= 1e-7 x max(1, |metric|)) count as exactly 0,
+    so an edge whose removal changes nothing but rounding is never "helpful" to remove.
+
     metric: built from the full model's logits (default: KL divergence, or squared error
     for a single numerical output). An edge's score is the metric increase its removal
     caused when it was tried. Only the blocks from the current node's layer on are rerun:
     every earlier activation is still the clean one (nothing upstream has been cut yet).
     """
+    _check_threshold(threshold)
     batches = as_batches(model, inputs)
     references = aligned(reference, len(batches), "reference")
     corrupteds = aligned(corrupted, len(batches), "corrupted")
@@ -152,8 +168,9 @@ def acdc(
                     value = current
                 else:
                     value = evaluate(removed + [edge], start)
-                scores[edge] = value - current
-                if value - current < threshold:
+                score = _denoised(value - current, current)
+                scores[edge] = score
+                if threshold > 0 and score < threshold:
                     removed.append(edge)
                     readers[edge.src] -= 1
                     current = value
@@ -161,6 +178,20 @@ def acdc(
         bar.close()
     cut = set(removed)
     return _circuit([e for e in full.edges if e not in cut], scores)
+
+
+# Relative size of a metric change that is float rounding, not an effect (see `acdc`).
+NOISE = 1e-7
+
+
+def _denoised(score: float, level: float) -> float:
+    """`score`, or exactly 0.0 when it is within float noise of 0 at metric size `level`."""
+    return 0.0 if abs(score) <= NOISE * max(1.0, abs(level)) else score
+
+
+def _check_threshold(threshold: float | None) -> None:
+    if threshold is not None and not (math.isfinite(threshold) and threshold >= 0):
+        raise InputError(f"threshold={threshold!r}; give a finite number >= 0.")
 
 
 def _prepare(
@@ -180,7 +211,7 @@ def _prepare(
     clean_logits, cache = model.run_with_cache(batch, names_filter=lambda n: n in wanted)
     measure = metric(clean_logits)
     # Clean minus replacement of every source, reused by every run that does not redo it.
-    deltas = [node_output(n, cache, model) - v for n, v in values.items()]
+    deltas = [node_output(n, cache, model) - v for n, v in values.items()]  # each [batch, pos, d_model]
     return _Batch(
         replacements={n: Fixed(v) for n, v in values.items()},
         cache=cache,
@@ -203,24 +234,35 @@ def eap(
     metric: MetricFactory | None = None,
     seed: int = 0,
     ig_steps: int = 0,
+    progress: bool = False,
 ) -> Circuit:
     """Edge attribution patching: score(src -> dst.slot) = |(corrupted - clean) output of
     src . d metric / d (dst's input through slot)|, averaged over rows (absolute value per
     row, so effects of opposite sign on different rows do not cancel).
 
-    metric: default cross-entropy against the full model's own predictions (KL has zero
-    gradient at the clean run), or the summed output for a single numerical output.
+    metric: built per row from that row's clean logits (so scores do not depend on the batch
+    size); default cross-entropy against the full model's own predictions (KL has zero
+    gradient at the clean run), or the output itself for a single numerical output.
     ig_steps > 0: EAP-IG (Hanna et al. 2024), gradients averaged over that many points
-    between the corrupted and the clean embeddings.
+    between the corrupted and the clean embeddings (ig_steps=1 is plain EAP, computed by us).
+    With resample ablation, plain EAP gives TL's `attribution_patch(granularity="edge")`
+    scores (summed over positions, absolute value per row).
     Kept edges: score > threshold, or the top_k highest, or (neither given) score > 1e-6.
     """
+    _check_threshold(threshold)
+    if ig_steps < 0:
+        raise InputError(f"ig_steps={ig_steps}; give 0 (plain EAP) or a positive number of steps.")
+    if top_k is not None and top_k < 0:
+        raise InputError(f"top_k={top_k}; give the number of edges to keep (>= 0).")
     batches = as_batches(model, inputs)
     references = aligned(reference, len(batches), "reference")
     corrupteds = aligned(corrupted, len(batches), "corrupted")
     full = Circuit.full(model.cfg)
     total = sum(b.shape[0] for b in batches)
     scores = dict.fromkeys(full.edges, 0.0)
-    for batch, ref, cor in zip(batches, references, corrupteds):
+    bar = tqdm(zip(batches, references, corrupteds), total=len(batches), desc="eap",
+               disable=not progress, leave=False)
+    for batch, ref, cor in bar:
         part = _eap_scores(model, batch, full, ablation, ref, cor, metric, seed, ig_steps)
         for edge, value in part.items():
             scores[edge] += value * batch.shape[0] / total
@@ -245,6 +287,9 @@ def _eap_scores(
     ig_steps: int = 0,
 ) -> dict[Edge, float]:
     """EAP scores of every edge on one batch (mean over its rows)."""
+    # Plain EAP with corrupted inputs equals TL's attribution_patch(granularity="edge")
+    # (tests/interp/test_tl_parity.py, <= 1e-5), which runs one row at a time (18x slower on
+    # dyck1); ours batches rows and also covers zero/mean ablation, EAP-IG and vector inputs.
     corrupted_out = corrupted_outputs(model, inputs, ablation, reference, corrupted, seed)
     dst_hooks = sorted({input_hook(e.dst, e.slot, model) for e in full.edges})
     captured: dict[str, torch.Tensor] = {}
@@ -257,10 +302,7 @@ def _eap_scores(
         names = set(output_hook_names(model))
         with model.hooks(fwd_hooks=[(h, capture) for h in dst_hooks]):
             logits, cache = model.run_with_cache(inputs, names_filter=lambda n: n in names)
-        if metric is None:
-            measure = _sum_metric if logits.shape[-1] == 1 else cross_entropy_to_clean(logits)
-        else:
-            measure = metric(logits.detach())
+        measure = _per_row_metric(metric, logits.detach())
         if ig_steps == 0:
             grads = _input_gradients(measure(logits), captured, dst_hooks)
         else:
@@ -279,13 +321,27 @@ def _eap_scores(
     scores: dict[Edge, float] = {}
     with torch.no_grad():
         for edge in full.edges:
-            delta = corrupted_out[edge.src] - node_output(edge.src, cache, model)
-            grad = grads[input_hook(edge.dst, edge.slot, model)]
+            delta = corrupted_out[edge.src] - node_output(edge.src, cache, model)  # [batch, pos, d_model]
+            grad = grads[input_hook(edge.dst, edge.slot, model)]  # [batch, pos, (n_heads,) d_model]
             head = parse_node(edge.dst, model).head
             if head is not None:
                 grad = grad[:, :, head]
             scores[edge] = (delta * grad).sum(dim=(1, 2)).abs().mean().item()
     return scores
+
+
+def _per_row_metric(metric: MetricFactory | None, clean_logits: torch.Tensor) -> Metric:
+    """Sum over rows of each row's own metric (built from that row's clean logits), so that
+    a row's gradient is its own metric's, whatever the batch size. Default: cross-entropy
+    to the clean predictions, or the output itself for one numerical output."""
+    if metric is None:
+        metric = (lambda clean: _sum_metric) if clean_logits.shape[-1] == 1 else cross_entropy_to_clean
+    measures = [metric(clean_logits[row : row + 1]) for row in range(clean_logits.shape[0])]
+
+    def measure(logits: torch.Tensor) -> torch.Tensor:
+        return sum(m(logits[row : row + 1]) for row, m in enumerate(measures))
+
+    return measure
 
 
 def _input_gradients(

@@ -66,7 +66,7 @@ def edge_hooks(
     def delta_of(src: str) -> torch.Tensor:
         # One subtraction per source per run, shared by all its cut edges.
         if src not in fresh:
-            current = select_output(src, store[source_hook[src]], model)
+            current = select_output(src, store[source_hook[src]], model)  # [batch, pos, d_model]
             fresh[src] = current - replacements[src].values(current)
         return fresh[src]
 
@@ -99,7 +99,7 @@ def edge_hooks(
     def cut(value: torch.Tensor, hook) -> torch.Tensor:
         out = value.clone()
         for head, sources in by_input[hook.name].items():
-            delta = summed_delta(sources)
+            delta = summed_delta(sources)  # [batch, pos, d_model]
             if positions is not None:
                 delta = delta * _position_mask(positions, delta.shape[1], delta)
             if head is None:

@@ -4,95 +4,71 @@ A node's *output* is what it adds to the residual stream: `hook_embed`,
 `hook_pos_embed`, one head's slice of `attn.hook_result`, or `hook_mlp_out`.
 Attention output biases (`b_O`) belong to no node: they are the same in every run.
 A node's *input* is the hook where it reads the residual: `hook_{q,k,v}_input`
-(per head), `hook_mlp_in`, or the last `hook_resid_post` for `logits`.
+(`blocks.L.attn.hook_{q,k,v}_input`, per head), `hook_mlp_in`, or the last `hook_resid_post`
+for `logits`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import lru_cache
 
 import torch
 
-from interp.circuit import node_layer_position, node_order
+from interp.circuit import Node, node_order
 from interp.errors import InputError
 from interp.model import HookedTransformer
 
-_HEAD = re.compile(r"^L(\d+)H(\d+)$")
-_MLP = re.compile(r"^MLP(\d+)$")
 
-
-@dataclass(frozen=True)
-class NodeRef:
-    """A parsed node name: kind is embed, pos_embed, head, mlp or logits."""
-
-    kind: str
-    layer: int = -1
-    head: int | None = None
-
-
-def parse_node(name: str, model: HookedTransformer) -> NodeRef:
-    """Parse and check a node name against the model's shape."""
+def parse_node(name: str | Node, model: HookedTransformer) -> Node:
+    """Parse a node name and check it against the model's shape."""
     cfg = model.cfg
-    return _parse(name, cfg.n_layers, cfg.n_heads, cfg.attn_only, cfg.positional_embedding)
+    node = name if isinstance(name, Node) else Node.parse(name)
+    return _check(node, cfg.n_layers, cfg.n_heads, cfg.attn_only, cfg.positional_embedding)
 
 
 @lru_cache(maxsize=65536)
-def _parse(name: str, n_layers: int, n_heads: int, attn_only: bool, positional: str) -> NodeRef:
-    # Cached: discovery parses the same few hundred names millions of times.
-    if name in ("embed", "logits"):
-        return NodeRef(name)
-    if name == "pos_embed":
-        if positional != "learned":
-            raise InputError("this model has no positional embedding, so no node 'pos_embed'.")
-        return NodeRef(name)
-    match = _HEAD.match(name)
-    if match:
-        layer, head = int(match.group(1)), int(match.group(2))
-        if layer >= n_layers or head >= n_heads:
-            raise InputError(
-                f"node {name!r} is outside the model ({n_layers} layers x {n_heads} heads)."
-            )
-        return NodeRef("head", layer, head)
-    match = _MLP.match(name)
-    if match:
-        layer = int(match.group(1))
-        if attn_only or layer >= n_layers:
-            raise InputError(f"node {name!r} does not exist (attn_only={attn_only}, "
-                             f"{n_layers} layers).")
-        return NodeRef("mlp", layer)
-    raise InputError(f"unknown node {name!r}; nodes are embed, pos_embed, L<l>H<h>, MLP<l>, logits.")
+def _check(node: Node, n_layers: int, n_heads: int, attn_only: bool, positional: str) -> Node:
+    # Cached: discovery checks the same few hundred nodes millions of times.
+    if node.kind == "pos_embed" and positional != "learned":
+        raise InputError("this model has no positional embedding, so no node 'pos_embed'.")
+    if node.kind == "head" and (node.layer >= n_layers or node.head >= n_heads):
+        raise InputError(
+            f"node {node.name!r} is outside the model ({n_layers} layers x {n_heads} heads)."
+        )
+    if node.kind == "mlp" and (attn_only or node.layer >= n_layers):
+        raise InputError(f"node {node.name!r} does not exist (attn_only={attn_only}, "
+                         f"{n_layers} layers).")
+    return node
 
 
 def output_hook(name: str, model: HookedTransformer) -> str:
     """The hook whose value is (or, for heads, contains) the node's residual contribution."""
-    ref = parse_node(name, model)
-    if ref.kind == "embed":
+    node = parse_node(name, model)
+    if node.kind == "embed":
         return "hook_embed"
-    if ref.kind == "pos_embed":
+    if node.kind == "pos_embed":
         return "hook_pos_embed"
-    if ref.kind == "head":
-        return f"blocks.{ref.layer}.attn.hook_result"
-    if ref.kind == "mlp":
-        return f"blocks.{ref.layer}.hook_mlp_out"
+    if node.kind == "head":
+        return f"blocks.{node.layer}.attn.hook_result"
+    if node.kind == "mlp":
+        return f"blocks.{node.layer}.hook_mlp_out"
     raise InputError("'logits' writes nothing into the residual stream; it has no output.")
 
 
 def input_hook(name: str, slot: str, model: HookedTransformer) -> str:
     """The hook where node `name` reads the residual through `slot` (q/k/v or in)."""
-    ref = parse_node(name, model)
-    if ref.kind == "head":
+    node = parse_node(name, model)
+    if node.kind == "head":
         if slot not in ("q", "k", "v"):
             raise InputError(f"head {name} reads through q, k or v, not {slot!r}.")
-        return f"blocks.{ref.layer}.hook_{slot}_input"
+        return f"blocks.{node.layer}.attn.hook_{slot}_input"
     if slot != "in":
         raise InputError(f"node {name} has one input slot, 'in', not {slot!r}.")
-    if ref.kind == "mlp":
-        return f"blocks.{ref.layer}.hook_mlp_in"
-    if ref.kind == "logits":
+    if node.kind == "mlp":
+        return f"blocks.{node.layer}.hook_mlp_in"
+    if node.kind == "logits":
         if model.cfg.n_layers == 0:
             raise InputError("a model without layers has no residual hook before the logits.")
         return f"blocks.{model.cfg.n_layers - 1}.hook_resid_post"
@@ -101,8 +77,8 @@ def input_hook(name: str, slot: str, model: HookedTransformer) -> str:
 
 def select_output(name: str, value: torch.Tensor, model: HookedTransformer) -> torch.Tensor:
     """The node's [batch, pos, d_model] contribution from its output hook's value."""
-    ref = parse_node(name, model)
-    return value[:, :, ref.head] if ref.kind == "head" else value
+    node = parse_node(name, model)
+    return value[:, :, node.head] if node.kind == "head" else value
 
 
 def node_output(name: str, cache: Mapping[str, torch.Tensor], model: HookedTransformer) -> torch.Tensor:
@@ -115,16 +91,10 @@ def writer_nodes(model: HookedTransformer) -> list[str]:
     return [n for n in node_order(model.cfg) if n != "logits"]
 
 
-def nodes_before(name: str, model: HookedTransformer) -> list[str]:
-    """Writer nodes whose output `name` can read (strictly earlier in the graph)."""
-    here = node_layer_position(name)
-    return [n for n in writer_nodes(model) if node_layer_position(n) < here]
-
-
 def first_layer(name: str) -> int:
     """The first block whose recomputation can change `name`'s inputs or output."""
-    layer, _ = node_layer_position(name)
-    return max(layer, 0)
+    node = Node.parse(name)
+    return 0 if node.kind in ("embed", "pos_embed") else node.sort_key[0]
 
 
 def output_hook_names(model: HookedTransformer) -> list[str]:

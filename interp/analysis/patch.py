@@ -23,7 +23,7 @@ from interp.analysis.nodes import (
     parse_node,
 )
 from interp.analysis.replace import Fixed
-from interp.circuit import Edge
+from interp.circuit import Edge, Node
 from interp.errors import InputError
 from interp.model import HookedTransformer
 
@@ -101,7 +101,11 @@ def path_patch(
 ) -> float:
     """Metric of the clean run where only the receivers' inputs see the sender's corrupted
     output (every other path from the sender stays clean). A receiver is a node (all its
-    slots), a (node, slot) pair or an Edge from `sender`."""
+    slots), a (node, slot) pair or an Edge from `sender`.
+
+    Ours, not TL's: `patching.get_act_patch_direct_path` is the same intervention for one
+    head sender and every head receiver (clean/corrupted swapped); this one also takes
+    embedding/MLP senders, MLP and logit receivers, receiver sets and positions."""
     edges = _receiver_edges(sender, receivers)
     clean, corrupted = model.validate_inputs(clean), model.validate_inputs(corrupted)
     if clean.shape[:2] != corrupted.shape[:2]:
@@ -124,6 +128,5 @@ def _receiver_edges(sender: str, receivers: Iterable[Edge | tuple[str, str] | st
         elif isinstance(receiver, tuple):
             edges.append(Edge(sender, receiver[0], receiver[1]))
         else:
-            slots = ("q", "k", "v") if receiver.startswith("L") else ("in",)
-            edges += [Edge(sender, receiver, slot) for slot in slots]
+            edges += [Edge(sender, receiver, slot) for slot in Node.parse(receiver).slots]
     return edges

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 import torch
 
+from interp.circuit import ABLATION_KINDS
 from interp.errors import InputError
-
-ABLATION_KINDS = ("zero", "mean", "resample")
 
 
 class Replacement:

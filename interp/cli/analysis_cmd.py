@@ -4,9 +4,9 @@ truth), `interp decompose` (direct logit attribution, residual readout) and `int
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
+from interp.circuit import ABLATION_KINDS, METHODS
 from interp.cli.arguments import (
     ig_step_count,
     inputs_per_length,
@@ -24,10 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "discover", help="find a program's circuit with ACDC or EAP and score it"
     )
     _add_subject(discover)
-    discover.add_argument("--method", choices=("acdc", "eap", "eap-ig"), default="acdc")
+    discover.add_argument("--method", choices=METHODS, default="acdc")
     discover.add_argument("--ig-steps", type=ig_step_count, default=20,
                           help="EAP-IG steps (default 20, at most 1000)")
-    discover.add_argument("--ablation", choices=("zero", "mean", "resample"), default="zero")
+    discover.add_argument("--ablation", choices=ABLATION_KINDS, default="zero")
     discover.add_argument("--threshold", type=nonnegative_float,
                           help="ACDC tau (default 1e-4) / EAP cut-off")
     discover.set_defaults(handler=run_discover)
@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ablate_cmd = subparsers.add_parser("ablate", help="switch components off and compare outputs")
     _add_subject(ablate_cmd)
     ablate_cmd.add_argument("--nodes", required=True, help="comma-separated nodes, e.g. L0H0,MLP1")
-    ablate_cmd.add_argument("--ablation", choices=("zero", "mean", "resample"), default="zero")
+    ablate_cmd.add_argument("--ablation", choices=ABLATION_KINDS, default="zero")
     ablate_cmd.set_defaults(handler=run_ablate)
 
 
@@ -74,48 +74,39 @@ def subject_and_batches(args: argparse.Namespace) -> tuple[Any, list[Any]]:
 
 
 def run_discover(args: argparse.Namespace) -> int:
-    from interp.analysis import acdc, eap, faithfulness, precision_recall, roc_auc
-    from interp.circuit import Circuit
+    from interp.analysis import faithfulness, find_circuit, score_circuit
 
     subject, batches = subject_and_batches(args)
     model = subject.model
-    start = time.perf_counter()
-    if args.method == "acdc":
-        threshold = 1e-4 if args.threshold is None else args.threshold
-        found = acdc(model, batches, threshold=threshold, ablation=args.ablation,
-                     seed=args.seed, progress=True)
-    else:
-        steps = args.ig_steps if args.method == "eap-ig" else 0
-        found = eap(model, batches, threshold=args.threshold, ablation=args.ablation,
-                    seed=args.seed, ig_steps=steps)
-    seconds = time.perf_counter() - start
+    found = find_circuit(args.method, model, batches, ablation=args.ablation,
+                         threshold=args.threshold, seed=args.seed, ig_steps=args.ig_steps,
+                         progress=True)
+    circuit, seconds = found.circuit, found.seconds
     summary: dict[str, Any] = {
         "program": args.program,
         "method": args.method,
         "ablation": args.ablation,
         "seconds": round(seconds, 3),
-        "n_edges": len(found.edges),
-        "n_candidates": len(Circuit.full(model.cfg).edges),
-        "edges": [str(e) for e in found.edges],
-        "faithfulness": faithfulness(model, found, batches, kind=args.ablation),
+        "n_edges": len(circuit.edges),
+        "n_candidates": len(found.candidates),
+        "edges": [str(e) for e in circuit.edges],
+        "faithfulness": faithfulness(model, circuit, batches, kind=args.ablation),
         "auc": None,
         "precision": None,
         "recall": None,
     }
-    print(f"{args.method} ({args.ablation} ablation) kept {len(found.edges)} of "
+    print(f"{args.method} ({args.ablation} ablation) kept {len(circuit.edges)} of "
           f"{summary['n_candidates']} edges in {seconds:.2f}s")
-    for edge in sorted(found.edges, key=lambda e: -found.scores.get(e, 0.0)):
-        print(f"  {str(edge):28s} {found.scores.get(edge, 0.0):.4g}")
+    for edge in sorted(circuit.edges, key=lambda e: -circuit.scores.get(e, 0.0)):
+        print(f"  {str(edge):28s} {circuit.scores.get(edge, 0.0):.4g}")
     if subject.compiled is not None:
         truth = subject.compiled.circuit()
-        candidates = Circuit.full(model.cfg).edges
-        try:
-            summary["auc"] = roc_auc(found.scores, truth.edges, candidates)
-        except InputError as err:
-            print(f"AUC undefined: {err}")
-        summary["precision"], summary["recall"] = precision_recall(found.edges, truth.edges)
-        missed = sorted(set(truth.edges) - set(found.edges))
-        extra = sorted(set(found.edges) - set(truth.edges))
+        score = score_circuit(found, truth.edges)
+        if score.auc is None:
+            print("AUC undefined: the ground truth has no true or no false candidate edge")
+        summary.update(auc=score.auc, precision=score.precision, recall=score.recall)
+        missed = sorted(set(truth.edges) - set(circuit.edges))
+        extra = sorted(set(circuit.edges) - set(truth.edges))
         print(f"ground truth: {len(truth.edges)} edges; missed {[str(e) for e in missed]}; "
               f"extra {[str(e) for e in extra]}")
         auc = "n/a" if summary["auc"] is None else f"{summary['auc']:.3f}"

@@ -36,6 +36,7 @@ class Embed(nn.Module):
             self.b_E = nn.Parameter(torch.zeros(cfg.d_model))
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """[batch, pos] ids or [batch, pos, d_input] vectors -> [batch, pos, d_model]."""
         if self.reads_vectors:
             return inputs @ self.W_E + self.b_E
         return self.W_E[inputs]
@@ -61,12 +62,13 @@ class LayerNorm(nn.Module):
         self.eps = cfg.eps
         self.w = nn.Parameter(torch.ones(cfg.d_model))
         self.b = nn.Parameter(torch.zeros(cfg.d_model))
-        self.hook_scale = HookPoint()
-        self.hook_normalized = HookPoint()
+        self.hook_scale = HookPoint()  # [batch, pos, 1]
+        self.hook_normalized = HookPoint()  # [batch, pos, d_model]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """[..., d_model] -> [..., d_model] (per-head inputs [batch, pos, n_heads, d_model] too)."""
         x = x - x.mean(-1, keepdim=True)
-        scale = self.hook_scale((x.pow(2).mean(-1, keepdim=True) + self.eps).sqrt())
+        scale = self.hook_scale((x.pow(2).mean(-1, keepdim=True) + self.eps).sqrt())  # [..., 1]
         return self.hook_normalized(x / scale) * self.w + self.b
 
 
@@ -85,31 +87,37 @@ class Attention(nn.Module):
         self.b_K = nn.Parameter(torch.zeros(h, e))
         self.b_V = nn.Parameter(torch.zeros(h, e))
         self.b_O = nn.Parameter(torch.zeros(d))
-        self.register_buffer(
-            "mask", torch.tril(torch.ones(cfg.n_ctx, cfg.n_ctx, dtype=torch.bool)), persistent=False
-        )
-        self.hook_q = HookPoint()
-        self.hook_k = HookPoint()
-        self.hook_v = HookPoint()
-        self.hook_attn_scores = HookPoint()
-        self.hook_pattern = HookPoint()
-        self.hook_z = HookPoint()
-        self.hook_result = HookPoint()
+        # Pre-ln1 per-head copies of the residual (TL 4.3 names: `blocks.L.attn.hook_q_input`);
+        # fired by the block only when cfg.use_split_qkv_input / use_attn_in is on.
+        self.hook_attn_in = HookPoint()  # [batch, pos, n_heads, d_model]
+        self.hook_q_input = HookPoint()  # [batch, pos, n_heads, d_model]
+        self.hook_k_input = HookPoint()  # [batch, pos, n_heads, d_model]
+        self.hook_v_input = HookPoint()  # [batch, pos, n_heads, d_model]
+        self.hook_q = HookPoint()  # [batch, pos, n_heads, d_head]
+        self.hook_k = HookPoint()  # [batch, pos, n_heads, d_head]
+        self.hook_v = HookPoint()  # [batch, pos, n_heads, d_head]
+        self.hook_attn_scores = HookPoint()  # [batch, n_heads, query_pos, key_pos]
+        self.hook_pattern = HookPoint()  # [batch, n_heads, query_pos, key_pos]
+        self.hook_z = HookPoint()  # [batch, pos, n_heads, d_head]
+        self.hook_result = HookPoint()  # [batch, pos, n_heads, d_model]
 
     def forward(self, q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor) -> torch.Tensor:
         """Inputs are [b, p, d_model], or [b, p, n_heads, d_model] when split per head."""
-        q = self.hook_q(_project(q_in, self.W_Q) + self.b_Q)
-        k = self.hook_k(_project(k_in, self.W_K) + self.b_K)
-        v = self.hook_v(_project(v_in, self.W_V) + self.b_V)
-        scores = torch.einsum("bqhe,bkhe->bhqk", q, k) / self.cfg.scale
+        q = self.hook_q(_project(q_in, self.W_Q) + self.b_Q)  # [batch, pos, n_heads, d_head]
+        k = self.hook_k(_project(k_in, self.W_K) + self.b_K)  # [batch, pos, n_heads, d_head]
+        v = self.hook_v(_project(v_in, self.W_V) + self.b_V)  # [batch, pos, n_heads, d_head]
+        scores = torch.einsum("bqhe,bkhe->bhqk", q, k) / self.cfg.scale  # [batch, n_heads, q, k]
         seq = scores.shape[-1]
         if self.cfg.causal:
+            # Built per call, not stored: an n_ctx x n_ctx buffer per layer costs memory for nothing.
+            allowed = torch.ones(seq, seq, dtype=torch.bool, device=scores.device).tril()  # [q, k]
             fill = 0.0 if self.cfg.attention_kind == "linear" else float("-inf")
-            scores = scores.masked_fill(~self.mask[:seq, :seq], fill)
+            scores = scores.masked_fill(~allowed, fill)
         scores = self.hook_attn_scores(scores)
-        pattern = self.hook_pattern(self._weights(scores))
-        z = self.hook_z(torch.einsum("bhqk,bkhe->bqhe", pattern, v))
+        pattern = self.hook_pattern(self._weights(scores))  # [batch, n_heads, q, k]
+        z = self.hook_z(torch.einsum("bhqk,bkhe->bqhe", pattern, v))  # [batch, pos, n_heads, d_head]
         if self.cfg.use_attn_result:
+            # [batch, pos, n_heads, d_model]
             result = self.hook_result(torch.einsum("bqhe,hed->bqhd", z, self.W_O))
             return result.sum(dim=2) + self.b_O
         return einops.einsum(z, self.W_O, "b q h e, h e d -> b q d") + self.b_O
@@ -143,16 +151,20 @@ class MLP(nn.Module):
         self.W_out = nn.Parameter(torch.zeros(cfg.d_mlp, cfg.d_model))
         self.b_out = nn.Parameter(torch.zeros(cfg.d_model))
         self.act = _ACTIVATIONS[cfg.act_fn]
-        self.hook_pre = HookPoint()
-        self.hook_post = HookPoint()
+        self.hook_pre = HookPoint()  # [batch, pos, d_mlp]
+        self.hook_post = HookPoint()  # [batch, pos, d_mlp]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pre = self.hook_pre(x @ self.W_in + self.b_in)
+        """[batch, pos, d_model] -> [batch, pos, d_model]."""
+        pre = self.hook_pre(x @ self.W_in + self.b_in)  # [batch, pos, d_mlp]
         return self.hook_post(self.act(pre)) @ self.W_out + self.b_out
 
 
 class TransformerBlock(nn.Module):
     """Pre-norm residual block: resid_pre -> +attn -> resid_mid -> +mlp -> resid_post."""
+
+    # Read by TL's logit lens: hook_resid_post is the one residual stream the model unembeds.
+    hook_out_is_single_residual_stream = True
 
     def __init__(self, cfg: ModelConfig, layer: int):
         super().__init__()
@@ -164,32 +176,30 @@ class TransformerBlock(nn.Module):
         if not cfg.attn_only:
             self.ln2 = LayerNorm(cfg) if norm else nn.Identity()
             self.mlp = MLP(cfg)
-        self.hook_resid_pre = HookPoint()
-        self.hook_q_input = HookPoint()
-        self.hook_k_input = HookPoint()
-        self.hook_v_input = HookPoint()
-        self.hook_attn_in = HookPoint()
-        self.hook_attn_out = HookPoint()
-        self.hook_resid_mid = HookPoint()
-        self.hook_mlp_in = HookPoint()
-        self.hook_mlp_out = HookPoint()
-        self.hook_resid_post = HookPoint()
+        self.hook_resid_pre = HookPoint()  # [batch, pos, d_model]
+        self.hook_attn_out = HookPoint()  # [batch, pos, d_model]
+        self.hook_resid_mid = HookPoint()  # [batch, pos, d_model]
+        self.hook_mlp_in = HookPoint()  # [batch, pos, d_model]
+        self.hook_mlp_out = HookPoint()  # [batch, pos, d_model]
+        self.hook_resid_post = HookPoint()  # [batch, pos, d_model]
 
     def forward(self, resid_pre: torch.Tensor) -> torch.Tensor:
+        """[batch, pos, d_model] -> [batch, pos, d_model]."""
         resid_pre = self.hook_resid_pre(resid_pre)
         cfg = self.cfg
         if cfg.use_split_qkv_input or cfg.use_attn_in:
-            per_head = resid_pre.unsqueeze(2).expand(-1, -1, cfg.n_heads, -1)
+            per_head = resid_pre.unsqueeze(2).expand(-1, -1, cfg.n_heads, -1)  # [b, p, h, d_model]
+            attn = self.attn
             if cfg.use_split_qkv_input:
-                q_in = self.ln1(self.hook_q_input(per_head.clone()))
-                k_in = self.ln1(self.hook_k_input(per_head.clone()))
-                v_in = self.ln1(self.hook_v_input(per_head.clone()))
+                q_in = self.ln1(attn.hook_q_input(per_head.clone()))
+                k_in = self.ln1(attn.hook_k_input(per_head.clone()))
+                v_in = self.ln1(attn.hook_v_input(per_head.clone()))
             else:
-                q_in = k_in = v_in = self.ln1(self.hook_attn_in(per_head.clone()))
+                q_in = k_in = v_in = self.ln1(attn.hook_attn_in(per_head.clone()))
         else:
             q_in = k_in = v_in = self.ln1(resid_pre)
-        attn_out = self.hook_attn_out(self.attn(q_in, k_in, v_in))
-        resid_mid = self.hook_resid_mid(resid_pre + attn_out)
+        attn_out = self.hook_attn_out(self.attn(q_in, k_in, v_in))  # [batch, pos, d_model]
+        resid_mid = self.hook_resid_mid(resid_pre + attn_out)  # [batch, pos, d_model]
         if cfg.attn_only:
             return self.hook_resid_post(resid_mid)
         mlp_in = self.hook_mlp_in(resid_mid.clone()) if cfg.use_hook_mlp_in else resid_mid
@@ -206,4 +216,5 @@ class Unembed(nn.Module):
         self.b_U = nn.Parameter(torch.zeros(cfg.d_vocab_out))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """[batch, pos, d_model] -> [batch, pos, d_vocab_out]."""
         return x @ self.W_U + self.b_U

@@ -19,6 +19,80 @@ NORMALIZATIONS = (None, "LN")
 POSITIONAL_EMBEDDINGS = ("learned", "none")
 
 
+@dataclass(frozen=True)
+class Rule:
+    """What one config field may hold: a type, optionally None, a minimum, or a choice."""
+
+    kind: type
+    optional: bool = False
+    minimum: float | None = None
+    strictly_above: float | None = None
+    choices: tuple | None = None
+
+    def check(self, name: str, value: Any) -> None:
+        """Raise ConfigError naming `name` unless `value` fits this rule."""
+        if value is None and (self.optional or None in (self.choices or ())):
+            return
+        if self.choices is not None:
+            if not isinstance(value, str) or value not in self.choices:
+                raise ConfigError(f"{name}={value!r} is not one of {list(self.choices)}.")
+            return
+        if not _is(value, self.kind):
+            wanted = {int: "an integer", float: "a number", bool: "true or false", str: "a string",
+                      list: "a list of strings"}[self.kind]
+            raise ConfigError(f"{name} must be {wanted}{' or null' if self.optional else ''}, "
+                              f"got {value!r} ({type(value).__name__}).")
+        if self.kind is float and not math.isfinite(value):
+            raise ConfigError(f"{name} must be a finite number, got {value!r}.")
+        if self.minimum is not None and value < self.minimum:
+            raise ConfigError(f"{name} must be >= {self.minimum:g}, got {value!r}.")
+        if self.strictly_above is not None and value <= self.strictly_above:
+            raise ConfigError(f"{name} must be > {self.strictly_above:g}, got {value!r}.")
+
+
+def _is(value: Any, kind: type) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    if isinstance(value, bool):  # True is an int in Python, never a size
+        return False
+    if kind is float:
+        return isinstance(value, (int, float))
+    if kind is list:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, kind)
+
+
+# One row per ModelConfig field; a new field needs a row (tests/interp checks that).
+FIELD_RULES: dict[str, Rule] = {
+    "n_layers": Rule(int, minimum=0),
+    "d_model": Rule(int, minimum=1),
+    "n_ctx": Rule(int, minimum=1),
+    "d_vocab": Rule(int, minimum=0),
+    "n_heads": Rule(int, minimum=1),
+    "d_head": Rule(int, optional=True, minimum=1),
+    "d_mlp": Rule(int, optional=True, minimum=0),
+    "d_vocab_out": Rule(int, optional=True, minimum=1),
+    "d_input": Rule(int, optional=True, minimum=1),
+    "act_fn": Rule(str, choices=ACTIVATIONS),
+    "normalization_type": Rule(str, choices=NORMALIZATIONS),
+    "causal": Rule(bool),
+    "positional_embedding": Rule(str, choices=POSITIONAL_EMBEDDINGS),
+    "attention_kind": Rule(str, choices=ATTENTION_KINDS),
+    "attn_scale": Rule(float, optional=True, strictly_above=0),
+    "eps": Rule(float, strictly_above=0),
+    "seed": Rule(int, optional=True),
+    "vocab": Rule(list, optional=True),
+    "vocab_out": Rule(list, optional=True),
+    "use_attn_result": Rule(bool),
+    "use_split_qkv_input": Rule(bool),
+    "use_attn_in": Rule(bool),
+    "use_hook_mlp_in": Rule(bool),
+    "device": Rule(str),
+    "n_key_value_heads": Rule(int, optional=True, minimum=1),
+    "model_name": Rule(str),
+}
+
+
 @dataclass
 class ModelConfig:
     """Shape and behaviour of a `HookedTransformer`.
@@ -61,6 +135,8 @@ class ModelConfig:
     model_name: str = "interp-model"
 
     def __post_init__(self) -> None:
+        for name, rule in FIELD_RULES.items():
+            rule.check(name, getattr(self, name))
         if self.d_head is None:
             if self.d_model % self.n_heads:
                 raise ConfigError(
@@ -72,16 +148,10 @@ class ModelConfig:
             self.d_vocab_out = self.d_vocab
         if self.d_mlp == 0:
             self.d_mlp = None
-        for name in ("n_layers", "d_model", "n_ctx", "n_heads", "d_head", "d_vocab_out"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < (0 if name == "n_layers" else 1):
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
         if self.d_input is None and self.d_vocab < 1:
             raise ConfigError(f"d_vocab must be a positive integer, got {self.d_vocab!r}.")
-        self._check_choice("attention_kind", ATTENTION_KINDS)
-        self._check_choice("act_fn", ACTIVATIONS)
-        self._check_choice("normalization_type", NORMALIZATIONS)
-        self._check_choice("positional_embedding", POSITIONAL_EMBEDDINGS)
+        if self.d_vocab_out < 1:
+            raise ConfigError(f"d_vocab_out must be a positive integer, got {self.d_vocab_out!r}.")
         if self.vocab is not None and len(self.vocab) != self.d_vocab:
             raise ConfigError(f"vocab has {len(self.vocab)} names but d_vocab={self.d_vocab}.")
         if self.vocab_out is not None and len(self.vocab_out) != self.d_vocab_out:
@@ -89,9 +159,17 @@ class ModelConfig:
                 f"vocab_out has {len(self.vocab_out)} names but d_vocab_out={self.d_vocab_out}."
             )
 
-    def _check_choice(self, name: str, choices: tuple) -> None:
-        if getattr(self, name) not in choices:
-            raise ConfigError(f"{name}={getattr(self, name)!r} is not one of {list(choices)}.")
+    def parameter_count(self) -> int:
+        """Number of parameters a model with this config has, computed without building it
+        (so a checkpoint can be refused before anything is allocated)."""
+        d, h, e = self.d_model, self.n_heads, self.d_head
+        ln = 2 * d if self.normalization_type == "LN" else 0
+        total = (self.d_input or self.d_vocab) * d + (d if self.d_input is not None else 0)
+        total += self.n_ctx * d if self.positional_embedding == "learned" else 0
+        per_layer = 4 * h * d * e + 3 * h * e + d + ln
+        if self.d_mlp:
+            per_layer += 2 * d * self.d_mlp + self.d_mlp + d + ln
+        return total + self.n_layers * per_layer + ln + d * self.d_vocab_out + self.d_vocab_out
 
     @property
     def attn_only(self) -> bool:

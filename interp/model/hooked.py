@@ -20,6 +20,9 @@ from interp.model.components import Embed, LayerNorm, PosEmbed, TransformerBlock
 from interp.model.config import ModelConfig
 from interp.model.labels import ResidualLabels
 
+# Hook names that TL < 4.3 put on the block and TL 4.3 puts on `attn`; kept as aliases.
+LEGACY_BLOCK_HOOKS = ("hook_q_input", "hook_k_input", "hook_v_input", "hook_attn_in")
+
 
 class HookedTransformer(HookedRootModule):
     """A small transformer with TransformerLens hooks, optional residual labels and metadata."""
@@ -36,15 +39,26 @@ class HookedTransformer(HookedRootModule):
         # JSON-able facts about where the model came from (producer, program, task, ...).
         self.metadata: dict[str, Any] = dict(metadata or {})
         self.embed = Embed(cfg)
-        self.hook_embed = HookPoint()
+        self.hook_embed = HookPoint()  # [batch, pos, d_model]
         if cfg.positional_embedding == "learned":
             self.pos_embed = PosEmbed(cfg)
-        self.hook_pos_embed = HookPoint()
+        self.hook_pos_embed = HookPoint()  # [batch, pos, d_model]
         self.blocks = nn.ModuleList(TransformerBlock(cfg, layer) for layer in range(cfg.n_layers))
         self.ln_final = LayerNorm(cfg) if cfg.normalization_type == "LN" else nn.Identity()
         self.unembed = Unembed(cfg)
         self.setup()  # registers every HookPoint under its TL name
         self.eval()
+
+    def setup(self) -> None:
+        """Register hook points under their TL 4.3 names, plus the pre-4.3 names as aliases.
+
+        Aliases live in `mod_dict` only, so `run_with_hooks` / `add_hook` accept them while
+        caches hold each activation once, under its TL name.
+        """
+        super().setup()
+        for layer, block in enumerate(self.blocks):
+            for name in LEGACY_BLOCK_HOOKS:
+                self.mod_dict[f"blocks.{layer}.{name}"] = getattr(block.attn, name)
 
     # ------------------------------------------------------------------ forward
     def forward(self, inputs: Any, return_type: str | None = "logits") -> torch.Tensor | None:
@@ -52,19 +66,20 @@ class HookedTransformer(HookedRootModule):
 
         return_type: "logits", "loss" (next-token cross-entropy, token models only) or None.
         """
-        inputs = self.validate_inputs(inputs)
+        inputs = self.validate_inputs(inputs)  # [batch, pos] ids or [batch, pos, d_input]
         batch, seq = inputs.shape[:2]
-        resid = self.hook_embed(self.embed(inputs))
+        resid = self.hook_embed(self.embed(inputs))  # [batch, pos, d_model]
         if self.cfg.positional_embedding == "learned":
             resid = resid + self.hook_pos_embed(self.pos_embed(batch, seq))
         for block in self.blocks:
             resid = block(resid)
-        logits = self.unembed(self.ln_final(resid))
+        logits = self.unembed(self.ln_final(resid))  # [batch, pos, d_vocab_out]
         if return_type is None:
             return None
         if return_type == "logits":
             return logits
         if return_type == "loss":
+            # TransformerLens' return_type="loss": mean next-token cross-entropy.
             if self.cfg.d_input is not None:
                 raise InputError("return_type='loss' needs token inputs; compute a loss on the logits.")
             return F.cross_entropy(
@@ -139,11 +154,42 @@ class HookedTransformer(HookedRootModule):
         return output, ActivationCache(cache_dict, self, has_batch_dim=has_batch_dim)
 
     def tokens_to_residual_directions(self, tokens: Any) -> torch.Tensor:
-        """Unembedding direction(s) of output token(s): [..., d_model]."""
+        """Unembedding direction(s) of output token(s) in the normalised final stream: [..., d_model].
+
+        With LayerNorm, the direction includes `ln_final.w` (TL folds it into W_U with
+        fold_ln; ours is unfolded), so `cache.logit_attrs` on `apply_ln_to_stack` output is exact.
+        """
         if isinstance(tokens, str):
             tokens = self.to_single_token(tokens)
         tokens = torch.as_tensor(tokens)
-        return self.unembed.W_U[:, tokens].movedim(0, -1)
+        W_U = self.unembed.W_U  # [d_model, d_vocab_out]
+        if isinstance(self.ln_final, LayerNorm):
+            W_U = self.ln_final.w[:, None] * W_U
+        return W_U[:, tokens].movedim(0, -1)
+
+    def fold_ln(self) -> HookedTransformer:
+        """Fold every LayerNorm's weight and bias into the weights that read it, as TL's
+        `fold_ln` does (LNs keep only centring and scaling); logits are unchanged. In place."""
+        if self.cfg.normalization_type != "LN":
+            return self
+        with torch.no_grad():
+            for block in self.blocks:
+                w, b = block.ln1.w, block.ln1.b  # [d_model]
+                attn = block.attn
+                for W, bias in ((attn.W_Q, attn.b_Q), (attn.W_K, attn.b_K), (attn.W_V, attn.b_V)):
+                    bias += torch.einsum("d,hde->he", b, W)  # [n_heads, d_head]
+                    W *= w[None, :, None]  # [n_heads, d_model, d_head]
+                if not self.cfg.attn_only:
+                    mlp, w, b = block.mlp, block.ln2.w, block.ln2.b
+                    mlp.b_in += b @ mlp.W_in
+                    mlp.W_in *= w[:, None]
+            self.unembed.b_U += self.ln_final.b @ self.unembed.W_U
+            self.unembed.W_U *= self.ln_final.w[:, None]
+            for module in self.modules():
+                if isinstance(module, LayerNorm):
+                    module.w.fill_(1.0)
+                    module.b.zero_()
+        return self
 
     def to_single_token(self, name: str) -> int:
         """Index of an output token name in `cfg.vocab_out` (or `cfg.vocab`)."""
@@ -180,37 +226,37 @@ class HookedTransformer(HookedRootModule):
     # --------------------------------------------------- stacked weight views
     @property
     def W_E(self) -> torch.Tensor:
-        return self.embed.W_E
+        return self.embed.W_E  # [d_vocab (or d_input), d_model]
 
     @property
     def W_pos(self) -> torch.Tensor:
         if self.cfg.positional_embedding != "learned":
             return torch.zeros(self.cfg.n_ctx, self.cfg.d_model)
-        return self.pos_embed.W_pos
+        return self.pos_embed.W_pos  # [n_ctx, d_model]
 
     @property
     def W_U(self) -> torch.Tensor:
-        return self.unembed.W_U
+        return self.unembed.W_U  # [d_model, d_vocab_out]
 
     @property
     def b_U(self) -> torch.Tensor:
-        return self.unembed.b_U
+        return self.unembed.b_U  # [d_vocab_out]
 
     def _stack(self, module: str, name: str) -> torch.Tensor:
         return torch.stack([getattr(getattr(b, module), name) for b in self.blocks])
 
-    W_Q = property(lambda self: self._stack("attn", "W_Q"))
-    W_K = property(lambda self: self._stack("attn", "W_K"))
-    W_V = property(lambda self: self._stack("attn", "W_V"))
-    W_O = property(lambda self: self._stack("attn", "W_O"))
-    b_Q = property(lambda self: self._stack("attn", "b_Q"))
-    b_K = property(lambda self: self._stack("attn", "b_K"))
-    b_V = property(lambda self: self._stack("attn", "b_V"))
-    b_O = property(lambda self: self._stack("attn", "b_O"))
-    W_in = property(lambda self: self._stack("mlp", "W_in"))
-    W_out = property(lambda self: self._stack("mlp", "W_out"))
-    b_in = property(lambda self: self._stack("mlp", "b_in"))
-    b_out = property(lambda self: self._stack("mlp", "b_out"))
+    W_Q = property(lambda self: self._stack("attn", "W_Q"))  # [n_layers, n_heads, d_model, d_head]
+    W_K = property(lambda self: self._stack("attn", "W_K"))  # [n_layers, n_heads, d_model, d_head]
+    W_V = property(lambda self: self._stack("attn", "W_V"))  # [n_layers, n_heads, d_model, d_head]
+    W_O = property(lambda self: self._stack("attn", "W_O"))  # [n_layers, n_heads, d_head, d_model]
+    b_Q = property(lambda self: self._stack("attn", "b_Q"))  # [n_layers, n_heads, d_head]
+    b_K = property(lambda self: self._stack("attn", "b_K"))  # [n_layers, n_heads, d_head]
+    b_V = property(lambda self: self._stack("attn", "b_V"))  # [n_layers, n_heads, d_head]
+    b_O = property(lambda self: self._stack("attn", "b_O"))  # [n_layers, d_model]
+    W_in = property(lambda self: self._stack("mlp", "W_in"))  # [n_layers, d_model, d_mlp]
+    W_out = property(lambda self: self._stack("mlp", "W_out"))  # [n_layers, d_mlp, d_model]
+    b_in = property(lambda self: self._stack("mlp", "b_in"))  # [n_layers, d_mlp]
+    b_out = property(lambda self: self._stack("mlp", "b_out"))  # [n_layers, d_model]
 
     # --------------------------------------------------------------- helpers
     def init_weights(self, std: float = 0.02, seed: int | None = None) -> HookedTransformer:

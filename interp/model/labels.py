@@ -5,7 +5,7 @@ basis direction (label `sort:3`) and numerical variable `frac` into one directio
 whose magnitude is the value (label `frac`). A compiler that reuses directions
 once a variable is dead gives each label the range of residual *stages* where it
 holds: stage 0 is the embedding output, stage 2l+1 is `blocks.l.hook_resid_mid`,
-stage 2l+2 is `blocks.l.hook_resid_post`.
+stage 2l+2 is `blocks.l.hook_resid_post` (numbering defined in `interp.circuit.residual_stage`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from interp.circuit import residual_stage as stage_of
 from interp.errors import InputError
 
 Scalar = str | int | float | bool | None
@@ -25,12 +26,11 @@ _RESID_HOOK = re.compile(r"^blocks\.(\d+)\.hook_resid_(pre|mid|post)$")
 
 
 def residual_stage(hook_name: str) -> int:
-    """Stage number of a residual hook name (`hook_embed`-level stage is 0)."""
+    """Stage number of a residual hook name (see `interp.circuit.residual_stage`)."""
     match = _RESID_HOOK.match(hook_name)
     if not match:
         raise InputError(f"{hook_name!r} is not a residual hook (blocks.L.hook_resid_pre|mid|post).")
-    layer, where = int(match.group(1)), match.group(2)
-    return 2 * layer + {"pre": 0, "mid": 1, "post": 2}[where]
+    return stage_of(int(match.group(1)), match.group(2))
 
 
 @dataclass(frozen=True)
@@ -134,10 +134,6 @@ class ResidualLabels:
             for i, v in zip(best.indices.flatten().tolist(), best.values.flatten().tolist())
         ]
         return _reshape(flat, list(resid.shape[:-1]))
-
-    def read_all(self, resid: torch.Tensor, stage: int | None = None) -> dict[str, list]:
-        """Decode every variable labelled at `stage`."""
-        return {var: self.read(resid, var, stage) for var in self.variables(stage)}
 
     def to_json(self) -> list[dict[str, Any]]:
         return [label.to_json() for label in self.labels]

@@ -30,6 +30,8 @@ def to_transformer_bridge(model: HookedTransformer):
         problems.append("no positional embedding (needs a learned one)")
     if cfg.attn_scale is not None:
         problems.append("a custom attn_scale (needs the default sqrt(d_head))")
+    if cfg.act_fn == "identity":
+        problems.append("act_fn='identity' (TransformerLens has no identity activation)")
     if problems:
         raise ConfigError("cannot convert to a TransformerBridge: " + "; ".join(problems) + ".")
     bridge_cfg = TransformerBridgeConfig(

@@ -6,13 +6,11 @@ import warnings
 import pytest
 import torch
 
-pytest.importorskip("rasp.compiler")
-
-from interp.analysis import ablate, acdc, residual_readout, roc_auc  # noqa: E402
-from interp.analysis.programs import program_batches  # noqa: E402
-from interp.analysis.score import inert_edges  # noqa: E402
-from interp.circuit import Circuit, node_order  # noqa: E402
-from rasp.compiler import compile_program  # noqa: E402
+from interp.analysis import ablate, acdc, residual_readout, roc_auc
+from interp.analysis.programs import program_batches
+from interp.analysis.score import inert_edges
+from interp.circuit import Circuit, node_order
+from rasp.compiler import compile_program
 from rasp.lib import PROGRAMS  # noqa: E402
 
 

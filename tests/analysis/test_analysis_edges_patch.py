@@ -41,7 +41,7 @@ def test_cutting_all_head_inputs_equals_running_the_head_on_corrupted_resid(norm
         value[:, :, 0] = corrupt_cache["blocks.1.hook_resid_pre"]
         return value
 
-    names = [f"blocks.1.hook_{s}_input" for s in "qkv"]
+    names = [f"blocks.1.attn.hook_{s}_input" for s in "qkv"]
     expected = model.run_with_hooks(TOKENS, fwd_hooks=[(n, corrupt_head0) for n in names])
     model.cfg.use_split_qkv_input = False
     torch.testing.assert_close(cut_all(model, "L1H0", "resample"), expected, atol=1e-5, rtol=0)

@@ -99,3 +99,23 @@ def test_pickle_file_is_rejected_not_unpickled(tmp_path):
     torch.save({"x": torch.zeros(2)}, tmp_path / WEIGHTS_FILE)
     with pytest.raises(CheckpointError):
         load_model(tmp_path)
+
+
+@pytest.mark.parametrize("overrides", [
+    {}, {"normalization_type": "LN"}, {"d_mlp": None}, {"positional_embedding": "none"},
+    {"d_input": 3, "d_vocab": 0, "d_vocab_out": 1}, {"d_head": 5, "n_heads": 3, "d_vocab_out": 2},
+])
+def test_parameter_count_matches_the_built_model(overrides):
+    settings = dict(n_layers=2, d_model=6, n_ctx=5, d_vocab=4, n_heads=2, d_mlp=8)
+    settings.update(overrides)
+    cfg = ModelConfig(**settings)
+    assert cfg.parameter_count() == sum(p.numel() for p in HookedTransformer(cfg).parameters())
+
+
+def test_every_config_field_has_a_validation_rule():
+    import dataclasses
+
+    from interp.model.config import FIELD_RULES
+
+    missing = {f.name for f in dataclasses.fields(ModelConfig)} - set(FIELD_RULES)
+    assert not missing, f"add a row to interp.model.config.FIELD_RULES for {sorted(missing)}"

@@ -68,3 +68,9 @@ def test_full_circuit_edges_respect_computation_order():
     # MLP0 reads 4 nodes, MLP1 reads 7, logits reads all 8 others.
     assert len(edges) == n_head_edges + 4 + 7 + 8
     assert Circuit.from_json(circuit.to_json()).edge_set() == edges
+
+
+def test_transformer_bridge_refuses_identity_activation_before_tl_sees_it():
+    cfg = ModelConfig(n_layers=1, d_model=4, n_ctx=3, d_vocab=3, d_mlp=4, act_fn="identity")
+    with pytest.raises(ConfigError, match="act_fn='identity'"):
+        to_transformer_bridge(HookedTransformer(cfg))

@@ -137,7 +137,17 @@ def test_split_qkv_input_gives_same_output_and_per_head_hooks():
     plain = make_model()
     torch.testing.assert_close(model(TOKENS), plain(TOKENS))
     _, cache = model.run_with_cache(TOKENS)
-    assert cache["blocks.1.hook_q_input"].shape == (3, 8, 2, 16)
+    # TL 4.3 names (patching.get_act_patch_direct_path reads these).
+    assert cache["blocks.1.attn.hook_q_input"].shape == (3, 8, 2, 16)
+    assert "blocks.1.hook_q_input" not in cache.keys()  # cached once, under the TL name
+
+
+def test_legacy_qkv_input_names_are_aliases_of_the_tl_names():
+    model = make_model(use_split_qkv_input=True)
+    seen = []
+    hook = ("blocks.0.hook_k_input", lambda value, hook: seen.append(hook.name))
+    model.run_with_hooks(TOKENS, fwd_hooks=[hook])
+    assert seen == ["blocks.0.attn.hook_k_input"]
 
 
 def test_hard_attention_is_uniform_over_ties():
@@ -186,3 +196,17 @@ def test_bad_config_raises_config_error():
         ModelConfig(n_layers=1, d_model=8, n_ctx=4, d_vocab=3, attention_kind="sparse")
     with pytest.raises(ConfigError, match="divisible"):
         ModelConfig(n_layers=1, d_model=8, n_ctx=4, d_vocab=3, n_heads=3)
+
+
+@pytest.mark.parametrize("overrides", [{"d_mlp": None}, {"use_split_qkv_input": True}])
+def test_fold_ln_leaves_logits_unchanged(overrides):
+    model = make_model(normalization_type="LN", **overrides)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if name.endswith((".w", ".b")) and ("ln" in name):
+                param.normal_(1.0 if name.endswith(".w") else 0.0, 0.5,
+                              generator=torch.Generator().manual_seed(len(name)))
+    before = model(TOKENS)
+    torch.testing.assert_close(model.fold_ln()(TOKENS), before, atol=1e-5, rtol=0)
+    norms = [m for m in model.modules() if hasattr(m, "hook_scale")]
+    assert norms and all(torch.all(m.w == 1) and torch.all(m.b == 0) for m in norms)
