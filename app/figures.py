@@ -33,11 +33,13 @@ def _token_axes(fig: go.Figure, tokens: Sequence[str], row: int | None = None,
     fig.update_yaxes(**ticks, autorange="reversed", row=row, col=col)
 
 
-def attention_heatmap(pattern: np.ndarray, tokens: Sequence[str], title: str) -> go.Figure:
+def attention_heatmap(pattern: np.ndarray, tokens: Sequence[str], title: str,
+                      unused: bool = False) -> go.Figure:
     """One head's pattern [query, key] as a heatmap; hover shows query, key and weight."""
     fig = go.Figure(
         go.Heatmap(z=pattern, customdata=_attention_customdata(tokens), hovertemplate=HOVER_ATTENTION,
-                   colorscale="Blues", zmin=0, zmax=1, colorbar={"title": "weight"})
+                   colorscale=UNUSED_SCALE if unused else "Blues", zmin=0, zmax=1,
+                   colorbar={"title": "attention"})
     )
     _token_axes(fig, tokens)
     fig.update_layout(title=title, xaxis_title="key", yaxis_title="query", height=460,
@@ -45,35 +47,72 @@ def attention_heatmap(pattern: np.ndarray, tokens: Sequence[str], title: str) ->
     return fig
 
 
+UNUSED_SCALE = [[0, "#f2f2f2"], [1, "#8c8c8c"]]  # heads the program leaves empty: grey, not blue
+
+
 def attention_grid(patterns: np.ndarray, tokens: Sequence[str],
-                   captions: dict[str, str] | None = None) -> go.Figure:
-    """All heads' patterns [layer, head, query, key] as one layers x heads grid of heatmaps."""
+                   captions: dict[str, str] | None = None,
+                   unused: Sequence[str] = ()) -> go.Figure:
+    """All heads' patterns [layer, head, query, key] as one layers x heads grid of heatmaps.
+
+    Titles are short; the hover carries each head's full caption. Heads in `unused` (the
+    compiler left them empty) are drawn in grey and titled "unused", so their uniform
+    pattern is not mistaken for a real uniform head.
+    """
     n_layers, n_heads = patterns.shape[:2]
     captions = captions or {}
-    titles = [_short(f"L{l}H{h} " + captions.get(f"L{l}H{h}", ""))
-              for l in range(n_layers) for h in range(n_heads)]
-    height = 60 + 260 * n_layers
+    heads = [f"L{l}H{h}" for l in range(n_layers) for h in range(n_heads)]
+    titles = [_short(f"{name} " + ("(unused)" if name in unused else captions.get(name, "")), 40)
+              for name in heads]
+    height = 80 + 260 * n_layers
     # Spacing in pixels, not a fraction: each row's title must clear the tick labels above it.
     fig = make_subplots(rows=n_layers, cols=n_heads, subplot_titles=titles,
                         horizontal_spacing=min(0.06, 0.3 / n_heads),
-                        vertical_spacing=min(0.3 / max(n_layers - 1, 1), 70 / height))
+                        vertical_spacing=min(0.3 / max(n_layers - 1, 1), 90 / height))
     custom = _attention_customdata(tokens)
     for layer in range(n_layers):
         for head in range(n_heads):
+            name = f"L{layer}H{head}"
+            about = "unused: the compiled program does not use this head" if name in unused else (
+                captions.get(name, ""))
+            hover = f"<b>{name}</b> {_wrap(about)}<br>" + HOVER_ATTENTION
             fig.add_trace(
-                go.Heatmap(z=patterns[layer, head], customdata=custom, hovertemplate=HOVER_ATTENTION,
-                           colorscale="Blues", zmin=0, zmax=1, showscale=False),
+                go.Heatmap(z=patterns[layer, head], customdata=custom, hovertemplate=hover,
+                           coloraxis="coloraxis2" if name in unused else "coloraxis", name=name),
                 row=layer + 1, col=head + 1,
             )
             _token_axes(fig, tokens, row=layer + 1, col=head + 1)
+            fig.update_xaxes(title_text="key", title_standoff=2, title_font_size=10,
+                             row=layer + 1, col=head + 1)
+            if head == 0:
+                fig.update_yaxes(title_text="query", title_standoff=2, title_font_size=10,
+                                 row=layer + 1, col=head + 1)
     fig.update_annotations(font_size=11)
-    fig.update_layout(height=height, margin={"l": 30, "r": 10, "t": 40, "b": 20})
+    fig.update_layout(
+        height=height, margin={"l": 40, "r": 10, "t": 40, "b": 30},
+        coloraxis={"colorscale": "Blues", "cmin": 0, "cmax": 1,
+                   "colorbar": {"title": "attention", "len": min(1.0, 400 / height), "y": 1,
+                                "yanchor": "top"}},
+        coloraxis2={"colorscale": UNUSED_SCALE, "cmin": 0, "cmax": 1, "showscale": False},
+    )
     return fig
 
 
 def _short(text: str, limit: int = 60) -> str:
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _wrap(text: str, width: int = 70) -> str:
+    """Long hover text broken into lines (plotly does not wrap hover labels)."""
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + len(word) + 1 > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join(lines + ([line] if line else []))
 
 
 def value_table_heatmap(rows: Sequence[str], columns: Sequence[str],
@@ -108,16 +147,26 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], title: str, value_
 
 
 def matrix_heatmap(z: np.ndarray, rows: Sequence[str], columns: Sequence[str], title: str,
-                   value_name: str, text: Sequence[Sequence[str]] | None = None) -> go.Figure:
-    """A labelled heatmap [rows, columns] (component x position, layer x position, ...)."""
-    trace = go.Heatmap(z=z, colorscale="RdBu", zmid=0, colorbar={"title": value_name},
+                   value_name: str, text: Sequence[Sequence[str]] | None = None,
+                   signed: bool = True, zmax: float | None = None,
+                   x_title: str = "position", y_title: str = "") -> go.Figure:
+    """A labelled heatmap [rows, columns] (component x position, layer x position, ...).
+
+    Signed quantities get a red-blue scale centred on 0; non-negative ones (norms,
+    probabilities) a sequential scale from 0, so no colour suggests a sign that is not there.
+    """
+    scale = {"colorscale": "RdBu", "zmid": 0} if signed else {"colorscale": "Viridis", "zmin": 0}
+    if zmax is not None:
+        scale["zmax"] = zmax
+    trace = go.Heatmap(z=z, colorbar={"title": value_name}, **scale,
                        hovertemplate="%{y}<br>%{x}<br>" + value_name + " %{z:.3f}<extra></extra>")
     if text is not None:
         trace.update(text=[list(r) for r in text], texttemplate="%{text}")
     fig = go.Figure(trace)
-    fig.update_xaxes(tickvals=list(range(len(columns))), ticktext=list(columns))
-    fig.update_yaxes(tickvals=list(range(len(rows))), ticktext=list(rows), autorange="reversed")
-    fig.update_layout(title=title, height=max(240, 24 * len(rows) + 100),
+    fig.update_xaxes(tickvals=list(range(len(columns))), ticktext=list(columns), title_text=x_title)
+    fig.update_yaxes(tickvals=list(range(len(rows))), ticktext=list(rows), autorange="reversed",
+                     title_text=y_title)
+    fig.update_layout(title=title, height=max(240, 24 * len(rows) + 110),
                       margin={"l": 10, "r": 10, "t": 50, "b": 30})
     return fig
 
@@ -131,26 +180,30 @@ def sublayer_names(n_layers: int) -> dict[float, str]:
     return names
 
 
+GRAPH_FONT = 11  # px: label font of layered graphs
+CHAR_PX = 0.62 * GRAPH_FONT  # width of one label character, generous for a proportional font
+ROW_PX = 54  # vertical distance between two nodes of one column: marker + label + gap
+
+
 def layered_graph(nodes: Sequence[str], layer_of: dict[str, float], edges: Sequence[tuple[str, str]],
                   title: str, node_colors: dict[str, str] | None = None,
                   edge_colors: dict[tuple[str, str], str] | None = None,
                   hover: dict[str, str] | None = None,
-                  column_names: dict[float, str] | None = None) -> go.Figure:
-    """A DAG drawn left to right by layer: nodes as markers, edges as arrows (no JS graph lib);
-    `column_names` label the x positions (e.g. sublayers) along the bottom."""
+                  column_names: dict[float, str] | None = None,
+                  legend: dict[str, str] | None = None) -> go.Figure:
+    """A DAG drawn left to right by layer: nodes as markers, edges as arrows (no JS graph lib).
+
+    Every distinct column value gets a slot wide enough for the longest label, and nodes
+    of one column are a row apart, so labels never overlap; nodes are ordered by the
+    mean height of their neighbours (barycentre heuristic) to keep crossings few.
+    `column_names` label slots along the bottom; `legend` maps a name to a node colour.
+    """
     node_colors = node_colors or {}
     edge_colors = edge_colors or {}
     hover = hover or {}
-    columns: dict[float, list[str]] = {}
-    for node in nodes:
-        columns.setdefault(layer_of[node], []).append(node)
-    place: dict[str, tuple[float, float]] = {}
-    for x, members in columns.items():
-        # Alternate columns sit a little higher or lower, so a long edge does not run
-        # straight through the nodes between its ends.
-        shift = 0.3 * (1 if int(x) % 2 else -1) if x > 0 else 0.0
-        for i, node in enumerate(members):
-            place[node] = (x, (len(members) - 1) / 2 - i + shift)
+    slots = sorted({layer_of[n] for n in nodes} | set(column_names or {}))
+    slot_of = {x: i for i, x in enumerate(slots)}
+    place = _layered_positions(nodes, layer_of, edges, slot_of)
     fig = go.Figure()
     for src, dst in edges:
         if src in place and dst in place:
@@ -163,18 +216,59 @@ def layered_graph(nodes: Sequence[str], layer_of: dict[str, float], edges: Seque
     names = [n for n in nodes if n in place]
     fig.add_trace(go.Scatter(
         x=[place[n][0] for n in names], y=[place[n][1] for n in names], mode="markers+text",
-        text=names, textposition="top center", cliponaxis=False,
+        text=names, textposition="top center", cliponaxis=False, textfont={"size": GRAPH_FONT},
         marker={"size": 16, "color": [node_colors.get(n, "#4c78a8") for n in names],
                 "line": {"width": 1, "color": "#333"}},
         hovertext=[hover.get(n, n) for n in names], hoverinfo="text", showlegend=False,
     ))
-    if column_names:
-        fig.update_xaxes(tickvals=list(column_names), ticktext=list(column_names.values()),
-                         showgrid=True, gridcolor="#eef0f3", zeroline=False, showline=False)
-    else:
-        fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    height = max(280, 70 * max((len(m) for m in columns.values()), default=1) + 140)
-    fig.update_layout(title=title, height=height, margin={"l": 20, "r": 20, "t": 60, "b": 10},
-                      plot_bgcolor="white")
+    for name, color in (legend or {}).items():
+        # Legend-only traces: one entry per node colour.
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name,
+                                 marker={"size": 12, "color": color, "line": {"width": 1, "color": "#333"}}))
+    slot_px = max(90, CHAR_PX * max((len(n) for n in names), default=4) + 24)
+    rows = max((y for _, y in place.values()), default=0) - min((y for _, y in place.values()), default=0)
+    width = int(slot_px * len(slots) + 60)
+    height = int(ROW_PX * (rows + 2) + 150)
+    ticks = {"tickvals": [slot_of[x] for x in column_names], "ticktext": list(column_names.values())} \
+        if column_names else {"showticklabels": False}
+    fig.update_xaxes(**ticks, range=[-0.5, len(slots) - 0.5], showgrid=bool(column_names),
+                     gridcolor="#eef0f3", zeroline=False, showline=False, fixedrange=True)
+    y_low = min((y for _, y in place.values()), default=0) - 0.7
+    y_high = max((y for _, y in place.values()), default=0) + 1.0
+    fig.update_yaxes(visible=False, range=[y_low, y_high], fixedrange=True)
+    fig.update_layout(title=title, width=width, height=height, plot_bgcolor="white",
+                      margin={"l": 30, "r": 30, "t": 60, "b": 40},
+                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"})
     return fig
+
+
+def _layered_positions(nodes: Sequence[str], layer_of: dict[str, float],
+                       edges: Sequence[tuple[str, str]], slot_of: dict[float, int]) -> dict[str, tuple]:
+    """(slot, row) of every node: rows one apart within a slot, ordered to reduce crossings."""
+    columns: dict[int, list[str]] = {}
+    for node in nodes:
+        columns.setdefault(slot_of[layer_of[node]], []).append(node)
+    neighbours: dict[str, list[str]] = {n: [] for n in nodes}
+    for src, dst in edges:
+        if src in neighbours and dst in neighbours:
+            neighbours[src].append(dst)
+            neighbours[dst].append(src)
+    row = {n: float(i) for members in columns.values() for i, n in enumerate(members)}
+    for _ in range(4):
+        # Barycentre sweeps: each node moves towards the mean row of its neighbours.
+        for slot in sorted(columns):
+            members = columns[slot]
+            key = {n: (sum(row[m] for m in neighbours[n]) / len(neighbours[n]) if neighbours[n]
+                       else row[n]) for n in members}
+            members.sort(key=lambda n: (key[n], row[n]))
+            centre = (len(members) - 1) / 2
+            for i, n in enumerate(members):
+                row[n] = i - centre
+    place = {}
+    for slot, members in columns.items():
+        # Odd slots sit half a row lower, so a long edge does not run straight through the
+        # nodes between its ends.
+        shift = 0.5 if slot % 2 else 0.0
+        for n in members:
+            place[n] = (float(slot), -(row[n] + shift))
+    return place

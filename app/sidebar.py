@@ -70,6 +70,12 @@ def pick_subject() -> Subject:
         except USER_ERRORS as err:
             st.error(str(err))
             subject = None
+        except RecursionError:
+            # A recursive `def` or very deep nesting; the parser should raise its own error
+            # for these, and this keeps the page alive if one slips through.
+            st.error("The program nests too deeply to evaluate (a recursive def, or expressions "
+                     "nested hundreds deep): RASP has no recursion; unroll it or simplify.")
+            subject = None
         if subject is None:
             subject = default_subject()
             st.caption(f"Showing the default: {subject.title}")

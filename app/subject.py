@@ -57,9 +57,11 @@ class Subject:
         """A random valid input of about `length` tokens (the library's sampler if any)."""
         if length is None:
             length = rng.randint(max(1, self.max_seq_len // 3), max(1, (2 * self.max_seq_len) // 3))
-        if self.library_name is not None:
+        if self.library_name is not None and set(PROGRAMS[self.library_name].vocab) <= set(self.vocab):
+            # The library's sampler draws from the program's default vocabulary: use it only
+            # when the chosen vocabulary still holds all of it.
             return PROGRAMS[self.library_name].sample(rng, length)[: self.max_seq_len]
-        return [rng.choice(self.vocab) for _ in range(length)]
+        return [rng.choice(self.vocab) for _ in range(min(length, self.max_seq_len))]
 
 
 def random_subject() -> Subject:

@@ -9,6 +9,7 @@ from app.model_run import MODEL_LOCK, ModelRun, decode_logits, reference_batch
 from app.subject import Subject
 from interp.analysis import ablate
 from interp.circuit import node_order
+from interp.errors import InterpError
 
 KINDS = {"zero": "zero", "mean over sampled inputs": "mean"}
 
@@ -32,9 +33,14 @@ def show(subject: Subject, run: ModelRun) -> None:
         st.info("Pick one or more heads or MLPs to switch off.")
         return
     kind = KINDS[kind_label]
-    reference = reference_batch(subject, run) if kind == "mean" else None
-    with MODEL_LOCK, torch.no_grad(), ablate(subject.model, nodes=chosen, kind=kind, reference=reference):
-        logits = subject.model(run.ids)
+    try:
+        reference = reference_batch(subject, run) if kind == "mean" else None
+        with MODEL_LOCK, torch.no_grad(), ablate(subject.model, nodes=chosen, kind=kind,
+                                                  reference=reference):
+            logits = subject.model(run.ids)
+    except InterpError as err:
+        st.error(f"Ablation failed: {err}")
+        return
     # Compare input positions only: the compiler's BOS position has no output.
     first = run.offset
     clean, ablated = run.output[first:], decode_logits(subject, logits)[first:]

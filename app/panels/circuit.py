@@ -47,7 +47,7 @@ def draw(circuit: Circuit, cfg, title: str, truth: Circuit | None = None, key: s
     names = sublayer_names(cfg.n_layers)
     names[2.0 * cfg.n_layers + 1] = "logits"
     st.plotly_chart(layered_graph(nodes, node_columns(nodes, cfg.n_layers), list(colors), title,
-                                  edge_colors=colors, column_names=names), key=key)
+                                  edge_colors=colors, column_names=names), key=key, width="content")
 
 
 def show(subject: Subject, run: ModelRun) -> None:
@@ -70,9 +70,9 @@ def show(subject: Subject, run: ModelRun) -> None:
     key = (subject.identity, tuple(run.positions), method, threshold, ablation)
     results = st.session_state.setdefault("discovered", {})
     if submitted and key not in results:
-        batch = reference_batch(subject, run)
         finder = acdc if method == "acdc" else eap
         try:
+            batch = reference_batch(subject, run)
             with st.spinner(f"Running {method} on {batch.shape[0]} inputs…"), MODEL_LOCK:
                 results[key] = finder(subject.model, batch, threshold=threshold, ablation=ablation,
                                       reference=batch, **({"progress": False} if method == "acdc"
