@@ -171,6 +171,26 @@ def matrix_heatmap(z: np.ndarray, rows: Sequence[str], columns: Sequence[str], t
     return fig
 
 
+def faithfulness_figure(curve, kept_by_method: int) -> go.Figure:
+    """Agreement and distance to the full model vs the number of top-scored edges kept."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=curve.kept, y=curve.agreement, mode="lines+markers", name="agreement",
+                             hovertemplate="%{x} edges kept<br>agreement %{y:.3f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=curve.kept, y=curve.distance, mode="lines+markers",
+                             name="distance (KL or squared error)", line={"dash": "dot"},
+                             hovertemplate="%{x} edges kept<br>distance %{y:.4g}<extra></extra>"),
+                  secondary_y=True)
+    fig.add_vline(x=kept_by_method, line_dash="dash", line_color="#888",
+                  annotation_text=f"found: {kept_by_method}", annotation_position="top")
+    fig.update_xaxes(title_text="edges kept (highest scores first; all others ablated)")
+    fig.update_yaxes(title_text="agreement with the full model", range=[0, 1.05], secondary_y=False)
+    fig.update_yaxes(title_text="distance to the full model", rangemode="tozero", secondary_y=True)
+    fig.update_layout(title="Faithfulness curve", height=360,
+                      margin={"l": 10, "r": 10, "t": 50, "b": 40},
+                      legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
 def sublayer_names(n_layers: int) -> dict[float, str]:
     """Column names of the component graph: 0 embed, 2l+1 layer l's attention, 2l+2 its MLP."""
     names = {0.0: "embed"}
@@ -190,13 +210,15 @@ def layered_graph(nodes: Sequence[str], layer_of: dict[str, float], edges: Seque
                   edge_colors: dict[tuple[str, str], str] | None = None,
                   hover: dict[str, str] | None = None,
                   column_names: dict[float, str] | None = None,
-                  legend: dict[str, str] | None = None) -> go.Figure:
+                  legend: dict[str, str] | None = None,
+                  edge_hover: dict[tuple[str, str], str] | None = None) -> go.Figure:
     """A DAG drawn left to right by layer: nodes as markers, edges as arrows (no JS graph lib).
 
     Every distinct column value gets a slot wide enough for the longest label, and nodes
     of one column are a row apart, so labels never overlap; nodes are ordered by the
     mean height of their neighbours (barycentre heuristic) to keep crossings few.
-    `column_names` label slots along the bottom; `legend` maps a name to a node colour.
+    `column_names` label slots along the bottom; `legend` maps a name to a node colour;
+    `edge_hover` puts a hoverable dot with that text at the middle of an edge.
     """
     node_colors = node_colors or {}
     edge_colors = edge_colors or {}
@@ -213,6 +235,18 @@ def layered_graph(nodes: Sequence[str], layer_of: dict[str, float], edges: Seque
                 arrowhead=2, arrowsize=1.2, arrowwidth=1.5, standoff=9, startstandoff=9,
                 arrowcolor=edge_colors.get((src, dst), "#9aa5b1"),
             )
+    hovered = [(pair, text) for pair, text in (edge_hover or {}).items()
+               if pair[0] in place and pair[1] in place]
+    if hovered:
+        # Arrows (annotations) take no hover; a small dot mid-edge carries the edge's text.
+        fig.add_trace(go.Scatter(
+            x=[(place[a][0] + place[b][0]) / 2 for (a, b), _ in hovered],
+            y=[(place[a][1] + place[b][1]) / 2 for (a, b), _ in hovered],
+            mode="markers", hovertext=[text for _, text in hovered], hoverinfo="text",
+            marker={"size": 7, "symbol": "diamond",
+                    "color": [edge_colors.get(pair, "#9aa5b1") for pair, _ in hovered]},
+            showlegend=False, name="edges",
+        ))
     names = [n for n in nodes if n in place]
     fig.add_trace(go.Scatter(
         x=[place[n][0] for n in names], y=[place[n][1] for n in names], mode="markers+text",
@@ -220,6 +254,7 @@ def layered_graph(nodes: Sequence[str], layer_of: dict[str, float], edges: Seque
         marker={"size": 16, "color": [node_colors.get(n, "#4c78a8") for n in names],
                 "line": {"width": 1, "color": "#333"}},
         hovertext=[hover.get(n, n) for n in names], hoverinfo="text", showlegend=False,
+        name="nodes",
     ))
     for name, color in (legend or {}).items():
         # Legend-only traces: one entry per node colour.

@@ -7,6 +7,10 @@ from app.inputs import read_input
 from app.model_run import run_subject
 from app.panels import VIEWS
 from app.sidebar import USER_ERRORS, pick_subject
+from interp.threads import use_small_model_threads
+
+# Tiny models: one torch thread is many times faster than one per core (see interp.threads).
+use_small_model_threads()
 
 st.set_page_config(page_title="interp dashboard", layout="wide")
 st.title("interp dashboard")

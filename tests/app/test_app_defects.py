@@ -121,7 +121,7 @@ def _label_boxes(fig: dict) -> list[tuple[float, float, float, float]]:
     margin = layout["margin"]
     plot_w = layout["width"] - margin["l"] - margin["r"]
     plot_h = layout["height"] - margin["t"] - margin["b"]
-    nodes = fig["data"][0]
+    nodes = [t for t in fig["data"] if t.get("name") == "nodes"][0]
     boxes = []
     for x, y, text in zip(nodes["x"], nodes["y"], nodes["text"]):
         px = (x - x_lo) / (x_hi - x_lo) * plot_w
@@ -148,10 +148,10 @@ def test_program_graph_is_readable_on_large_programs(program):
     choose_view(at, "Program")
     fig = chart(at, "program_graph")
     assert not _overlaps(_label_boxes(fig))
-    legend = [t["name"] for t in fig["data"][1:] if t.get("showlegend", True)]
+    legend = [t["name"] for t in fig["data"] if t.get("showlegend", True)]
     assert "selector (Select)" in legend and "MLP (Map, SequenceMap)" in legend
     # Generated names say what they compute, and their value on this input.
-    nodes = fig["data"][0]
+    nodes = [t for t in fig["data"] if t.get("name") == "nodes"][0]
     generated = [h for t, h in zip(nodes["text"], nodes["hovertext"])
                  if t.startswith(("map_", "sequence_map_"))]
     assert generated and all("lambda" in h and "on this input" in h for h in generated), generated[:3]
