@@ -1,9 +1,10 @@
 """One module per dashboard view; each exposes `show(subject, run)`. VIEWS is their order."""
 
-from app.panels import ablation, attention, circuit, program, residual
+from app.panels import ablation, attention, circuit, program, residual, tokens
 
 VIEWS = {
     "Attention": attention.show,
+    "Token attention": tokens.show,
     "Residual stream": residual.show,
     "Ablation": ablation.show,
     "Circuit": circuit.show,
