@@ -41,3 +41,11 @@ def distinct_stages(stages: list[str], n_layers: int, attn_only: bool) -> list[i
     if not attn_only:
         return list(range(len(stages)))
     return [i for i, s in enumerate(stages) if not stage_name(s, n_layers).startswith("after MLP")]
+
+
+def stage_number_name(stage: int) -> str:
+    """Residual stage number (0 embed, 2l+1 after layer l's attention, 2l+2 after its MLP)."""
+    if stage == 0:
+        return "embed"
+    layer, after_mlp = divmod(stage - 1, 2)
+    return f"after MLP{layer}" if after_mlp else f"after L{layer} attn"
