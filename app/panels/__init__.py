@@ -1,6 +1,6 @@
 """One module per dashboard view; each exposes `show(subject, run)`. VIEWS is their order."""
 
-from app.panels import ablation, attention, circuit, program, residual, tokens, weights
+from app.panels import ablation, attention, circuit, patching, program, residual, tokens, weights
 
 VIEWS = {
     "Attention": attention.show,
@@ -8,6 +8,7 @@ VIEWS = {
     "Residual stream": residual.show,
     "Weights": weights.show,
     "Ablation": ablation.show,
+    "Patching": patching.show,
     "Circuit": circuit.show,
     "Program": program.show,
 }
