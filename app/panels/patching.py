@@ -18,6 +18,7 @@ from interp.circuit import Circuit
 from interp.errors import InterpError
 
 TYPED = "typed below"
+NO_SENDER = "— pick a head —"
 SWEEPS = {"residual stream (resid_pre)": "resid_pre", "attention output": "attn_out", "MLP output": "mlp_out"}
 
 
@@ -88,7 +89,11 @@ def _path_patching(subject: Subject, run: ModelRun, corrupted_ids: torch.Tensor,
     model = subject.model
     cfg = model.cfg
     heads = [f"L{layer}H{head}" for layer in range(cfg.n_layers) for head in range(cfg.n_heads)]
-    sender = st.selectbox("Path patching from head", heads, key="patch_sender")
+    # Opt-in: one forward per receiver is too slow to redo on every keystroke by default.
+    sender = st.selectbox("Path patching from head", [NO_SENDER, *heads], key="patch_sender")
+    if sender == NO_SENDER:
+        st.caption("Pick a head to see which of its readers carry its effect (path patching).")
+        return
     receivers = list(dict.fromkeys(e.dst for e in Circuit.full(cfg).edges if e.src == sender))
     if not receivers:
         st.info(f"Nothing reads {sender}.")
