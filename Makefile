@@ -26,6 +26,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# A headless Streamlit server (no first-run prompt) that prints its URL and opens a browser
+# only where a display exists; tests/cli/test_app_command.py runs this recipe's command.
 app: $(STAMP)
 	$(BIN)/interp app --port $(PORT)
 

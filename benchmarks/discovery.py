@@ -26,14 +26,11 @@ from interp.analysis.programs import program_batches
 from interp.analysis.score import inert_edges
 from interp.circuit import Circuit
 from interp.errors import InterpError
+from interp.subjects import input_lengths
 
 METHODS = ("acdc", "eap", "eap-ig")
 IG_STEPS = 20
 ABLATIONS = ("zero", "mean", "resample")
-
-
-def lengths_for(max_len: int) -> list[int]:
-    return sorted({n for n in (1, 2, 3, 4, max_len // 2, max_len - 1, max_len) if 1 <= n <= max_len})
 
 
 def run_program(name: str, entry) -> list[dict]:
@@ -42,7 +39,7 @@ def run_program(name: str, entry) -> list[dict]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         compiled = compile_program(entry.build(), entry.vocab, entry.max_seq_len)
-    batches = program_batches(compiled, entry.sample, lengths_for(entry.max_seq_len), per_length=8)
+    batches = program_batches(compiled, entry.sample, input_lengths(entry.max_seq_len), per_length=8)
     model = compiled.model
     truth = set(compiled.circuit().edges)
     candidates = Circuit.full(model.cfg).edges

@@ -1,7 +1,17 @@
-"""interp: a mechanistic-interpretability workbench for small transformers."""
+"""interp: a mechanistic-interpretability workbench for small transformers.
+
+The model classes import lazily (PEP 562) so `import interp` — and every command that
+does not touch a model, such as `interp rasp` — starts without torch and TransformerLens.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from interp.errors import CheckpointError, ConfigError, InputError, InterpError
-from interp.model import HookedTransformer, ModelConfig, ResidualLabels, load_model, save_model
+
+_FROM_MODEL = ("HookedTransformer", "ModelConfig", "ResidualLabels", "load_model", "save_model")
 
 __all__ = [
     "CheckpointError",
@@ -14,3 +24,9 @@ __all__ = [
     "load_model",
     "save_model",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_MODEL:
+        return getattr(importlib.import_module("interp.model"), name)
+    raise AttributeError(f"module 'interp' has no attribute {name!r}")

@@ -1,12 +1,19 @@
 """The `interp` command line. Each subcommand lives in its own module under interp/cli/
-and exposes `register(subparsers)`; list it in SUBCOMMAND_MODULES to add it."""
+and exposes `register(subparsers)`; list it in SUBCOMMAND_MODULES to add it.
+
+Subcommand modules import torch, TransformerLens and the compiler inside their handlers,
+so `interp rasp ...` and `interp --help` start without them.
+"""
 
 from __future__ import annotations
 
-import argparse
 import importlib
+import os
 import sys
+import traceback
 
+from interp.cli.arguments import ArgumentParser
+from interp.cli.output import report_error
 from interp.errors import InterpError
 from rasp.errors import RASPError
 
@@ -20,9 +27,9 @@ SUBCOMMAND_MODULES = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> ArgumentParser:
     """The top-level parser with every available subcommand registered."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="interp",
         description="Mechanistic-interpretability workbench: compile RASP, train small "
         "transformers, look inside them.",
@@ -40,18 +47,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `interp` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return 0
+    """Entry point of the `interp` console script: 0 on success, 2 on a user's mistake.
+
+    A user's mistake prints one `error:` line on stderr and, with --json, one JSON object
+    {"error": ..., "kind": ...} as the last line of stdout. Anything else is a bug: its
+    traceback goes to stderr, kind "internal", exit status 1.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    as_json = "--json" in argv
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "handler", None):
+            parser.print_help()
+            return 0
         return int(args.handler(args) or 0)
     except (InterpError, RASPError) as err:
-        # A user-caused error: one clear line, no traceback.
-        print(f"error: {err}", file=sys.stderr)
+        report_error(err, as_json)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`interp ... | head -1`): nothing left to say to it.
+        sys.stdout = open(os.devnull, "w")  # interpreter shutdown flushes stdout again
+        return 1
+    except Exception as err:  # noqa: BLE001 - a bug: keep its traceback, still end in one JSON line
+        traceback.print_exc()
+        report_error(RuntimeError(f"internal error, please report it: {type(err).__name__}: {err}"),
+                     as_json, kind="internal")
+        return 1
 
 
 if __name__ == "__main__":

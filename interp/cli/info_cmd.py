@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from interp.model import load_model
+from interp.cli.output import print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,6 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_info(args: argparse.Namespace) -> int:
+    from interp.model import load_model
+
     model = load_model(args.path)
     cfg = model.cfg
     summary = {
@@ -35,5 +36,5 @@ def run_info(args: argparse.Namespace) -> int:
     for key, value in summary.items():
         print(f"{key:>20}: {value}")
     if args.json:
-        print(json.dumps(summary))
+        print_json(summary)
     return 0

@@ -1,23 +1,27 @@
-"""`interp rasp FILE --input "a b c"`: run a textual RASP file or a library program."""
+"""`interp rasp PROGRAM --input "a b c"`: evaluate a library program, textual RASP or a .py program."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 from typing import Any, TextIO
 
 import rasp
-from rasp.lib import PROGRAMS
+from interp.cli.output import print_json
+from interp.errors import InputError
+from interp.subjects import load_program, parse_tokens
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from rasp.lib import PROGRAMS
+
     parser = subparsers.add_parser(
         "rasp",
         help="evaluate a RASP program (textual file or library name); no FILE starts a REPL",
     )
-    parser.add_argument("file", nargs="?", help=f"a .rasp file or a library name ({', '.join(PROGRAMS)})")
+    parser.add_argument("file", nargs="?", help=f"a library program ({', '.join(PROGRAMS)}), a "
+                        "textual .rasp file or a .py file defining `program`; write ./NAME for a "
+                        "file named like a library program")
     parser.add_argument("--input", help='space-separated tokens, e.g. "a b c"')
     parser.add_argument("--output", help="name of the s-op to print (default: last assigned)")
     parser.add_argument("--ints", action="store_true", help="read numeric tokens as ints")
@@ -28,43 +32,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_rasp(args: argparse.Namespace) -> int:
-    try:
-        if args.file is None:
-            return repl(sys.stdin, sys.stdout, args)
-        program, vocab, max_seq_len = load(args.file, args.output)
-        if args.input is None:
-            raise rasp.RASPError('give the input tokens with --input "a b c"')
-        tokens = read_tokens(args.input, vocab, args.ints)
-        result = rasp.trace(program, tokens, causal=args.causal, vocab=vocab, max_seq_len=max_seq_len)
-    except rasp.RASPError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if args.file is None:
+        return repl(sys.stdin, sys.stdout, args)
+    source = load_program(args.file, args.output)
+    if args.input is None:
+        raise InputError('give the input tokens with --input "a b c"')
+    tokens = parse_tokens(args.input, source.vocab, args.ints)
+    result = rasp.trace(source.program, tokens, causal=args.causal, vocab=source.vocab,
+                        max_seq_len=source.max_seq_len)
     print_result(result, args.trace, args.json, sys.stdout)
     return 0
 
 
-def load(name: str, output: str | None) -> tuple[rasp.SOp, list[Any] | None, int | None]:
-    """A program from a library short name or a textual RASP file, with its vocab/length."""
-    if name in PROGRAMS and not Path(name).exists():
-        entry = PROGRAMS[name]
-        return entry.build(), entry.vocab, entry.max_seq_len
-    path = Path(name)
-    if not path.exists():
-        raise rasp.RASPError(
-            f"{name!r} is neither a file nor a library program; library: {', '.join(PROGRAMS)}"
-        )
-    return rasp.parse(path.read_text(), output=output), None, None
-
-
 def read_tokens(text: str, vocab: list[Any] | None, ints: bool) -> list[Any]:
-    """Split the --input string; match library vocab items by their text."""
-    words = text.split()
-    if vocab is not None:
-        by_text = {str(v): v for v in vocab}
-        return [by_text.get(w, w) for w in words]
-    if ints:
-        return [int(w) if w.lstrip("-").isdigit() else w for w in words]
-    return words
+    """The REPL's `:input` words as tokens (the front door's rule; nothing typed: no input)."""
+    return parse_tokens(text, vocab, ints) if text.split() else []
 
 
 def print_result(result: rasp.Trace, show_trace: bool, as_json: bool, out: TextIO) -> None:
@@ -82,7 +64,7 @@ def print_result(result: rasp.Trace, show_trace: bool, as_json: bool, out: TextI
             "output": result.output,
             "trace": {"values": result.values, "selectors": result.selectors},
         }
-        print(json.dumps(payload, default=str), file=out)
+        print_json(payload, out)
 
 
 def repl(stdin: TextIO, out: TextIO, args: argparse.Namespace) -> int:

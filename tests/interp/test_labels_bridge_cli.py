@@ -1,12 +1,9 @@
-"""Residual labels, the TransformerBridge conversion and the CLI skeleton."""
-
-import json
+"""Residual labels and the TransformerBridge conversion (CLI tests: tests/cli/)."""
 
 import pytest
 import torch
 
 from interp.circuit import Circuit, Edge
-from interp.cli import main
 from interp.errors import ConfigError, InputError
 from interp.model import (
     HookedTransformer,
@@ -71,19 +68,3 @@ def test_full_circuit_edges_respect_computation_order():
     # MLP0 reads 4 nodes, MLP1 reads 7, logits reads all 8 others.
     assert len(edges) == n_head_edges + 4 + 7 + 8
     assert Circuit.from_json(circuit.to_json()).edge_set() == edges
-
-
-def test_cli_info_json_last_line(tmp_path, capsys):
-    cfg = ModelConfig(n_layers=1, d_model=4, n_ctx=3, d_vocab=2, d_mlp=8)
-    HookedTransformer(cfg).save(str(tmp_path))
-    assert main(["info", str(tmp_path), "--json"]) == 0
-    last = capsys.readouterr().out.strip().splitlines()[-1]
-    data = json.loads(last)
-    assert data["params"] == 2 * 4 + 3 * 4 + 4 * (4 * 4 + 4) + 8 * 4 + 8 + 8 * 4 + 4 + 4 * 2 + 2
-    assert data["d_mlp"] == 8
-
-
-def test_cli_error_is_one_line_and_exit_code_2(tmp_path, capsys):
-    assert main(["info", str(tmp_path / "missing")]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error:") and "not a directory" in err

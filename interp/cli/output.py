@@ -1,0 +1,48 @@
+"""What commands print: strict JSON lines and the one-line error report.
+
+JSON never contains NaN or Infinity (strict parsers reject them): a non-finite float is
+written as the string "nan", "inf" or "-inf" (Python's `float()` reads each back), so a
+broken number stays visible instead of turning into a silent null.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+
+def json_safe(value: Any) -> Any:
+    """`value` as plain JSON data: non-finite floats as strings, tensors/arrays as lists."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)  # 'nan', 'inf', '-inf'
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        return [json_safe(v) for v in items]
+    if hasattr(value, "tolist"):  # torch tensors, numpy arrays and scalars
+        return json_safe(value.tolist())
+    return str(value)
+
+
+def json_line(value: Any) -> str:
+    """One line of strict JSON (allow_nan=False guards against a missed non-finite number)."""
+    return json.dumps(json_safe(value), allow_nan=False)
+
+
+def print_json(value: Any, out: TextIO | None = None) -> None:
+    """Print `value` as one strict JSON line (a command's last line with --json)."""
+    print(json_line(value), file=out or sys.stdout, flush=True)
+
+
+def report_error(error: BaseException, as_json: bool, kind: str | None = None) -> None:
+    """One `error:` line on stderr; with --json also {"error", "kind"} as stdout's last line."""
+    message = str(error) or type(error).__name__
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    if as_json:
+        print_json({"error": message, "kind": kind or type(error).__name__})

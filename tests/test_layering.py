@@ -1,0 +1,153 @@
+"""DESIGN.md's "Who may import whom", enforced on every import of our packages — module-level,
+function-level and `importlib.import_module("...")` with a literal name."""
+
+from __future__ import annotations
+
+import ast
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("rasp", "interp", "app")
+
+# Wiring: only these load "the thing the user named" and put every package together.
+WIRING = ("interp.cli", "interp.subjects", "app")
+
+# Known violations in code other work is moving; each says where it goes. Remove the entry
+# when the move lands (the test then fails if the import comes back).
+ALLOWED: set[tuple[str, str]] = set()
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str  # the importing module, e.g. "interp.analysis.ablate"
+    target: str  # the imported module, e.g. "rasp.compiler"
+    line: int
+
+    def __str__(self) -> str:
+        path = self.module.replace(".", "/")
+        return f"{path}.py:{self.line} imports {self.target}"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_module(name: str) -> bool:
+    base = ROOT.joinpath(*name.split("."))
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+
+def _resolve(node: ast.ImportFrom, module: str, is_package: bool) -> str:
+    if not node.level:
+        return node.module or ""
+    parts = module.split(".")
+    base = parts if is_package else parts[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def imports_of(path: Path) -> list[Import]:
+    """Every import in `path` that names one of our packages."""
+    module = module_name(path)
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = _resolve(node, module, path.name == "__init__.py")
+            targets = [f"{base}.{a.name}" if _is_module(f"{base}.{a.name}") else base for a in node.names]
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr == "import_module" and node.args
+              and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            targets = [node.args[0].value]
+        for target in targets:
+            if target.split(".")[0] in PACKAGES:
+                found.append(Import(module, target, node.lineno))
+    return found
+
+
+@functools.cache
+def all_imports() -> list[Import]:
+    return [imp for package in PACKAGES for path in sorted((ROOT / package).rglob("*.py"))
+            for imp in imports_of(path)]
+
+
+def within(name: str, *prefixes: str) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def violations(importer: tuple[str, ...], allowed: tuple[str, ...] = (),
+               forbidden: tuple[str, ...] = (), exempt: tuple[str, ...] = ()) -> list[str]:
+    """Imports by modules under `importer` (not `exempt`) that leave `allowed` or enter `forbidden`."""
+    bad = []
+    for imp in all_imports():
+        if not within(imp.module, *importer) or within(imp.module, *exempt):
+            continue
+        if (imp.module, imp.target) in ALLOWED:
+            continue
+        if (allowed and not within(imp.target, *allowed)) or within(imp.target, *forbidden):
+            bad.append(str(imp))
+    return bad
+
+
+def test_the_import_scanner_sees_every_kind_of_import(tmp_path, monkeypatch):
+    package = tmp_path / "interp" / "fake"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "sibling.py").write_text("")
+    (package / "mod.py").write_text(
+        "import rasp.core\nfrom . import sibling\nfrom ..errors import InputError\n"
+        "def f():\n    from app import main\n    importlib.import_module('rasp.compiler')\n")
+    (tmp_path / "interp" / "errors.py").write_text("")
+    monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
+    found = {(imp.target, imp.line) for imp in imports_of(package / "mod.py")}
+    assert found == {("rasp.core", 1), ("interp.fake.sibling", 2), ("interp.errors", 3), ("app", 5),
+                     ("rasp.compiler", 6)}
+
+
+def test_rasp_core_imports_nothing_of_ours():
+    # rasp/limits.py included: the language must be usable without interp or the compiler.
+    assert violations(("rasp",), allowed=("rasp",), forbidden=("rasp.compiler",),
+                      exempt=("rasp.compiler",)) == []
+
+
+def test_model_circuit_and_analysis_are_model_generic():
+    assert violations(("interp.model", "interp.circuit", "interp.analysis"),
+                      forbidden=("rasp", "app", *WIRING, "interp.programs", "interp.tasks")) == []
+
+
+def test_model_imports_only_errors_and_limits():
+    assert violations(("interp.model",), allowed=("interp.model", "interp.errors", "interp.limits")) == []
+
+
+def test_compiler_emits_models_and_circuits_only():
+    # Its resource caps live in rasp/limits.py, so it needs nothing from interp.limits.
+    assert violations(("rasp.compiler",),
+                      allowed=("rasp", "interp.model", "interp.circuit", "interp.errors")) == []
+
+
+def test_only_the_wiring_modules_import_the_wiring_modules():
+    outside = ("rasp", "interp")
+    assert violations(outside, forbidden=WIRING, exempt=WIRING) == []
+
+
+def test_tasks_are_data_only():
+    assert violations(("interp.tasks",), allowed=("interp.tasks", "interp.errors", "interp.limits")) == []
+
+
+def test_transformer_programs_emit_models_and_decompile_to_rasp():
+    assert violations(("interp.programs",), forbidden=("app", *WIRING)) == []
+
+
+def test_training_trains_models_on_tasks():
+    assert violations(("interp.train",), forbidden=("rasp", "app", *WIRING)) == []
+
+
+def test_baselines_read_task_data_only():
+    assert violations(("interp.baselines",), allowed=("interp.baselines", "interp.tasks", "interp.errors",
+                                                      "interp.limits")) == []
