@@ -18,9 +18,8 @@ st.title("interp dashboard")
 subject = pick_subject()
 st.caption(f"**{subject.title}** · {subject.model.cfg.n_layers} layers × "
            f"{subject.model.cfg.n_heads} heads · d_model {subject.model.cfg.d_model}")
-inputs = read_input(subject)
 try:
-    run = run_subject(subject, inputs)
+    run = run_subject(subject, read_input(subject))
 except USER_ERRORS as err:
     # A user-caused problem (unknown token, too long, ...): say so, draw nothing stale.
     st.error(str(err))

@@ -15,7 +15,6 @@ from app.subject import (
     library_subject,
     parse_vocab,
     rasp_text_subject,
-    saved_subject,
 )
 from app.upload import ACCEPTED_TYPES, load_uploaded_model
 from interp.errors import InterpError
@@ -40,9 +39,7 @@ def cached_rasp_text(text: str, vocab: tuple, max_seq_len: int) -> Subject:
 @st.cache_resource(show_spinner="Loading…")
 def cached_upload(digest: str, _files: tuple[tuple[str, bytes], ...]) -> Subject:
     """Uploaded models, keyed by a hash of their names and bytes (`_files` is not hashed)."""
-    name = _files[0][0] if len(_files) == 1 else "config.json + model.safetensors"
-    model, compiled = load_uploaded_model(list(_files))
-    return saved_subject(model, name, compiled)
+    return load_uploaded_model(list(_files))
 
 
 def default_subject() -> Subject:

@@ -14,13 +14,11 @@ import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from interp.errors import CheckpointError, InterpError
+from interp.errors import CheckpointError, InputError
 from interp.limits import Limits, current_limits
-from interp.model import HookedTransformer, load_model
 from interp.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE
-from rasp.compiler import CompiledModel
+from interp.subjects import Subject, saved_subject
 
 NEEDED = (CONFIG_FILE, WEIGHTS_FILE)
 ACCEPTED_TYPES = ["json", "safetensors", "zip"]
@@ -109,36 +107,21 @@ def _read_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, bu
     return b"".join(chunks)
 
 
-def load_uploaded_model(uploads: Sequence[tuple[str, bytes]],
-                        limits: Limits | None = None) -> tuple[HookedTransformer, Any]:
-    """Load a model from uploaded (name, bytes) pairs: the model, and its CompiledModel when it
-    was compiled from RASP (None otherwise). CheckpointError says what is wrong."""
+def load_uploaded_model(uploads: Sequence[tuple[str, bytes]], limits: Limits | None = None) -> Subject:
+    """The model in uploaded (name, bytes) pairs, loaded by the front door (interp.subjects):
+    with its CompiledModel when it was compiled from RASP. CheckpointError says what is wrong."""
     files = checkpoint_files(uploads, limits)
+    title = uploads[0][0] if len(uploads) == 1 else f"{CONFIG_FILE} + {WEIGHTS_FILE}"
     with tempfile.TemporaryDirectory(prefix="interp-upload-") as directory:
         for base, data in files.items():
             (Path(directory) / base).write_bytes(data)
         try:
-            model = load_model(directory)
-            if "compiler" not in model.metadata:
-                return model, None
-            # A compiled program keeps its decoding and layout in the metadata: restore them
-            # so the views can caption heads and decode the residual stream.
-            compiled = _load_compiled(directory)
-            return compiled.model, compiled
+            subject = saved_subject(directory, title=f"uploaded: {title}")
         except CheckpointError as err:
             # The temporary path means nothing to the user; name the upload instead.
-            raise CheckpointError(str(err).replace(directory + "/", "uploaded ")) from err
-
-
-def _load_compiled(directory: str) -> CompiledModel:
-    """The compiled model in `directory`; CheckpointError when its compiler metadata is corrupt."""
-    try:
-        return CompiledModel.load(directory)
-    except InterpError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
-        # The layout's JSON is not what the compiler writes: say so instead of a traceback.
-        raise CheckpointError(
-            f"uploaded model: its compiler metadata is corrupt ({type(err).__name__}: {err}); "
-            "save the compiled model again (CompiledModel.save) or upload it without the metadata."
-        ) from err
+            raise CheckpointError(str(err).replace(directory + "/", "uploaded ")
+                                  .replace(directory, "the upload")) from err
+    if subject.model.cfg.d_input is not None:
+        raise InputError(f"{title}: the model reads vectors (d_input={subject.model.cfg.d_input}); "
+                         "upload a token model.")
+    return subject

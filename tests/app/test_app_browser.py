@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import pytest
 
 from app.browser_driver import Browser, chromium_path
+from app.local_server import running_app
 
 pytestmark = [
     pytest.mark.browser,
@@ -25,46 +18,16 @@ pytestmark = [
 PLOTS = "document.querySelectorAll('.js-plotly-plot .main-svg').length"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"the server exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.3)
-    raise AssertionError(f"the dashboard did not come up at {url} in {timeout} s")
-
-
 @pytest.fixture(scope="module")
 def served():
     """`interp app --headless` on a free port, and a headless Chromium on its page."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    # Own process group: `interp app` starts streamlit as a child, and both must go.
-    server = subprocess.Popen(
-        [sys.executable, "-m", "interp.cli", "app", "--headless", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
-    browser = None
-    try:
-        _wait_healthy(url, server)
+    with running_app() as url:
         browser = Browser()
-        browser.open(url)
-        yield browser
-    finally:
-        if browser is not None:
+        try:
+            browser.open(url)
+            yield browser
+        finally:
             browser.close()
-        _stop_group(server)
 
 
 def test_served_dashboard_renders_attention_heatmaps_without_cdn(served, tmp_path):
@@ -113,19 +76,3 @@ def _assert_no_remote_assets(browser: Browser) -> None:
         "performance.getEntriesByType('resource').map(e => e.name)") or []
     hosts = {urllib.parse.urlparse(r).hostname for r in resources if r.startswith("http")}
     assert hosts <= {"127.0.0.1", "localhost"}, f"assets fetched from {hosts}"
-
-
-def _stop_group(server: subprocess.Popen) -> None:
-    """Stop `interp app` and the streamlit server it started (one process group)."""
-    group = server.pid
-    os.killpg(group, signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        server.poll()
-        try:
-            os.killpg(group, 0)  # raises once no process of the group is left
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
-    os.killpg(group, signal.SIGKILL)
-    server.wait()
