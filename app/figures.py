@@ -12,6 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+# Sequential, light (no attention) to dark (all of it); plotly's named "Blues" runs the other way.
+ATTENTION_SCALE = [[0.0, "#f7fbff"], [0.25, "#c6dbef"], [0.5, "#6baed6"], [0.75, "#2171b5"], [1.0, "#08306b"]]
 HOVER_ATTENTION = "query %{customdata[0]}<br>key %{customdata[1]}<br>weight %{z:.3f}<extra></extra>"
 
 
@@ -48,14 +50,14 @@ def attention_heatmap(pattern: np.ndarray, tokens: Sequence[str], title: str,
                       unused: bool = False) -> go.Figure:
     """One head's pattern [query, key] as a heatmap; hover shows query, key and weight."""
     trace = {"type": "heatmap", "z": pattern, "customdata": _attention_customdata(tokens),
-             "hovertemplate": HOVER_ATTENTION, "colorscale": UNUSED_SCALE if unused else "Blues",
+             "hovertemplate": HOVER_ATTENTION, "colorscale": UNUSED_SCALE if unused else ATTENTION_SCALE,
              "zmin": 0, "zmax": 1, "colorbar": {"title": {"text": "attention"}}}
     return figure([trace], {"title": {"text": title}, "height": 460,
                             "xaxis": _token_axis(tokens, "key"), "yaxis": _token_axis(tokens, "query", True),
                             "margin": {"l": 40, "r": 20, "t": 60, "b": 40}})
 
 
-UNUSED_SCALE = [[0, "#f2f2f2"], [1, "#8c8c8c"]]  # heads the program leaves empty: grey, not blue
+UNUSED_SCALE = [[0, "#f7f7f7"], [1, "#8c8c8c"]]  # heads the program leaves empty: grey, not blue
 
 
 def attention_grid(patterns: np.ndarray, tokens: Sequence[str],
@@ -102,7 +104,7 @@ def attention_grid(patterns: np.ndarray, tokens: Sequence[str],
                                 "showarrow": False, "font": {"size": 11}})
     layout.update(
         height=height, margin={"l": 40, "r": 10, "t": 40, "b": 30}, annotations=annotations,
-        coloraxis={"colorscale": "Blues", "cmin": 0, "cmax": 1,
+        coloraxis={"colorscale": ATTENTION_SCALE, "cmin": 0, "cmax": 1,
                    "colorbar": {"title": {"text": "attention"}, "len": min(1.0, 400 / height), "y": 1,
                                 "yanchor": "top"}},
         coloraxis2={"colorscale": UNUSED_SCALE, "cmin": 0, "cmax": 1, "showscale": False},

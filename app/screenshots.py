@@ -16,7 +16,9 @@ from app.local_server import running_app
 
 PLOTS = "document.querySelectorAll('.js-plotly-plot .main-svg').length"
 FRAME_DOC = "document.querySelector('iframe').contentDocument"
-RUNNING = "document.querySelector('[data-testid=\"stStatusWidget\"]') !== null"
+# The script is running while the toolbar shows its running icon or elements are stale.
+RUNNING = ("document.querySelector('[data-testid^=\"stStatusWidgetRunning\"]') !== null"
+           " || document.querySelectorAll('[data-stale=\"true\"]').length > 0")
 
 
 def _settle(browser: Browser, seconds: float = 2.0) -> None:
@@ -37,6 +39,21 @@ def _hover_token(browser: Browser) -> None:
         " return [f.left + t.left + t.width / 2, f.top + t.top + t.height / 2]; })()")
     browser.move_mouse(*box)
     time.sleep(0.5)
+
+
+CHECKED = ("[...document.querySelectorAll('label')].some(l => l.innerText.trim() === {!r}"
+           " && l.querySelector('input:checked'))")
+
+
+def _open_view(browser: Browser, view: str) -> None:
+    """Click the view's radio label until it is the checked one (a click during a rerun is lost)."""
+    for _ in range(5):
+        if not browser.click_text(view, "[role=radiogroup] label"):
+            raise RuntimeError(f"no view {view!r} in the picker")
+        _settle(browser)
+        if browser.evaluate(CHECKED.format(view)):
+            return
+    raise RuntimeError(f"the view {view!r} did not open")
 
 
 def _click(text: str) -> Callable[[Browser], None]:
@@ -81,9 +98,7 @@ def take_screenshots(out: Path, width: int = 1400, height: int = 2000) -> list[P
                 raise RuntimeError("the dashboard drew no chart")
             _settle(browser)
             for view, action in VIEWS.items():
-                if not browser.click_text(view, "label, p"):
-                    raise RuntimeError(f"no view {view!r} in the picker")
-                _settle(browser)
+                _open_view(browser, view)
                 if action is not None:
                     action(browser)
                 browser.evaluate("window.scrollTo(0, 0)")

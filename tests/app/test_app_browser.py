@@ -48,7 +48,7 @@ FRAME_DOC = f"{FRAME}.contentDocument"
 def test_token_attention_view_renders_and_hovering_colours_the_other_side(served):
     browser = served
     assert browser.wait_for(f"{PLOTS} > 0", timeout=90)
-    assert browser.click_text("Token attention"), "no Token attention view in the view picker"
+    assert browser.click_text("Token attention", "[role=radiogroup] label"), "no Token attention view"
     assert browser.wait_for(f"{FRAME} && {FRAME_DOC} && "
                             f"{FRAME_DOC}.querySelectorAll('.attn-line').length > 0", 60), \
         "the token attention page drew no lines"

@@ -96,6 +96,10 @@ def test_grid_heatmaps_have_axis_titles_and_a_colour_bar(grid):
     assert x_titles and set(x_titles) == {"key"} and set(y_titles) == {"query"}
     assert layout["coloraxis"]["colorbar"]["title"]["text"] == "attention"
     assert layout["coloraxis"]["cmin"] == 0 and layout["coloraxis"]["cmax"] == 1
+    # Sequential from light (no attention) to dark: an explicit scale, since plotly.js's named
+    # "Blues" runs dark-to-light when the figure is not converted by plotly's Python validators.
+    scale = layout["coloraxis"]["colorscale"]
+    assert scale[0][1].lower() == "#f7fbff" and scale[-1][1].lower() == "#08306b"
 
 
 def test_full_caption_in_the_hover():
