@@ -35,4 +35,5 @@ def make_task(name: str, **options: Any) -> Task:
         raise InputError(f"bad options {sorted(options)} for task {name!r}: {err}.") from err
 
 
-__all__ = ["IGNORE", "TASKS", "Addition", "InContextNgrams", "MarkovChain", "MarkovTask", "RaspTask", "Reverse", "Sort", "Task", "make_task"]
+__all__ = ["IGNORE", "TASKS", "Addition", "InContextNgrams", "MarkovChain", "MarkovTask", "RaspTask",
+           "Reverse", "Sort", "Task", "make_task"]

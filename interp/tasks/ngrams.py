@@ -37,7 +37,8 @@ class InContextNgrams(Task):
         gammas = torch._standard_gamma(rates, generator=generator)
         return gammas / gammas.sum(dim=-1, keepdim=True)
 
-    def sample_with_kernels(self, count: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample_with_kernels(self, count: int, generator: torch.Generator
+                            ) -> tuple[torch.Tensor, torch.Tensor]:
         """Sequences [count, seq_len] and the kernel each came from [count, k**(n-1), k]."""
         k, m = self.symbols, self.n - 1
         kernels = self.sample_kernels(count, generator)
