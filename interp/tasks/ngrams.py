@@ -4,10 +4,11 @@ in-context n-gram estimator (add-alpha counts over the prefix) is the Bayes-opti
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from interp.errors import InputError
-from interp.tasks.base import Task, uniform
+from interp.tasks.base import Task
 
 
 class InContextNgrams(Task):
@@ -42,20 +43,19 @@ class InContextNgrams(Task):
         """Sequences [count, seq_len] and the kernel each came from [count, k**(n-1), k]."""
         k, m = self.symbols, self.n - 1
         kernels = self.sample_kernels(count, generator)
-        rows = torch.arange(count)
-        # The first n-1 tokens are uniform (the chain has no stationary start here).
-        first = (uniform(count * m, generator).view(count, m) * k).long().clamp(max=k - 1)
-        out = [first]
-        context = torch.zeros(count, dtype=torch.long)
+        # All uniforms in one draw; the loop runs in numpy, whose small operations are cheap.
+        u = torch.rand(count, self.seq_len, generator=generator, dtype=torch.float64).numpy()
+        out = np.zeros((count, self.seq_len), dtype=np.int64)
+        out[:, :m] = np.minimum((u[:, :m] * k).astype(np.int64), k - 1)  # uniform first n-1 tokens
+        context = np.zeros(count, dtype=np.int64)
         for i in range(m):
-            context = context * k + first[:, i]
-        for _ in range(self.seq_len - m):
-            probs = kernels[rows, context]  # [count, k]
-            u = uniform(count, generator)[:, None]
-            symbol = (u >= probs.cumsum(dim=1)[:, :-1]).sum(dim=1)
-            out.append(symbol[:, None])
-            context = (context * k) % (k**m) + symbol
-        return torch.cat(out, dim=1), kernels
+            context = context * k + out[:, i]
+        cdf = kernels.cumsum(dim=-1)[..., :-1].numpy()  # [count, contexts, k - 1]
+        rows = np.arange(count)
+        for t in range(m, self.seq_len):
+            out[:, t] = (u[:, t:t + 1] >= cdf[rows, context]).sum(axis=1)
+            context = (context * k) % (k**m) + out[:, t]
+        return torch.from_numpy(out), kernels
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """Token sequences [n, seq_len] (the targets are the next tokens)."""
