@@ -35,11 +35,6 @@ class Task:
         return self.sample(n, torch.Generator().manual_seed(seed))
 
 
-def uniform(n: int, generator: torch.Generator) -> torch.Tensor:
-    """n float64 uniforms in [0, 1) from `generator`."""
-    return torch.rand(n, generator=generator, dtype=torch.float64)
-
-
 def python_seed(generator: torch.Generator) -> int:
     """A seed for Python's `random` drawn from a torch generator (keeps one seed stream)."""
     return int(torch.randint(0, 2**62, (1,), generator=generator).item())
