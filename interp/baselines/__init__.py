@@ -4,12 +4,15 @@ in-context bigram estimator. They read task data only, never a model."""
 
 from interp.baselines.ngram import bigram_predictive
 from interp.baselines.regression import (
+    GARG_BASELINES,
     averaging,
     averaging_weights,
+    best_gd_step,
     dmmse,
     dmmse_weights,
     gradient_descent,
     gradient_descent_weights,
+    knn3,
     least_squares,
     least_squares_weights,
     nearest_neighbours,
@@ -27,15 +30,18 @@ from interp.baselines.theory import (
 )
 
 __all__ = [
+    "GARG_BASELINES",
     "averaging",
     "averaging_mse",
     "averaging_weights",
+    "best_gd_step",
     "bigram_predictive",
     "dmmse",
     "dmmse_weights",
     "gd_step_mse",
     "gradient_descent",
     "gradient_descent_weights",
+    "knn3",
     "least_squares",
     "least_squares_mse",
     "least_squares_weights",

@@ -122,6 +122,16 @@ def nearest_neighbours(
     return ys.gather(1, nearest).to(torch.float64).mean(1).to(xs.dtype)
 
 
+def best_gd_step(xs: torch.Tensor, ys: torch.Tensor, x_query: torch.Tensor, y_query: torch.Tensor) -> float:
+    """The one-step GD step size with the least squared error on these prompts.
+
+    One step from zero predicts lr * a with a the averaging prediction, so the error is
+    quadratic in lr and minimal at sum(a y) / sum(a^2): the optimal step for any x distribution.
+    """
+    a = averaging(xs, ys, x_query).to(torch.float64)
+    return float((a * y_query.to(torch.float64)).sum() / a.pow(2).sum())
+
+
 def prefix_predictions(xs: torch.Tensor, ys: torch.Tensor, estimator: Estimator) -> torch.Tensor:
     """Predict each point from the points before it: [batch, n_points] (0 with no context)."""
     _check(xs, ys)
@@ -129,3 +139,12 @@ def prefix_predictions(xs: torch.Tensor, ys: torch.Tensor, estimator: Estimator)
     for k in range(1, xs.shape[1]):
         columns.append(estimator(xs[:, :k], ys[:, :k], xs[:, k]))
     return torch.stack(columns, dim=1)
+
+
+def knn3(xs: torch.Tensor, ys: torch.Tensor, x_query: torch.Tensor) -> torch.Tensor:
+    """3-nearest-neighbour prediction (Garg et al.'s k-NN baseline): [batch]."""
+    return nearest_neighbours(xs, ys, x_query, n_neighbours=3)
+
+
+# The baselines Garg et al. plot next to the model, by the names `interp eval` reports.
+GARG_BASELINES: dict[str, Estimator] = {"least_squares": least_squares, "averaging": averaging, "knn3": knn3}

@@ -8,8 +8,8 @@ prompt. Two encodings feed the same prompts to a vector-input model:
 - "oswald": one token (x_i, y_i) per point, the last one the query with y = 0, seq_len n;
   only the query is scored (N = n - 1 context points).
 
-Targets are float [batch, seq, 1] with NaN where a position is not scored; `loss` is the
-mean squared error over scored positions.
+Targets are float [batch, seq] with NaN where a position is not scored (the training loop's
+`masked_mse` reads them against the model's read-out 0).
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ class RegressionTask:
         return self.sample_prompts(n, torch.Generator().manual_seed(seed))
 
     def sample(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """n encoded prompts: inputs [n, seq_len, d_input] and targets [n, seq_len, 1]."""
+        """n encoded prompts: inputs [n, seq_len, d_input] and targets [n, seq_len]."""
         return self.encode(self.sample_prompts(n, generator))
 
     def batch(self, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -166,19 +166,19 @@ class RegressionTask:
 
     # --------------------------------------------------------------- encoding
     def encode(self, prompts: RegressionPrompts) -> tuple[torch.Tensor, torch.Tensor]:
-        """Prompts to (inputs [b, seq_len, d_input], targets [b, seq_len, 1], NaN = not scored)."""
+        """Prompts to (inputs [b, seq_len, d_input], targets [b, seq_len], NaN = not scored)."""
         xs, ys = prompts.xs, prompts.ys
         b, n, d = xs.shape
-        targets = torch.full((b, self.seq_len, 1), float("nan"))
+        targets = torch.full((b, self.seq_len), float("nan"))
         if self.encoding == "garg":
             inputs = torch.zeros(b, 2 * n, d)
             inputs[:, 0::2] = xs
             inputs[:, 1::2, 0] = ys
-            targets[:, 0::2, 0] = ys
+            targets[:, 0::2] = ys
             return inputs, targets
         inputs = torch.cat([xs, ys.unsqueeze(-1)], dim=-1)  # [b, n, d + 1]
         inputs[:, -1, -1] = 0.0  # the query's y is hidden
-        targets[:, -1, 0] = ys[:, -1]
+        targets[:, -1] = ys[:, -1]
         return inputs, targets
 
     def predictions(self, outputs: torch.Tensor) -> torch.Tensor:
@@ -188,11 +188,6 @@ class RegressionTask:
         if self.encoding == "garg":
             return outputs[:, 0::2, 0]
         return outputs[:, -1, 0]
-
-    def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """Mean squared error over the scored (non-NaN) target positions."""
-        scored = ~targets.isnan()
-        return (outputs[scored] - targets[scored]).pow(2).mean()
 
 
 def _skewed_covariance_root(d: int) -> torch.Tensor:

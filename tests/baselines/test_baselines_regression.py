@@ -139,3 +139,10 @@ def test_noisy_least_squares_matches_the_closed_form(k):
     measured = mc_mse(B.least_squares, d=5, k=k, noise_var=0.25)
     assert measured == pytest.approx(B.least_squares_mse(5, k, 0.25), rel=0.03)
     assert B.least_squares_mse(5, 5, 0.25) == float("inf") and B.least_squares_mse(5, 3, 0.0) == 2.0
+
+
+def test_best_gd_step_on_a_sample_approaches_the_closed_form_optimum():
+    task = RegressionTask(d=5, n_points=21, noise_std=0.5)
+    prompts = task.prompts(40_000, seed=1)
+    eta = B.best_gd_step(*prompts.context(20), *prompts.query(20))
+    assert eta == pytest.approx(B.optimal_gd_step(5, 20, noise_var=0.25), rel=0.02)

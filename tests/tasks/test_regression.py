@@ -11,14 +11,14 @@ def test_garg_encoding_interleaves_x_and_y_tokens():
     task = RegressionTask(d=4, n_points=6, noise_std=0.1)
     prompts = task.prompts(3, seed=0)
     inputs, targets = task.encode(prompts)
-    assert inputs.shape == (3, 12, 4) and targets.shape == (3, 12, 1)
+    assert inputs.shape == (3, 12, 4) and targets.shape == (3, 12)
     assert inputs.dtype == targets.dtype == torch.float32
     assert (task.d_input, task.seq_len, task.d_vocab_out) == (4, 12, 1)
     for i in range(6):
         assert torch.equal(inputs[:, 2 * i], prompts.xs[:, i])
         assert torch.equal(inputs[:, 2 * i + 1, 0], prompts.ys[:, i])
         assert not inputs[:, 2 * i + 1, 1:].any()
-        assert torch.equal(targets[:, 2 * i, 0], prompts.ys[:, i])
+        assert torch.equal(targets[:, 2 * i], prompts.ys[:, i])
         assert targets[:, 2 * i + 1].isnan().all()
 
 
@@ -30,7 +30,7 @@ def test_oswald_encoding_hides_the_query_y():
     assert torch.equal(inputs[:, :4, :3], prompts.xs[:, :4])
     assert torch.equal(inputs[:, :4, 3], prompts.ys[:, :4])
     assert torch.equal(inputs[:, 4, :3], prompts.xs[:, 4]) and not inputs[:, 4, 3].any()
-    assert targets[:, :4].isnan().all() and torch.equal(targets[:, 4, 0], prompts.ys[:, 4])
+    assert targets[:, :4].isnan().all() and torch.equal(targets[:, 4], prompts.ys[:, 4])
 
 
 def test_ys_are_the_linear_function_plus_noise_of_the_right_size():
@@ -93,14 +93,12 @@ def test_relu_net_values_match_a_per_prompt_recomputation():
     assert prompts.weights is None
 
 
-def test_loss_scores_only_target_positions_and_predictions_pick_them():
+def test_predictions_read_the_x_positions_or_the_query():
     task = RegressionTask(d=2, n_points=3)
-    inputs, targets = task.batch(2, seed=0)
-    outputs = torch.zeros(2, 6, 1)
-    outputs[:, 1::2] = 100.0  # y positions are not scored
-    ys = targets[:, 0::2, 0]
-    assert task.loss(outputs, targets).item() == pytest.approx(ys.pow(2).mean().item())
+    outputs = torch.arange(12.0).view(2, 6, 1)
     assert torch.equal(task.predictions(outputs), outputs[:, 0::2, 0])
+    oswald = RegressionTask(d=2, n_points=6, encoding="oswald")
+    assert torch.equal(oswald.predictions(outputs), outputs[:, 5, 0])
     with pytest.raises(InputError, match="expected outputs"):
         task.predictions(torch.zeros(2, 5, 1))
 

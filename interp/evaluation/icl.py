@@ -1,0 +1,116 @@
+"""In-context regression models against the baselines on the same prompts (Garg et al.'s
+error curves; von Oswald et al.'s comparison of a linear self-attention layer with one GD step)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from interp import baselines as B
+from interp.errors import InputError
+from interp.tasks.regression import RegressionPrompts, RegressionTask
+
+CHUNK = 2000  # prompts per forward pass (memory only; results do not depend on it)
+
+
+def model_predictions(model: nn.Module, task: RegressionTask, prompts: RegressionPrompts) -> torch.Tensor:
+    """Model predictions: each point from the earlier ones [b, n_points] (garg), or the query's [b]."""
+    inputs, _ = task.encode(prompts)
+    with torch.no_grad():
+        outputs = torch.cat([model(inputs[i:i + CHUNK]) for i in range(0, len(inputs), CHUNK)])
+    return task.predictions(outputs)
+
+
+def error_curves(
+    model: nn.Module, task: RegressionTask, n_prompts: int = 2000, seed: int = 1
+) -> dict[str, torch.Tensor]:
+    """Squared error / d at each k = 0..n_points-1 in-context points: the model and Garg's baselines."""
+    _require(task, "garg")
+    prompts = task.prompts(n_prompts, seed=seed)
+    curves = {"model": model_predictions(model, task, prompts)}
+    for name, estimator in B.GARG_BASELINES.items():
+        curves[name] = B.prefix_predictions(prompts.xs, prompts.ys, estimator)
+    return {name: (predicted - prompts.ys).pow(2).mean(0) / task.d for name, predicted in curves.items()}
+
+
+def evaluate_regression_gpt(
+    model: nn.Module, task: RegressionTask, n_prompts: int = 2000, seed: int = 1
+) -> dict[str, Any]:
+    """error/d at k = 2d for the model, least squares, averaging and 3-NN (the shipped model's check)."""
+    k = 2 * task.d
+    if task.n_points <= k:
+        raise InputError(f"the task has {task.n_points} points per prompt; k = 2d = {k} needs "
+                         f"n_points >= {k + 1}.")
+    curves = error_curves(model, task, n_prompts, seed)
+    return {
+        "k": k,
+        "error_per_dim": curves["model"][k].item(),
+        **{name: curves[name][k].item() for name in B.GARG_BASELINES},
+        "n_prompts": n_prompts,
+        "seed": seed,
+    }
+
+
+def query_sensitivity(model: nn.Module, task: RegressionTask, prompts: RegressionPrompts) -> torch.Tensor:
+    """d(prediction)/d(x_query) per prompt [b, d]: the linear map the model applies to the query."""
+    _require(task, "oswald")
+    inputs, _ = task.encode(prompts)
+    inputs = inputs.clone().requires_grad_(True)
+    # Prompts do not interact, so the gradient of the summed predictions is each prompt's own.
+    task.predictions(model(inputs)).sum().backward()
+    return inputs.grad[:, -1, : task.d].detach()
+
+
+def evaluate_lsa(
+    model: nn.Module, task: RegressionTask, n_prompts: int = 20_000, seed: int = 1
+) -> dict[str, Any]:
+    """The model against one step of GD at the best step size, on the same prompts.
+
+    mse_vs_gd_optimal: model MSE / GD MSE; cosine_to_gd: mean cosine between the model's query
+    sensitivity and w_GD (von Oswald et al.); weight_rel_diff: mean |sensitivity - w_GD| / |w_GD|.
+    """
+    _require(task, "oswald")
+    prompts = task.prompts(n_prompts, seed=seed)
+    n = task.n_points - 1
+    xs, ys = prompts.context(n)
+    x_query, y_query = prompts.query(n)
+    if _closed_form_applies(task):
+        step, step_source = B.optimal_gd_step(task.d, n, task.noise_std**2, task.w_scale), "closed_form"
+    else:
+        step, step_source = B.best_gd_step(xs, ys, x_query, y_query), "fitted_on_eval_prompts"
+    w_gd = B.gradient_descent_weights(xs, ys, steps=1, lr=step)  # [b, d]
+    mse_gd = (B.predict(w_gd, x_query) - y_query).pow(2).mean().item()
+    mse_model = (model_predictions(model, task, prompts) - y_query).pow(2).mean().item()
+    sensitivity = torch.cat([
+        query_sensitivity(model, task, _slice(prompts, i, i + CHUNK)) for i in range(0, n_prompts, CHUNK)
+    ])
+    cosine = torch.nn.functional.cosine_similarity(sensitivity, w_gd, dim=-1)
+    rel_diff = (sensitivity - w_gd).norm(dim=-1) / w_gd.norm(dim=-1)
+    return {
+        "mse": mse_model,
+        "mse_gd_optimal": mse_gd,
+        "mse_vs_gd_optimal": mse_model / mse_gd,
+        "cosine_to_gd": cosine.mean().item(),
+        "weight_rel_diff": rel_diff.mean().item(),
+        "gd_step": step,
+        "gd_step_source": step_source,
+        "n_prompts": n_prompts,
+        "seed": seed,
+    }
+
+
+def _closed_form_applies(task: RegressionTask) -> bool:
+    return (task.x_distribution == "normal" and task.x_scale == 1.0 and task.function_class == "linear"
+            and task.pool_size is None)
+
+
+def _slice(prompts: RegressionPrompts, start: int, stop: int) -> RegressionPrompts:
+    weights = None if prompts.weights is None else prompts.weights[start:stop]
+    return RegressionPrompts(prompts.xs[start:stop], prompts.ys[start:stop], weights)
+
+
+def _require(task: RegressionTask, encoding: str) -> None:
+    if task.encoding != encoding:
+        raise InputError(f"this evaluation needs the {encoding!r} encoding, the task uses {task.encoding!r}.")

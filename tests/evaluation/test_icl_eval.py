@@ -1,0 +1,60 @@
+"""ICL evaluations on models whose answer is known: von Oswald's hand-built GD layer and a zero model."""
+
+import pytest
+import torch
+
+from interp.baselines import optimal_gd_step
+from interp.errors import InputError
+from interp.evaluation.icl import error_curves, evaluate_lsa, evaluate_regression_gpt
+from interp.model import HookedTransformer, ModelConfig
+from interp.tasks.regression import RegressionTask
+
+
+def gd_layer(d: int, n: int, step: float) -> HookedTransformer:
+    """One linear self-attention layer that is exactly one GD step (von Oswald et al.'s construction)."""
+    cfg = ModelConfig(n_layers=1, d_model=d + 1, n_ctx=n + 1, d_vocab=0, d_vocab_out=1, d_input=d + 1,
+                      n_heads=1, attention_kind="linear", positional_embedding="none", attn_scale=1.0)
+    model = HookedTransformer(cfg)
+    with torch.no_grad():
+        model.embed.W_E.copy_(torch.eye(d + 1))
+        attn = model.blocks[0].attn
+        attn.W_Q[0].copy_(torch.eye(d + 1))
+        attn.W_K[0, :d, :d] = torch.eye(d) * step / n  # scores: step/n * x_query . x_j
+        attn.W_V[0].copy_(torch.eye(d + 1))
+        attn.W_O[0, d, d] = 1.0  # values carry y_j into the y slot
+        model.unembed.W_U[d, 0] = 1.0
+    return model
+
+
+@pytest.mark.parametrize("x_distribution", ["normal", "uniform"])
+def test_the_gd_construction_scores_as_optimal_gd(x_distribution):
+    task = RegressionTask(d=5, n_points=21, encoding="oswald", x_distribution=x_distribution)
+    step = optimal_gd_step(5, 20) if x_distribution == "normal" else 2.2
+    report = evaluate_lsa(gd_layer(5, 20, step), task, n_prompts=3000)
+    assert report["cosine_to_gd"] == pytest.approx(1.0, abs=1e-5)
+    if x_distribution == "normal":
+        assert report["gd_step_source"] == "closed_form"
+        assert report["mse_vs_gd_optimal"] == pytest.approx(1.0, abs=1e-5)
+        assert report["weight_rel_diff"] < 1e-5
+    else:  # a step that is not the fitted optimum scores worse than it, in MSE and in |w - w_GD|
+        assert report["gd_step_source"] == "fitted_on_eval_prompts"
+        assert report["mse_vs_gd_optimal"] > 1.0 and report["weight_rel_diff"] > 0.05
+
+
+def test_a_zero_model_has_error_one_per_dimension_and_baselines_are_reported():
+    task = RegressionTask(d=3, n_points=7)
+    cfg = ModelConfig(n_layers=1, d_model=8, n_ctx=14, d_vocab=0, d_vocab_out=1, d_input=3, causal=True)
+    zero = HookedTransformer(cfg)  # all-zero weights: predicts 0 everywhere
+    report = evaluate_regression_gpt(zero, task, n_prompts=4000)
+    assert report["k"] == 6
+    assert report["error_per_dim"] == pytest.approx(1.0, rel=0.05)  # E[y^2] / d = tau^2 = 1
+    assert report["least_squares"] < 1e-6 and report["averaging"] == pytest.approx(4 / 6, rel=0.1)
+    curves = error_curves(zero, task, n_prompts=500)
+    assert set(curves) == {"model", "least_squares", "averaging", "knn3"} and curves["knn3"].shape == (7,)
+
+
+def test_wrong_encoding_or_too_few_points_is_an_input_error():
+    with pytest.raises(InputError, match="'oswald' encoding"):
+        evaluate_lsa(gd_layer(2, 3, 1.0), RegressionTask(d=2, n_points=4))
+    with pytest.raises(InputError, match="k = 2d"):
+        evaluate_regression_gpt(gd_layer(2, 3, 1.0), RegressionTask(d=2, n_points=4))
