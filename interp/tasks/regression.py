@@ -103,6 +103,20 @@ class RegressionTask:
         """One real-valued read-out."""
         return 1
 
+    @property
+    def d_vocab(self) -> int:
+        """No token vocabulary: inputs are vectors (d_input)."""
+        return 0
+
+    @property
+    def causal(self) -> bool:
+        """Garg's encoding scores every prefix, so the model must not see later points."""
+        return self.encoding == "garg"
+
+    loss = "masked_mse"  # the training loop's loss for float targets with NaN = unscored
+    vocab = None
+    vocab_out = None
+
     # --------------------------------------------------------------- sampling
     def pool(self) -> torch.Tensor:
         """The finite task pool [M, d] (same pool_seed, same pool); error for an infinite pool."""
