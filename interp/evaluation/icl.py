@@ -10,6 +10,7 @@ from torch import nn
 
 from interp import baselines as B
 from interp.errors import InputError
+from interp.model import HookedTransformer
 from interp.tasks.regression import RegressionPrompts, RegressionTask
 
 CHUNK = 2000  # prompts per forward pass (memory only; results do not depend on it)
@@ -99,6 +100,30 @@ def evaluate_lsa(
         "n_prompts": n_prompts,
         "seed": seed,
     }
+
+
+def lsa_matrices(model: HookedTransformer) -> tuple[torch.Tensor, torch.Tensor]:
+    """A 1-layer model's attention in input coordinates, per head: QK [h, d_in, d_in] =
+    W_E W_Q W_K^T W_E^T / scale (query rows, key columns) and OV [h, d_in] = W_E W_V W_O W_U[:, 0]
+    (how much of each input coordinate of a key reaches the read-out)."""
+    if model.cfg.n_layers != 1 or model.cfg.d_input is None:
+        raise InputError("lsa_matrices reads a 1-layer model with vector inputs (d_input).")
+    attn, w_e = model.blocks[0].attn, model.embed.W_E.detach()  # w_e: [d_in, d_model]
+    qk = torch.einsum("ia,hae,hbe,jb->hij", w_e, attn.W_Q.detach(), attn.W_K.detach(), w_e) / model.cfg.scale
+    ov = torch.einsum("ia,hae,heb,b->hi", w_e, attn.W_V.detach(), attn.W_O.detach(),
+                      model.unembed.W_U.detach()[:, 0])
+    return qk, ov
+
+
+def lsa_preconditioner(model: HookedTransformer, n_context: int) -> torch.Tensor:
+    """The d x d matrix G with prediction ~ x_query^T G (1/N) sum_i y_i x_i: step * I for one GD step.
+
+    Reads the y-value path only (the y coordinate is the last input coordinate); terms through
+    other paths are what `evaluate_lsa` measures as the gap to GD.
+    """
+    qk, ov = lsa_matrices(model)
+    d = qk.shape[-1] - 1
+    return n_context * torch.einsum("hij,h->ij", qk[:, :d, :d], ov[:, d])
 
 
 def _closed_form_applies(task: RegressionTask) -> bool:

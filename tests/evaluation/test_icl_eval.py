@@ -5,7 +5,13 @@ import torch
 
 from interp.baselines import optimal_gd_step
 from interp.errors import InputError
-from interp.evaluation.icl import error_curves, evaluate_lsa, evaluate_regression_gpt
+from interp.evaluation.icl import (
+    error_curves,
+    evaluate_lsa,
+    evaluate_regression_gpt,
+    lsa_matrices,
+    lsa_preconditioner,
+)
 from interp.model import HookedTransformer, ModelConfig
 from interp.tasks.regression import RegressionTask
 
@@ -58,3 +64,18 @@ def test_wrong_encoding_or_too_few_points_is_an_input_error():
         evaluate_lsa(gd_layer(2, 3, 1.0), RegressionTask(d=2, n_points=4))
     with pytest.raises(InputError, match="k = 2d"):
         evaluate_regression_gpt(gd_layer(2, 3, 1.0), RegressionTask(d=2, n_points=4))
+
+
+def test_the_gd_construction_reads_back_as_step_times_identity():
+    model = gd_layer(3, 10, 0.7)
+    qk, ov = lsa_matrices(model)
+    assert qk.shape == (1, 4, 4) and ov.shape == (1, 4)
+    assert torch.allclose(lsa_preconditioner(model, 10), 0.7 * torch.eye(3))
+    with torch.no_grad():  # a rotated embedding changes the weights, not the map in input coordinates
+        rotation, _ = torch.linalg.qr(torch.randn(4, 4, generator=torch.Generator().manual_seed(0)))
+        model.embed.W_E.copy_(rotation)
+        for name in ("W_Q", "W_K", "W_V"):
+            getattr(model.blocks[0].attn, name)[0] = rotation.T @ getattr(model.blocks[0].attn, name)[0]
+        model.blocks[0].attn.W_O[0] = model.blocks[0].attn.W_O[0] @ rotation
+        model.unembed.W_U.copy_(rotation.T @ model.unembed.W_U)
+    assert torch.allclose(lsa_preconditioner(model, 10), 0.7 * torch.eye(3), atol=1e-5)
