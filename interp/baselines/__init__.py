@@ -1,8 +1,8 @@
 """Baselines the in-context learning papers compare models against: regression estimators
 (least squares, ridge, GD, averaging, k-NN, dMMSE), their closed-form errors, and the
-in-context bigram estimator. They read task data only, never a model."""
+in-context n-gram estimator. They read task data only, never a model."""
 
-from interp.baselines.ngram import bigram_predictive
+from interp.baselines.ngram import in_context_ngram_loss, in_context_ngram_probs
 from interp.baselines.regression import (
     GARG_BASELINES,
     averaging,
@@ -35,12 +35,13 @@ __all__ = [
     "averaging_mse",
     "averaging_weights",
     "best_gd_step",
-    "bigram_predictive",
     "dmmse",
     "dmmse_weights",
     "gd_step_mse",
     "gradient_descent",
     "gradient_descent_weights",
+    "in_context_ngram_loss",
+    "in_context_ngram_probs",
     "knn3",
     "least_squares",
     "least_squares_mse",

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from interp.errors import ConfigError, InputError
+from interp.tasks.base import Task
 
 ENCODINGS = ("garg", "oswald")
 FUNCTION_CLASSES = ("linear", "sparse_linear", "relu_net")
@@ -46,7 +47,7 @@ class RegressionPrompts:
 
 
 @dataclass(frozen=True)
-class RegressionTask:
+class RegressionTask(Task):
     """In-context regression: d-dimensional inputs, n_points points per prompt.
 
     w_scale is tau (w ~ N(0, tau^2 I)); noise_std is sigma; pool_size M draws the prompt's task
@@ -146,10 +147,6 @@ class RegressionTask:
     def sample(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """n encoded prompts: inputs [n, seq_len, d_input] and targets [n, seq_len]."""
         return self.encode(self.sample_prompts(n, generator))
-
-    def batch(self, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-        """A seeded encoded batch (same seed, same batch)."""
-        return self.sample(n, torch.Generator().manual_seed(seed))
 
     def _draw_xs(self, n: int, generator: torch.Generator) -> torch.Tensor:
         shape = (n, self.n_points, self.d)
