@@ -18,7 +18,7 @@ from interp.tasks import make_task
 from interp.tasks.base import Task
 from interp.training.config import TrainConfig
 
-_TASK_DIMENSIONS = ("n_ctx", "d_vocab", "d_vocab_out", "vocab", "vocab_out", "causal")
+_TASK_DIMENSIONS = ("n_ctx", "d_vocab", "d_vocab_out", "vocab", "vocab_out", "causal", "d_input")
 
 
 @dataclass
@@ -55,6 +55,7 @@ class Recipe:
         cfg = ModelConfig.from_dict({
             "n_ctx": task.seq_len, "d_vocab": task.d_vocab, "d_vocab_out": task.d_vocab_out,
             "vocab": task.vocab, "vocab_out": task.vocab_out, "causal": task.causal, "seed": seed,
+            "d_input": getattr(task, "d_input", None),  # vector-input tasks (in-context regression)
             **self.model,
         })
         metadata = {"producer": "train", "recipe": self.name, "task": self.task,
@@ -108,6 +109,19 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
            {"n_layers": 1, "d_model": 32, "n_heads": 1, "d_mlp": 64, "normalization_type": "LN"},
            dict(steps=3000, batch_size=32, lr=1e-3, warmup_steps=100, eval_every=250, eval_size=1000,
                 checkpoint_every=250, log_every=50, seed=0)),
+    Recipe("icl-gpt", "regression", "in-context linear regression d=5, 11 points; GPT-2 style 3x64, 2 heads "
+           "(Garg et al. 2022)", {"d": 5, "n_points": 11},
+           {"n_layers": 3, "d_model": 64, "n_heads": 2, "d_mlp": 256, "act_fn": "gelu_new",
+            "normalization_type": "LN"},
+           dict(steps=4000, batch_size=64, lr=1e-3, warmup_steps=500, min_lr_ratio=0.05, eval_every=250,
+                eval_size=2000, checkpoint_every=500, log_every=50, seed=0)),
+    Recipe("icl-lsa", "regression", "one linear self-attention layer, d=5, N=20 (von Oswald et al. 2023)",
+           {"d": 5, "n_points": 21, "encoding": "oswald"},
+           {"n_layers": 1, "d_model": 16, "n_heads": 1, "attention_kind": "linear",
+            "positional_embedding": "none", "attn_scale": 1.0},
+           dict(steps=3000, batch_size=512, lr=3e-3, warmup_steps=100, min_lr_ratio=0.01, eval_every=250,
+                eval_size=20000, eval_batch_size=20000, checkpoint_every=1000, log_every=50, seed=0),
+           init_std=0.3),
 ]}
 
 
