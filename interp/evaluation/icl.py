@@ -36,6 +36,28 @@ def error_curves(
     return {name: (predicted - prompts.ys).pow(2).mean(0) / task.d for name, predicted in curves.items()}
 
 
+def prediction_differences(
+    model: nn.Module, task: RegressionTask, n_prompts: int = 2000, seed: int = 1
+) -> dict[str, torch.Tensor]:
+    """Akyurek et al.'s SPD: mean squared difference / d between the model's prediction and each
+    baseline's, at every k [n_points]: least squares, averaging, and one GD step at the step
+    size that is best for that k on these prompts."""
+    _require(task, "garg")
+    prompts = task.prompts(n_prompts, seed=seed)
+    ours = model_predictions(model, task, prompts)  # [b, n_points]
+    gd = [torch.zeros(n_prompts)]
+    for k in range(1, task.n_points):
+        context, (x_query, y_query) = prompts.context(k), prompts.query(k)
+        step = B.best_gd_step(*context, x_query, y_query)
+        gd.append(B.gradient_descent(*context, x_query, steps=1, lr=step))
+    baselines = {
+        "least_squares": B.prefix_predictions(prompts.xs, prompts.ys, B.least_squares),
+        "averaging": B.prefix_predictions(prompts.xs, prompts.ys, B.averaging),
+        "gd_one_step": torch.stack(gd, dim=1),
+    }
+    return {name: (ours - predicted).pow(2).mean(0) / task.d for name, predicted in baselines.items()}
+
+
 def evaluate_regression_gpt(
     model: nn.Module, task: RegressionTask, n_prompts: int = 2000, seed: int = 1
 ) -> dict[str, Any]:

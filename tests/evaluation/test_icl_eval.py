@@ -2,7 +2,9 @@
 
 import pytest
 import torch
+from torch import nn
 
+from interp import baselines as B
 from interp.baselines import optimal_gd_step
 from interp.errors import InputError
 from interp.evaluation.icl import (
@@ -11,6 +13,7 @@ from interp.evaluation.icl import (
     evaluate_regression_gpt,
     lsa_matrices,
     lsa_preconditioner,
+    prediction_differences,
 )
 from interp.model import HookedTransformer, ModelConfig
 from interp.tasks.regression import RegressionTask
@@ -79,3 +82,23 @@ def test_the_gd_construction_reads_back_as_step_times_identity():
         model.blocks[0].attn.W_O[0] = model.blocks[0].attn.W_O[0] @ rotation
         model.unembed.W_U.copy_(rotation.T @ model.unembed.W_U)
     assert torch.allclose(lsa_preconditioner(model, 10), 0.7 * torch.eye(3), atol=1e-5)
+
+
+class LeastSquaresReader(nn.Module):
+    """Reads Garg-encoded prompts and predicts each x's y by least squares on the earlier points."""
+
+    def forward(self, inputs):
+        xs, ys = inputs[:, 0::2], inputs[:, 1::2, 0]
+        return B.prefix_predictions(xs, ys, B.least_squares).repeat_interleave(2, dim=1).unsqueeze(-1)
+
+
+def test_spd_is_zero_to_the_algorithm_a_model_runs_and_matches_direct_differences():
+    task = RegressionTask(d=3, n_points=6)
+    spd = prediction_differences(LeastSquaresReader(), task, n_prompts=300, seed=2)
+    assert spd["least_squares"].abs().max() < 1e-8
+    prompts = task.prompts(300, seed=2)
+    ls = B.prefix_predictions(prompts.xs, prompts.ys, B.least_squares)
+    averaged = B.prefix_predictions(prompts.xs, prompts.ys, B.averaging)
+    assert torch.allclose(spd["averaging"], (ls - averaged).pow(2).mean(0) / 3, atol=1e-6)
+    # From k = d on, least squares is exact, so the step fitted to y is also the closest to it.
+    assert spd["gd_one_step"][0] == 0 and (spd["gd_one_step"][3:] <= spd["averaging"][3:] + 1e-6).all()
