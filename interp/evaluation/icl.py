@@ -148,6 +148,15 @@ def lsa_preconditioner(model: HookedTransformer, n_context: int) -> torch.Tensor
     return n_context * torch.einsum("hij,h->ij", qk[:, :d, :d], ov[:, d])
 
 
+def regression_report(model: nn.Module, task: RegressionTask, seed: int = 1) -> dict[str, Any]:
+    """What `interp eval` prints for an in-context regression model: Garg's error/d at k = 2d
+    next to the baselines (garg encoding), or the comparison with optimal one-step GD (oswald)."""
+    model.eval()
+    if task.encoding == "garg":
+        return {"task": task.name, **evaluate_regression_gpt(model, task, n_prompts=2000, seed=seed)}
+    return {"task": task.name, **evaluate_lsa(model, task, n_prompts=20_000, seed=seed)}
+
+
 def _closed_form_applies(task: RegressionTask) -> bool:
     return (task.x_distribution == "normal" and task.x_scale == 1.0 and task.function_class == "linear"
             and task.pool_size is None)

@@ -14,6 +14,7 @@ from interp.evaluation.icl import (
     lsa_matrices,
     lsa_preconditioner,
     prediction_differences,
+    regression_report,
 )
 from interp.model import HookedTransformer, ModelConfig
 from interp.tasks.regression import RegressionTask
@@ -102,3 +103,12 @@ def test_spd_is_zero_to_the_algorithm_a_model_runs_and_matches_direct_difference
     assert torch.allclose(spd["averaging"], (ls - averaged).pow(2).mean(0) / 3, atol=1e-6)
     # From k = d on, least squares is exact, so the step fitted to y is also the closest to it.
     assert spd["gd_one_step"][0] == 0 and (spd["gd_one_step"][3:] <= spd["averaging"][3:] + 1e-6).all()
+
+
+def test_the_eval_report_fits_the_encoding():
+    oswald = RegressionTask(d=5, n_points=21, encoding="oswald")
+    lsa = regression_report(gd_layer(5, 20, optimal_gd_step(5, 20)), oswald)
+    assert lsa["task"] == "regression" and lsa["mse_vs_gd_optimal"] == pytest.approx(1.0, abs=1e-5)
+    cfg = ModelConfig(n_layers=1, d_model=8, n_ctx=14, d_vocab=0, d_vocab_out=1, d_input=3, causal=True)
+    gpt = regression_report(HookedTransformer(cfg), RegressionTask(d=3, n_points=7))
+    assert gpt["k"] == 6 and gpt["error_per_dim"] == pytest.approx(1.0, rel=0.1) and "knn3" in gpt
