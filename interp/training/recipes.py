@@ -103,7 +103,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
     Recipe("addition-2l", "addition", "5-digit addition, 2 layers, 3 heads (handles carry cascades)",
            {"n_digits": 5, "enrich": 0.1},
            {"n_layers": 2, "d_model": 96, "n_heads": 3, "d_mlp": 384, "act_fn": "gelu",
-            "normalization_type": "LN"}, dict(_ADDITION_TRAIN)),
+            "normalization_type": "LN"}, dict(_ADDITION_TRAIN, steps=3000)),
     Recipe("markov-switching", "markov", "binary switching chain p=0.5, q=0.8 (Makkuva et al. 2024)",
            {"kind": "switching", "p": 0.5, "q": 0.8, "seq_len": 64},
            {"n_layers": 1, "d_model": 32, "n_heads": 1, "d_mlp": 64, "normalization_type": "LN"},
