@@ -112,7 +112,7 @@ def run_models(args: argparse.Namespace) -> int:
 
 
 def _headline(report: dict[str, Any]) -> str:
-    for key in ("exact_match", "nats_per_char", "accuracy", "loss"):
+    for key in ("exact_match", "nats_per_char", "error_per_dim", "mse_vs_gd_optimal", "accuracy", "loss"):
         if isinstance(report.get(key), float):
             return f"{key} {report[key]:.4f}"
     return ""

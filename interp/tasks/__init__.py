@@ -12,6 +12,7 @@ from interp.tasks.base import IGNORE, Task
 from interp.tasks.markov import MarkovChain, MarkovTask
 from interp.tasks.ngrams import InContextNgrams
 from interp.tasks.rasp_tasks import RaspTask, Reverse, Sort
+from interp.tasks.regression import RegressionTask
 
 # One line per task: name -> factory taking the task's options as keywords.
 TASKS: dict[str, Callable[..., Task]] = {
@@ -22,6 +23,7 @@ TASKS: dict[str, Callable[..., Task]] = {
     "addition3": lambda **options: Addition(**{"n_digits": 3, **options}),
     "markov": MarkovTask,
     "ngrams": InContextNgrams,
+    "regression": RegressionTask,
 }
 
 

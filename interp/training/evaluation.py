@@ -12,9 +12,11 @@ import torch
 from torch import nn
 
 from interp.errors import InputError
+from interp.evaluation.icl import regression_report
 from interp.tasks import Addition, InContextNgrams, MarkovTask, Task, make_task
 from interp.tasks.addition import CARRY_CLASSES, carry_class, cascade_length
 from interp.tasks.ngrams import in_context_ngram_loss
+from interp.tasks.regression import RegressionTask
 from interp.training.loop import evaluate
 from interp.training.losses import next_token_ce, per_position_accuracy
 
@@ -99,6 +101,8 @@ def report(model: nn.Module, task: Task) -> dict[str, Any]:
         return markov_report(model, task)
     if isinstance(task, InContextNgrams):
         return ngram_report(model, task)
+    if isinstance(task, RegressionTask):
+        return regression_report(model, task, seed=REPORT_SEED)
     return generic_report(model, task)
 
 
