@@ -37,7 +37,9 @@ def show(subject: Subject, run: ModelRun) -> None:
     heads = [f"L{layer}H{head}" for layer in range(cfg.n_layers) for head in range(cfg.n_heads)]
     captions = component_captions(subject)
     head_col, basis_col = st.columns([1, 2])
-    chosen = head_col.selectbox("Head", heads, key="weights_head",
+    # Start on the first head the compiled program uses (an empty head shows nothing).
+    first = next((i for i, h in enumerate(heads) if h in captions), 0)
+    chosen = head_col.selectbox("Head", heads, index=first, key="weights_head",
                                 format_func=lambda h: h + (f" — {captions[h]}" if h in captions else ""))
     bases = ["residual", "tokens"] if labelled else ["tokens", "residual"]
     if cfg.d_input is not None:
