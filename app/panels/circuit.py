@@ -120,6 +120,7 @@ def show(subject: Subject, run: ModelRun) -> None:
         try:
             results[key] = _discover(subject, run, method, threshold, ablation)
         except InterpError as err:
+            st.session_state["discovery_running"] = None  # it ended (with an error), not cancelled
             st.error(f"Discovery failed: {err}")
             return
         finally:
