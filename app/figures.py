@@ -12,6 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+# Sequential, light (no attention) to dark (all of it); plotly's named "Blues" runs the other way.
+ATTENTION_SCALE = [[0.0, "#f7fbff"], [0.25, "#c6dbef"], [0.5, "#6baed6"], [0.75, "#2171b5"], [1.0, "#08306b"]]
 HOVER_ATTENTION = "query %{customdata[0]}<br>key %{customdata[1]}<br>weight %{z:.3f}<extra></extra>"
 
 
@@ -26,54 +28,110 @@ def _attention_customdata(tokens: Sequence[str]) -> np.ndarray:
     return np.array([[[labels[q], labels[k]] for k in range(n)] for q in range(n)], dtype=object)
 
 
-def _token_axes(fig: go.Figure, tokens: Sequence[str], row: int | None = None,
-                col: int | None = None) -> None:
-    ticks = {"tickvals": list(range(len(tokens))), "ticktext": list(tokens), "tickangle": 0}
-    fig.update_xaxes(**ticks, row=row, col=col)
-    fig.update_yaxes(**ticks, autorange="reversed", row=row, col=col)
+def figure(data: list[dict], layout: dict) -> go.Figure:
+    """A figure from plain dicts, built without plotly's per-property validation.
+
+    Validation (make_subplots, update_xaxes, add_annotation) costs seconds on a 16-head grid
+    and is most of a redraw; these specs are written by this module, and the tests read
+    them back from the JSON the browser receives.
+    """
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
-def attention_heatmap(pattern: np.ndarray, tokens: Sequence[str], title: str) -> go.Figure:
+def _token_axis(tokens: Sequence[str], title: str, reverse: bool = False, **extra) -> dict:
+    axis = {"tickvals": list(range(len(tokens))), "ticktext": list(tokens), "tickangle": 0,
+            "title": {"text": title, "standoff": 2, "font": {"size": 10}}, **extra}
+    if reverse:
+        axis["autorange"] = "reversed"
+    return axis
+
+
+def attention_heatmap(pattern: np.ndarray, tokens: Sequence[str], title: str,
+                      unused: bool = False) -> go.Figure:
     """One head's pattern [query, key] as a heatmap; hover shows query, key and weight."""
-    fig = go.Figure(
-        go.Heatmap(z=pattern, customdata=_attention_customdata(tokens), hovertemplate=HOVER_ATTENTION,
-                   colorscale="Blues", zmin=0, zmax=1, colorbar={"title": "weight"})
-    )
-    _token_axes(fig, tokens)
-    fig.update_layout(title=title, xaxis_title="key", yaxis_title="query", height=460,
-                      margin={"l": 40, "r": 20, "t": 60, "b": 40})
-    return fig
+    trace = {"type": "heatmap", "z": pattern, "customdata": _attention_customdata(tokens),
+             "hovertemplate": HOVER_ATTENTION, "colorscale": UNUSED_SCALE if unused else ATTENTION_SCALE,
+             "zmin": 0, "zmax": 1, "colorbar": {"title": {"text": "attention"}}}
+    return figure([trace], {"title": {"text": title}, "height": 460,
+                            "xaxis": _token_axis(tokens, "key"), "yaxis": _token_axis(tokens, "query", True),
+                            "margin": {"l": 40, "r": 20, "t": 60, "b": 40}})
+
+
+UNUSED_SCALE = [[0, "#f7f7f7"], [1, "#8c8c8c"]]  # heads the program leaves empty: grey, not blue
 
 
 def attention_grid(patterns: np.ndarray, tokens: Sequence[str],
-                   captions: dict[str, str] | None = None) -> go.Figure:
-    """All heads' patterns [layer, head, query, key] as one layers x heads grid of heatmaps."""
+                   captions: dict[str, str] | None = None,
+                   unused: Sequence[str] = ()) -> go.Figure:
+    """All heads' patterns [layer, head, query, key] as one layers x heads grid of heatmaps.
+
+    Titles are short; the hover carries each head's full caption. Heads in `unused` (the
+    compiler left them empty) are drawn in grey and titled "unused", so their uniform
+    pattern is not mistaken for a real uniform head.
+    """
     n_layers, n_heads = patterns.shape[:2]
     captions = captions or {}
-    titles = [_short(f"L{l}H{h} " + captions.get(f"L{l}H{h}", ""))
-              for l in range(n_layers) for h in range(n_heads)]
-    height = 60 + 260 * n_layers
+    height = 80 + 260 * n_layers
     # Spacing in pixels, not a fraction: each row's title must clear the tick labels above it.
-    fig = make_subplots(rows=n_layers, cols=n_heads, subplot_titles=titles,
-                        horizontal_spacing=min(0.06, 0.3 / n_heads),
-                        vertical_spacing=min(0.3 / max(n_layers - 1, 1), 70 / height))
+    h_gap, v_gap = min(0.06, 0.3 / n_heads), min(0.3 / max(n_layers - 1, 1), 90 / height)
+    width = (1 - (n_heads - 1) * h_gap) / n_heads
+    tall = (1 - (n_layers - 1) * v_gap) / n_layers
     custom = _attention_customdata(tokens)
+    data, annotations = [], []
+    layout: dict = {}
     for layer in range(n_layers):
         for head in range(n_heads):
-            fig.add_trace(
-                go.Heatmap(z=patterns[layer, head], customdata=custom, hovertemplate=HOVER_ATTENTION,
-                           colorscale="Blues", zmin=0, zmax=1, showscale=False),
-                row=layer + 1, col=head + 1,
-            )
-            _token_axes(fig, tokens, row=layer + 1, col=head + 1)
-    fig.update_annotations(font_size=11)
-    fig.update_layout(height=height, margin={"l": 30, "r": 10, "t": 40, "b": 20})
-    return fig
+            name = f"L{layer}H{head}"
+            index = layer * n_heads + head + 1
+            suffix = "" if index == 1 else str(index)
+            x0, y1 = head * (width + h_gap), 1 - layer * (tall + v_gap)
+            x1, y0 = min(1.0, x0 + width), max(0.0, y1 - tall)  # float error must not leave [0, 1]
+            about = "unused: the compiled program does not use this head" if name in unused else (
+                captions.get(name, ""))
+            data.append({"type": "heatmap", "z": patterns[layer, head], "customdata": custom,
+                         "hovertemplate": f"<b>{name}</b> {_wrap(about)}<br>" + HOVER_ATTENTION,
+                         "coloraxis": "coloraxis2" if name in unused else "coloraxis", "name": name,
+                         "xaxis": "x" + suffix, "yaxis": "y" + suffix})
+            layout["xaxis" + suffix] = _token_axis(tokens, "key", domain=[x0, x1],
+                                                   anchor="y" + suffix)
+            layout["yaxis" + suffix] = _token_axis(tokens, "query" if head == 0 else "", True,
+                                                   domain=[y0, y1], anchor="x" + suffix)
+            if head:
+                del layout["yaxis" + suffix]["title"]
+            title = _short(f"{name} " + ("(unused)" if name in unused else captions.get(name, "")), 40)
+            annotations.append({"text": title, "x": x0 + width / 2, "y": y1, "xref": "paper",
+                                "yref": "paper", "xanchor": "center", "yanchor": "bottom",
+                                "showarrow": False, "font": {"size": 11}})
+    layout.update(
+        height=height, margin={"l": 40, "r": 10, "t": 40, "b": 30}, annotations=annotations,
+        coloraxis={"colorscale": ATTENTION_SCALE, "cmin": 0, "cmax": 1,
+                   "colorbar": {"title": {"text": "attention"}, "len": min(1.0, 400 / height), "y": 1,
+                                "yanchor": "top"}},
+        coloraxis2={"colorscale": UNUSED_SCALE, "cmin": 0, "cmax": 1, "showscale": False},
+    )
+    return figure(data, layout)
 
 
 def _short(text: str, limit: int = 60) -> str:
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _wrap(text: str, width: int = 70) -> str:
+    """Long hover text broken into lines (plotly does not wrap hover labels)."""
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + len(word) + 1 > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join(lines + ([line] if line else []))
+
+
+def _labelled_axis(labels: Sequence[str], title: str = "", **extra) -> dict:
+    return {"tickvals": list(range(len(labels))), "ticktext": list(labels), "title": {"text": title},
+            **extra}
 
 
 def value_table_heatmap(rows: Sequence[str], columns: Sequence[str],
@@ -85,40 +143,66 @@ def value_table_heatmap(rows: Sequence[str], columns: Sequence[str],
     for r in range(1, n_rows):
         for c in range(n_cols):
             changed[r, c] = float(cells[r][c] != "" and cells[r][c] != cells[r - 1][c])
-    fig = go.Figure(go.Heatmap(
-        z=changed, text=[list(r) for r in cells], texttemplate="%{text}",
-        colorscale=[[0, "#f4f6fb"], [1, "#ffd27f"]], zmin=0, zmax=1, showscale=False,
-        hovertemplate="%{y}<br>position %{x}<br>%{text}<extra></extra>",
-    ))
-    fig.update_xaxes(tickvals=list(range(n_cols)), ticktext=list(columns), side="top")
-    fig.update_yaxes(tickvals=list(range(n_rows)), ticktext=list(rows), autorange="reversed")
-    fig.update_layout(title=title, height=max(200, 26 * n_rows + 90),
-                      margin={"l": 10, "r": 10, "t": 70, "b": 10})
-    return fig
+    trace = {"type": "heatmap", "z": changed, "text": [list(r) for r in cells], "texttemplate": "%{text}",
+             "colorscale": [[0, "#f4f6fb"], [1, "#ffd27f"]], "zmin": 0, "zmax": 1, "showscale": False,
+             "hovertemplate": "%{y}<br>position %{x}<br>%{text}<extra></extra>"}
+    return figure([trace], {
+        "title": {"text": title}, "height": max(200, 26 * n_rows + 90),
+        "margin": {"l": 10, "r": 10, "t": 70, "b": 10},
+        "xaxis": _labelled_axis(columns, side="top"), "yaxis": _labelled_axis(rows, autorange="reversed"),
+    })
 
 
 def bar_chart(labels: Sequence[str], values: Sequence[float], title: str, value_name: str) -> go.Figure:
     """Horizontal bars, one per component."""
-    fig = go.Figure(go.Bar(x=list(values), y=list(labels), orientation="h",
-                           hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
-    fig.update_layout(title=title, xaxis_title=value_name, height=max(220, 22 * len(labels) + 80),
-                      margin={"l": 10, "r": 10, "t": 50, "b": 30})
-    return fig
+    trace = {"type": "bar", "x": list(values), "y": list(labels), "orientation": "h",
+             "hovertemplate": "%{y}: %{x:.3f}<extra></extra>"}
+    return figure([trace], {"title": {"text": title}, "xaxis": {"title": {"text": value_name}},
+                            "yaxis": {"autorange": "reversed"}, "height": max(220, 22 * len(labels) + 80),
+                            "margin": {"l": 10, "r": 10, "t": 50, "b": 30}})
 
 
 def matrix_heatmap(z: np.ndarray, rows: Sequence[str], columns: Sequence[str], title: str,
-                   value_name: str, text: Sequence[Sequence[str]] | None = None) -> go.Figure:
-    """A labelled heatmap [rows, columns] (component x position, layer x position, ...)."""
-    trace = go.Heatmap(z=z, colorscale="RdBu", zmid=0, colorbar={"title": value_name},
-                       hovertemplate="%{y}<br>%{x}<br>" + value_name + " %{z:.3f}<extra></extra>")
+                   value_name: str, text: Sequence[Sequence[str]] | None = None,
+                   signed: bool = True, zmax: float | None = None,
+                   x_title: str = "position", y_title: str = "") -> go.Figure:
+    """A labelled heatmap [rows, columns] (component x position, layer x position, ...).
+
+    Signed quantities get a red-blue scale centred on 0; non-negative ones (norms,
+    probabilities) a sequential scale from 0, so no colour suggests a sign that is not there.
+    """
+    trace = {"type": "heatmap", "z": z, "colorbar": {"title": {"text": value_name}},
+             "hovertemplate": "%{y}<br>%{x}<br>" + value_name + " %{z:.3f}<extra></extra>",
+             **({"colorscale": "RdBu", "zmid": 0} if signed else {"colorscale": "Viridis", "zmin": 0})}
+    if zmax is not None:
+        trace["zmax"] = zmax
     if text is not None:
         trace.update(text=[list(r) for r in text], texttemplate="%{text}")
-    fig = go.Figure(trace)
-    fig.update_xaxes(tickvals=list(range(len(columns))), ticktext=list(columns))
-    fig.update_yaxes(tickvals=list(range(len(rows))), ticktext=list(rows), autorange="reversed")
-    fig.update_layout(title=title, height=max(240, 24 * len(rows) + 100),
-                      margin={"l": 10, "r": 10, "t": 50, "b": 30})
+    return figure([trace], {
+        "title": {"text": title}, "height": max(240, 24 * len(rows) + 110),
+        "margin": {"l": 10, "r": 10, "t": 50, "b": 30},
+        "xaxis": _labelled_axis(columns, x_title),
+        "yaxis": _labelled_axis(rows, y_title, autorange="reversed"),
+    })
+
+
+def faithfulness_figure(curve, kept_by_method: int) -> go.Figure:
+    """Agreement and distance to the full model vs the number of top-scored edges kept."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=curve.kept, y=curve.agreement, mode="lines+markers", name="agreement",
+                             hovertemplate="%{x} edges kept<br>agreement %{y:.3f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=curve.kept, y=curve.distance, mode="lines+markers",
+                             name="distance (KL or squared error)", line={"dash": "dot"},
+                             hovertemplate="%{x} edges kept<br>distance %{y:.4g}<extra></extra>"),
+                  secondary_y=True)
+    fig.add_vline(x=kept_by_method, line_dash="dash", line_color="#888",
+                  annotation_text=f"found: {kept_by_method}", annotation_position="top")
+    fig.update_xaxes(title_text="edges kept (highest scores first; all others ablated)")
+    fig.update_yaxes(title_text="agreement with the full model", range=[0, 1.05], secondary_y=False)
+    fig.update_yaxes(title_text="distance to the full model", rangemode="tozero", secondary_y=True)
+    fig.update_layout(title="Faithfulness curve", height=360,
+                      margin={"l": 10, "r": 10, "t": 50, "b": 40},
+                      legend={"orientation": "h", "y": -0.25})
     return fig
 
 
@@ -131,50 +215,107 @@ def sublayer_names(n_layers: int) -> dict[float, str]:
     return names
 
 
+GRAPH_FONT = 11  # px: label font of layered graphs
+CHAR_PX = 0.62 * GRAPH_FONT  # width of one label character, generous for a proportional font
+ROW_PX = 54  # vertical distance between two nodes of one column: marker + label + gap
+
+
 def layered_graph(nodes: Sequence[str], layer_of: dict[str, float], edges: Sequence[tuple[str, str]],
                   title: str, node_colors: dict[str, str] | None = None,
                   edge_colors: dict[tuple[str, str], str] | None = None,
                   hover: dict[str, str] | None = None,
-                  column_names: dict[float, str] | None = None) -> go.Figure:
-    """A DAG drawn left to right by layer: nodes as markers, edges as arrows (no JS graph lib);
-    `column_names` label the x positions (e.g. sublayers) along the bottom."""
+                  column_names: dict[float, str] | None = None,
+                  legend: dict[str, str] | None = None,
+                  edge_hover: dict[tuple[str, str], str] | None = None) -> go.Figure:
+    """A DAG drawn left to right by layer: nodes as markers, edges as arrows (no JS graph lib).
+
+    Every distinct column value gets a slot wide enough for the longest label, and nodes
+    of one column are a row apart, so labels never overlap; nodes are ordered by the
+    mean height of their neighbours (barycentre heuristic) to keep crossings few.
+    `column_names` label slots along the bottom; `legend` maps a name to a node colour;
+    `edge_hover` puts a hoverable dot with that text at the middle of an edge.
+    """
     node_colors = node_colors or {}
     edge_colors = edge_colors or {}
     hover = hover or {}
-    columns: dict[float, list[str]] = {}
-    for node in nodes:
-        columns.setdefault(layer_of[node], []).append(node)
-    place: dict[str, tuple[float, float]] = {}
-    for x, members in columns.items():
-        # Alternate columns sit a little higher or lower, so a long edge does not run
-        # straight through the nodes between its ends.
-        shift = 0.3 * (1 if int(x) % 2 else -1) if x > 0 else 0.0
-        for i, node in enumerate(members):
-            place[node] = (x, (len(members) - 1) / 2 - i + shift)
-    fig = go.Figure()
-    for src, dst in edges:
-        if src in place and dst in place:
-            fig.add_annotation(
-                x=place[dst][0], y=place[dst][1], ax=place[src][0], ay=place[src][1],
-                xref="x", yref="y", axref="x", ayref="y", text="", showarrow=True,
-                arrowhead=2, arrowsize=1.2, arrowwidth=1.5, standoff=9, startstandoff=9,
-                arrowcolor=edge_colors.get((src, dst), "#9aa5b1"),
-            )
+    slots = sorted({layer_of[n] for n in nodes} | set(column_names or {}))
+    slot_of = {x: i for i, x in enumerate(slots)}
+    place = _layered_positions(nodes, layer_of, edges, slot_of)
+    arrows = [{"x": place[dst][0], "y": place[dst][1], "ax": place[src][0], "ay": place[src][1],
+               "xref": "x", "yref": "y", "axref": "x", "ayref": "y", "text": "", "showarrow": True,
+               "arrowhead": 2, "arrowsize": 1.2, "arrowwidth": 1.5, "standoff": 9, "startstandoff": 9,
+               "arrowcolor": edge_colors.get((src, dst), "#9aa5b1")}
+              for src, dst in edges if src in place and dst in place]
+    data: list[dict] = []
+    hovered = [(pair, text) for pair, text in (edge_hover or {}).items()
+               if pair[0] in place and pair[1] in place]
+    if hovered:
+        # Arrows (annotations) take no hover; a small dot mid-edge carries the edge's text.
+        data.append({
+            "type": "scatter", "name": "edges", "mode": "markers", "showlegend": False,
+            "x": [(place[a][0] + place[b][0]) / 2 for (a, b), _ in hovered],
+            "y": [(place[a][1] + place[b][1]) / 2 for (a, b), _ in hovered],
+            "hovertext": [text for _, text in hovered], "hoverinfo": "text",
+            "marker": {"size": 7, "symbol": "diamond",
+                       "color": [edge_colors.get(pair, "#9aa5b1") for pair, _ in hovered]},
+        })
     names = [n for n in nodes if n in place]
-    fig.add_trace(go.Scatter(
-        x=[place[n][0] for n in names], y=[place[n][1] for n in names], mode="markers+text",
-        text=names, textposition="top center", cliponaxis=False,
-        marker={"size": 16, "color": [node_colors.get(n, "#4c78a8") for n in names],
-                "line": {"width": 1, "color": "#333"}},
-        hovertext=[hover.get(n, n) for n in names], hoverinfo="text", showlegend=False,
-    ))
-    if column_names:
-        fig.update_xaxes(tickvals=list(column_names), ticktext=list(column_names.values()),
-                         showgrid=True, gridcolor="#eef0f3", zeroline=False, showline=False)
-    else:
-        fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    height = max(280, 70 * max((len(m) for m in columns.values()), default=1) + 140)
-    fig.update_layout(title=title, height=height, margin={"l": 20, "r": 20, "t": 60, "b": 10},
-                      plot_bgcolor="white")
-    return fig
+    data.append({
+        "type": "scatter", "name": "nodes", "mode": "markers+text", "showlegend": False,
+        "x": [place[n][0] for n in names], "y": [place[n][1] for n in names],
+        "text": names, "textposition": "top center", "cliponaxis": False, "textfont": {"size": GRAPH_FONT},
+        "marker": {"size": 16, "color": [node_colors.get(n, "#4c78a8") for n in names],
+                   "line": {"width": 1, "color": "#333"}},
+        "hovertext": [hover.get(n, n) for n in names], "hoverinfo": "text",
+    })
+    for name, color in (legend or {}).items():
+        # Legend-only traces: one entry per node colour.
+        data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": name,
+                     "marker": {"size": 12, "color": color, "line": {"width": 1, "color": "#333"}}})
+    slot_px = max(90, CHAR_PX * max((len(n) for n in names), default=4) + 24)
+    ys = [y for _, y in place.values()] or [0.0]
+    width = int(slot_px * len(slots) + 60)
+    height = int(ROW_PX * (max(ys) - min(ys) + 2) + 150)
+    ticks = {"tickvals": [slot_of[x] for x in column_names], "ticktext": list(column_names.values())} \
+        if column_names else {"showticklabels": False}
+    layout = {
+        "title": {"text": title}, "width": width, "height": height, "plot_bgcolor": "white",
+        "margin": {"l": 30, "r": 30, "t": 60, "b": 40}, "annotations": arrows,
+        "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        "xaxis": {**ticks, "range": [-0.5, len(slots) - 0.5], "showgrid": bool(column_names),
+                  "gridcolor": "#eef0f3", "zeroline": False, "showline": False, "fixedrange": True},
+        "yaxis": {"visible": False, "range": [min(ys) - 0.7, max(ys) + 1.0], "fixedrange": True},
+    }
+    return figure(data, layout)
+
+
+def _layered_positions(nodes: Sequence[str], layer_of: dict[str, float],
+                       edges: Sequence[tuple[str, str]], slot_of: dict[float, int]) -> dict[str, tuple]:
+    """(slot, row) of every node: rows one apart within a slot, ordered to reduce crossings."""
+    columns: dict[int, list[str]] = {}
+    for node in nodes:
+        columns.setdefault(slot_of[layer_of[node]], []).append(node)
+    neighbours: dict[str, list[str]] = {n: [] for n in nodes}
+    for src, dst in edges:
+        if src in neighbours and dst in neighbours:
+            neighbours[src].append(dst)
+            neighbours[dst].append(src)
+    row = {n: float(i) for members in columns.values() for i, n in enumerate(members)}
+    for _ in range(4):
+        # Barycentre sweeps: each node moves towards the mean row of its neighbours.
+        for slot in sorted(columns):
+            members = columns[slot]
+            key = {n: (sum(row[m] for m in neighbours[n]) / len(neighbours[n]) if neighbours[n]
+                       else row[n]) for n in members}
+            members.sort(key=lambda n: (key[n], row[n]))
+            centre = (len(members) - 1) / 2
+            for i, n in enumerate(members):
+                row[n] = i - centre
+    place = {}
+    for slot, members in columns.items():
+        # Odd slots sit half a row lower, so a long edge does not run straight through the
+        # nodes between its ends.
+        shift = 0.5 if slot % 2 else 0.0
+        for n in members:
+            place[n] = (float(slot), -(row[n] + shift))
+    return place

@@ -23,7 +23,8 @@ def _resample(subject: Subject) -> None:
 
 
 def read_input(subject: Subject) -> list[Any]:
-    """Draw the input row; return the typed tokens as vocabulary values (unchecked)."""
+    """Draw the input row; return the typed tokens as vocabulary values (InputError names a
+    word outside the vocabulary)."""
     if st.session_state.get("input_for") != subject.identity:
         # A new model: start from one of its valid inputs rather than the last model's.
         st.session_state["input_for"] = subject.identity

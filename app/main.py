@@ -7,6 +7,10 @@ from app.inputs import read_input
 from app.model_run import run_subject
 from app.panels import VIEWS
 from app.sidebar import USER_ERRORS, pick_subject
+from interp.threads import use_small_model_threads
+
+# Tiny models: one torch thread is many times faster than one per core (see interp.threads).
+use_small_model_threads()
 
 st.set_page_config(page_title="interp dashboard", layout="wide")
 st.title("interp dashboard")
@@ -14,9 +18,8 @@ st.title("interp dashboard")
 subject = pick_subject()
 st.caption(f"**{subject.title}** · {subject.model.cfg.n_layers} layers × "
            f"{subject.model.cfg.n_heads} heads · d_model {subject.model.cfg.d_model}")
-inputs = read_input(subject)
 try:
-    run = run_subject(subject, inputs)
+    run = run_subject(subject, read_input(subject))
 except USER_ERRORS as err:
     # A user-caused problem (unknown token, too long, ...): say so, draw nothing stale.
     st.error(str(err))

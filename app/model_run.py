@@ -10,6 +10,7 @@ from typing import Any
 import torch
 from transformer_lens.ActivationCache import ActivationCache
 
+from app.display import show_value
 from app.subject import Subject
 from interp.errors import InputError
 
@@ -58,14 +59,10 @@ def decode_logits(subject: Subject, logits: torch.Tensor) -> list[str]:
     """Per-position output names: the compiler's decoder, else the arg-max output token."""
     if subject.is_compiled:
         # Position 0 is the compiler's BOS, whose output means nothing.
-        return ["—"] + [_show(v) for v in subject.compiled.decode(logits[0, 1:])]
+        return ["—"] + [show_value(v) for v in subject.compiled.decode(logits[0, 1:])]
     vocab = subject.model.cfg.vocab_out or subject.model.cfg.vocab
     best = logits[0].argmax(-1).tolist()
     return [vocab[i] if vocab else str(i) for i in best]
-
-
-def _show(value: Any) -> str:
-    return "·" if value is None else str(value)
 
 
 def run_subject(subject: Subject, inputs: list[Any]) -> ModelRun:

@@ -15,13 +15,14 @@ from app.subject import (
     library_subject,
     parse_vocab,
     rasp_text_subject,
-    saved_subject,
 )
 from app.upload import ACCEPTED_TYPES, load_uploaded_model
-from interp.errors import InterpError
+from interp.errors import InputError, InterpError
+from interp.shipped import SHIPPED, shipped_path
+from interp.subjects import saved_subject
 from rasp.lib import PROGRAMS
 
-SOURCES = ("Library program", "RASP code", "Upload a saved model")
+SOURCES = ("Library program", "RASP code", "Shipped trained model", "Upload a saved model")
 USER_ERRORS = (InterpError, rasp.RASPError)
 
 
@@ -40,9 +41,24 @@ def cached_rasp_text(text: str, vocab: tuple, max_seq_len: int) -> Subject:
 @st.cache_resource(show_spinner="Loading…")
 def cached_upload(digest: str, _files: tuple[tuple[str, bytes], ...]) -> Subject:
     """Uploaded models, keyed by a hash of their names and bytes (`_files` is not hashed)."""
-    name = _files[0][0] if len(_files) == 1 else "config.json + model.safetensors"
-    model, compiled = load_uploaded_model(list(_files))
-    return saved_subject(model, name, compiled)
+    return load_uploaded_model(list(_files))
+
+
+@st.cache_resource(show_spinner="Loading…")
+def cached_shipped(name: str) -> Subject:
+    """A trained model shipped in interp/shipped, loaded through the front door."""
+    subject = saved_subject(shipped_path(name), title=f"shipped: {name} — {SHIPPED[name]}")
+    if subject.model.cfg.d_input is not None:
+        raise InputError(
+            f"{name} reads vectors (d_input={subject.model.cfg.d_input}), not tokens: the dashboard's "
+            f"views need a token model; evaluate it with `interp eval {name}` (a prompt editor for "
+            "vector-input models is not in the dashboard yet).")
+    return subject
+
+
+def available_shipped() -> list[str]:
+    """Shipped models whose files are present (the registry may list ones still training)."""
+    return [name for name in SHIPPED if (shipped_path(name) / "config.json").is_file()]
 
 
 def default_subject() -> Subject:
@@ -61,6 +77,8 @@ def pick_subject() -> Subject:
                 subject = _pick_library()
             elif source == SOURCES[1]:
                 subject = _pick_rasp_text()
+            elif source == SOURCES[2]:
+                subject = _pick_shipped()
             else:
                 subject = _pick_upload()
         except rasp.RASPSyntaxError as err:
@@ -69,6 +87,12 @@ def pick_subject() -> Subject:
             subject = None
         except USER_ERRORS as err:
             st.error(str(err))
+            subject = None
+        except RecursionError:
+            # A recursive `def` or very deep nesting; the parser should raise its own error
+            # for these, and this keeps the page alive if one slips through.
+            st.error("The program nests too deeply to evaluate (a recursive def, or expressions "
+                     "nested hundreds deep): RASP has no recursion; unroll it or simplify.")
             subject = None
         if subject is None:
             subject = default_subject()
@@ -108,6 +132,16 @@ def _pick_rasp_text() -> Subject | None:
     rasp.parse(text)
     vocab = parse_vocab(vocab_text)
     return cached_rasp_text(text, tuple(vocab), max_len)
+
+
+def _pick_shipped() -> Subject | None:
+    names = available_shipped()
+    if not names:
+        st.caption("No trained model is shipped in this checkout (interp/shipped).")
+        return None
+    name = st.selectbox("Shipped model", names, key="shipped_model",
+                        format_func=lambda n: f"{n} — {SHIPPED[n]}")
+    return cached_shipped(name)
 
 
 def _pick_upload() -> Subject | None:

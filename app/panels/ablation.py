@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import streamlit as st
-import torch
 
+from app.display import show_value
 from app.model_run import MODEL_LOCK, ModelRun, decode_logits, reference_batch
 from app.subject import Subject
-from interp.analysis import ablate
+from interp.analysis.circuit_curves import ablation_change
 from interp.circuit import node_order
+from interp.errors import InterpError
 
 KINDS = {"zero": "zero", "mean over sampled inputs": "mean"}
 
@@ -32,16 +33,28 @@ def show(subject: Subject, run: ModelRun) -> None:
         st.info("Pick one or more heads or MLPs to switch off.")
         return
     kind = KINDS[kind_label]
-    reference = reference_batch(subject, run) if kind == "mean" else None
-    with MODEL_LOCK, torch.no_grad(), ablate(subject.model, nodes=chosen, kind=kind, reference=reference):
-        logits = subject.model(run.ids)
-    # Compare input positions only: the compiler's BOS position has no output.
-    first = run.offset
-    clean, ablated = run.output[first:], decode_logits(subject, logits)[first:]
+    first = run.offset  # the compiler's BOS position has no output: measure input positions
+    try:
+        reference = reference_batch(subject, run) if kind == "mean" else None
+        with MODEL_LOCK:
+            change = ablation_change(subject.model, run.ids, measured_at=range(first, len(run.positions)),
+                                     nodes=chosen, kind=kind, reference=reference)
+    except InterpError as err:
+        st.error(f"Ablation failed: {err}")
+        return
+    clean, ablated = run.output[first:], decode_logits(subject, change.ablated_logits)[first:]
     changed = [a != b for a, b in zip(clean, ablated)]
     st.markdown("**Ablated output** " + " ".join(
         f"`{t}`" if not c else f"**:red[{t}]**" for t, c in zip(ablated, changed)))
-    st.metric("Positions changed", f"{sum(changed)} / {len(changed)}")
+    numerical = subject.model.cfg.d_vocab_out == 1
+    changed_col, agree_col, distance_col, logit_col = st.columns(4)
+    changed_col.metric("Positions changed", f"{sum(changed)} / {len(changed)}")
+    agree_col.metric("Agreement with the clean run", f"{change.agreement:.3f}",
+                     delta=f"{change.agreement - 1:.3f}")
+    distance_col.metric("Squared error to clean" if numerical else "KL(clean ‖ ablated)",
+                        show_value(change.distance))
+    logit_drop = [a - c for c, a in zip(change.clean_logit[first:], change.ablated_logit[first:])]
+    logit_col.metric("Mean change of the answer's logit", show_value(sum(logit_drop) / len(logit_drop)))
     st.dataframe(
         {
             "position": list(range(first, len(run.positions))),
@@ -49,6 +62,9 @@ def show(subject: Subject, run: ModelRun) -> None:
             "output": clean,
             "ablated output": ablated,
             "changed": ["✗" if c else "" for c in changed],
+            "answer logit (clean)": [show_value(v) for v in change.clean_logit[first:]],
+            "answer logit (ablated)": [show_value(v) for v in change.ablated_logit[first:]],
+            "logit change": [show_value(v) for v in logit_drop],
         },
         hide_index=True, key="ablation_diff",
     )

@@ -25,12 +25,17 @@ def show(subject: Subject, run: ModelRun) -> None:
         return
     grid = patterns(run, cfg.n_layers)
     captions = component_captions(subject)
-    st.plotly_chart(attention_grid(grid, run.positions, captions), key="attention_grid")
     heads = [f"L{layer}H{head}" for layer in range(cfg.n_layers) for head in range(cfg.n_heads)]
+    # Only a compiled model says which heads are empty; for others every head may matter.
+    unused = [h for h in heads if h not in captions] if subject.is_compiled else []
+    st.plotly_chart(attention_grid(grid, run.positions, captions, unused), key="attention_grid")
+    if unused:
+        st.caption(f"Grey: heads the compiled program leaves empty ({', '.join(unused)}); their "
+                   "uniform pattern means nothing. Hover a head for its full operation.")
     chosen = st.selectbox("Enlarge head", heads, key="attention_head")
     layer, head = (int(x) for x in chosen[1:].split("H"))
     title = chosen + (f" — {captions[chosen]}" if chosen in captions else "")
-    st.plotly_chart(attention_heatmap(grid[layer, head], run.positions, title),
+    st.plotly_chart(attention_heatmap(grid[layer, head], run.positions, title, unused=chosen in unused),
                     key="attention_head_chart")
     if subject.is_compiled and chosen not in captions:
         st.caption(f"{chosen} implements no RASP operation (the compiler left it empty).")

@@ -6,12 +6,17 @@ import streamlit as st
 
 import rasp
 from app.compiled_info import component_captions, sop_components
+from app.display import show_value
 from app.figures import layered_graph, sublayer_names
 from app.model_run import ModelRun
+from app.program_text import operation_text
 from app.subject import Subject
 
 KIND_COLORS = {"Select": "#f58518", "Aggregate": "#4c78a8", "SelectorWidth": "#4c78a8",
                "Map": "#54a24b", "SequenceMap": "#54a24b", "LinearSequenceMap": "#54a24b"}
+OTHER_COLOR = "#9d755d"
+LEGEND = {"input / constant": OTHER_COLOR, "selector (Select)": "#f58518",
+          "attention (Aggregate, SelectorWidth)": "#4c78a8", "MLP (Map, SequenceMap)": "#54a24b"}
 
 
 def depth_columns(program: rasp.SOp) -> dict[str, float]:
@@ -48,9 +53,18 @@ def placed_columns(program: rasp.SOp, placement: dict[str, list[str]]) -> dict[s
     return columns
 
 
+def _values_on_input(program: rasp.SOp, inputs: list) -> dict[str, str]:
+    """Each SOp's value on the current input (the interpreter's), as short hover text."""
+    try:
+        values = rasp.trace(program, inputs).values
+    except rasp.RASPError:
+        return {}
+    return {label: "[" + ", ".join(show_value(v) for v in vals) + "]" for label, vals in values.items()
+            if isinstance(vals, list)}
+
+
 def show(subject: Subject, run: ModelRun) -> None:
     """Draw the dataflow graph, placed by model sublayer when the model was compiled."""
-    del run
     program = subject.program
     if program is None and subject.is_compiled:
         # A saved compiled model carries its layout but not the program's source.
@@ -81,12 +95,19 @@ def show(subject: Subject, run: ModelRun) -> None:
         # are shown with the component of the operation that absorbed them.
         if placement and not where[child] and where[parent]:
             where[child] = f"inside {where[parent]}"
-    hover = {label: f"{label} ({kinds[label]})" + (f" — {where[label]}" if where[label] else "")
+    texts = {node.label: operation_text(node) for node in rasp.walk(program)}
+    values = _values_on_input(program, run.inputs)
+    hover = {label: f"<b>{label}</b> = {texts[label]}"
+             + (f"<br>on this input: {values[label]}" if label in values else "")
+             + (f"<br>computed by {where[label]}" if where[label] else "")
              for label in nodes}
     st.plotly_chart(layered_graph(nodes, columns, rasp.dataflow_edges(program), title,
-                                  node_colors={n: KIND_COLORS.get(kinds[n], "#9d755d") for n in nodes},
-                                  hover=hover, column_names=column_names), key="program_graph")
+                                  node_colors={n: KIND_COLORS.get(kinds[n], OTHER_COLOR) for n in nodes},
+                                  hover=hover, column_names=column_names, legend=LEGEND),
+                    key="program_graph", width="content")
+    st.caption("Hover a node for what it computes and its value on this input.")
+    table = {"operation": nodes, "computes": [texts[n] for n in nodes],
+             "on this input": [values.get(n, "") for n in nodes]}
     if placement:
-        st.dataframe({"operation": nodes, "kind": [kinds[n] for n in nodes],
-                      "computed by": [where[n] for n in nodes]},
-                     hide_index=True, key="program_table")
+        table["computed by"] = [where[n] for n in nodes]
+    st.dataframe(table, hide_index=True, key="program_table")

@@ -8,6 +8,7 @@ import streamlit as st
 import torch
 
 import rasp
+from app.display import distinct_stages, show_value, stage_name
 from app.figures import bar_chart, matrix_heatmap, position_labels, value_table_heatmap
 from app.model_run import MODEL_LOCK, ModelRun
 from app.subject import Subject
@@ -19,31 +20,13 @@ from interp.analysis import (
 )
 
 
-def stage_caption(hook: str) -> str:
-    """`blocks.1.hook_resid_mid` -> `after L1 attn` (readable row names)."""
-    if hook == "blocks.0.hook_resid_pre":
-        return "embed"
-    layer, where = hook.split(".")[1], hook.rsplit("_", 1)[-1]
-    return f"after L{layer} attn" if where == "mid" else f"after MLP{layer}"
-
-
-def show_value(value: object) -> str:
-    """A decoded value as a cell ('·' for RASP's None)."""
-    if value is None:
-        return "·"
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    return str(value)
-
-
 def show_decoded(subject: Subject, run: ModelRun) -> None:
     """Each RASP variable's decoded value at every position after every sublayer."""
     with MODEL_LOCK:
         readout = residual_readout(subject.model, run.ids)
-    hooks = readout.hooks
-    if subject.model.cfg.attn_only:
-        # resid_post equals resid_mid without MLPs: one row per layer is enough.
-        hooks = [h for h in hooks if not h.endswith("resid_post")]
+    cfg = subject.model.cfg
+    # Without MLPs, `after MLPl` repeats `after Ll attn`: one row per layer is enough.
+    hooks = [readout.hooks[i] for i in distinct_stages(readout.hooks, cfg.n_layers, cfg.attn_only)]
     columns = position_labels(run.positions)
     interpreter = _interpreter_values(subject, run)
     offset = run.offset
@@ -55,7 +38,7 @@ def show_decoded(subject: Subject, run: ModelRun) -> None:
     rows, cells = [], []
     for hook in hooks:
         values = readout.values[hook].get(variable)
-        rows.append(stage_caption(hook))
+        rows.append(stage_name(hook, cfg.n_layers))
         cells.append(["" if values is None else show_value(v) for v in
                       (values if values is not None else [None] * len(columns))])
     if variable in interpreter:
@@ -74,7 +57,7 @@ def show_decoded(subject: Subject, run: ModelRun) -> None:
     for var in variables:
         held = [h for h in readout.hooks if readout.values[h].get(var) is not None]
         sources = [("model", readout.values[held[-1]][var] if held else None, 0,
-                    stage_caption(held[-1]) if held else "")]
+                    stage_name(held[-1], cfg.n_layers) if held else "")]
         if var in interpreter:
             sources.append(("interpreter", interpreter[var], offset, ""))
         for source, values, shift, where in sources:
@@ -105,16 +88,18 @@ def show_components(subject: Subject, run: ModelRun) -> None:
         stack, names = residual_components(cache)
         norms = stack[:, 0].norm(dim=-1).numpy()
         lens, stages = logit_lens(cache)
-        top = lens[:, 0].softmax(-1).max(-1)
+        keep = distinct_stages(stages, model.cfg.n_layers, model.cfg.attn_only)
+        top = lens[keep, 0].softmax(-1).max(-1)
+        stage_rows = [stage_name(stages[i], model.cfg.n_layers) for i in keep]
         predicted = run.logits[0].argmax(-1)
         attributions, dla_names = direct_logit_attribution(cache, predicted[None])
     st.plotly_chart(matrix_heatmap(norms, names, columns, "Residual contribution norm per component",
-                                   "norm"), key="component_norms")
+                                   "norm", signed=False), key="component_norms")
     vocab_out = model.cfg.vocab_out or model.cfg.vocab
     text = [[vocab_out[i] if vocab_out else str(i) for i in row] for row in top.indices.tolist()]
-    st.plotly_chart(matrix_heatmap(top.values.numpy(), stages, columns,
+    st.plotly_chart(matrix_heatmap(top.values.numpy(), stage_rows, columns,
                                    "Logit lens: top output token (text) and its probability",
-                                   "prob", text=text), key="logit_lens")
+                                   "probability", text=text, signed=False, zmax=1.0), key="logit_lens")
     position = st.selectbox("Position for direct logit attribution", columns,
                             index=len(columns) - 1, key="dla_position")
     index = columns.index(position)

@@ -111,7 +111,7 @@ def acdc(
     corrupted: Any = None,
     metric: MetricFactory = distance_to,
     seed: int = 0,
-    progress: bool = True,
+    progress: bool | Callable[[int, int], None] = True,
 ) -> Circuit:
     """ACDC: from the logits backwards, remove each incoming edge of each node whose removal
     (on top of the edges already removed) raises the metric by less than `threshold`.
@@ -124,6 +124,8 @@ def acdc(
     for a single numerical output). An edge's score is the metric increase its removal
     caused when it was tried. Only the blocks from the current node's layer on are rerun:
     every earlier activation is still the clean one (nothing upstream has been cut yet).
+    progress: a tqdm bar (True), none (False), or a callable(edges tried, edges in all),
+    called after every edge (a caller's progress bar; raising from it stops the search).
     """
     _check_threshold(threshold)
     batches = as_batches(model, inputs)
@@ -158,7 +160,8 @@ def acdc(
         for edge in full.edges:
             readers[edge.src] += 1
         targets = [n for n in reversed(node_order(model.cfg)) if n in incoming]
-        bar = tqdm(total=len(full.edges), desc="acdc", disable=not progress, leave=False)
+        bar = tqdm(total=len(full.edges), desc="acdc", disable=progress is not True, leave=False)
+        tried = 0
         for dst in targets:
             start = min(first_layer(dst), n_layers - 1)
             # Later sources first, as ACDC does: try to cut the most recent writers first.
@@ -175,6 +178,9 @@ def acdc(
                     readers[edge.src] -= 1
                     current = value
                 bar.update(1)
+                tried += 1
+                if callable(progress):
+                    progress(tried, len(full.edges))
         bar.close()
     cut = set(removed)
     return _circuit([e for e in full.edges if e not in cut], scores)

@@ -24,6 +24,7 @@ SUBCOMMAND_MODULES = [
     "interp.cli.rasp_cmd",
     "interp.cli.compile_cmd",
     "interp.cli.analysis_cmd",
+    "interp.cli.train_cmd",
 ]
 
 

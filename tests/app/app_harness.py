@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
@@ -39,3 +41,15 @@ def choose_view(at: AppTest, view: str) -> AppTest:
     at.radio(key="view").set_value(view).run()
     assert_clean(at)
     return at
+
+
+def array(field) -> list:
+    """A figure's numeric field as nested lists (plotly sends numpy arrays as base64 `bdata`)."""
+    if isinstance(field, dict) and "bdata" in field:
+        values = np.frombuffer(base64.b64decode(field["bdata"]), dtype=np.dtype(field["dtype"]))
+        shape = field.get("shape")
+        if shape is not None:
+            shape = [int(s) for s in str(shape).split(",")] if not isinstance(shape, list) else shape
+            values = values.reshape(shape)
+        return values.tolist()
+    return field

@@ -1,4 +1,5 @@
-"""Drive Debian's headless Chromium over the DevTools protocol (no browser download).
+"""Drive Debian's headless Chromium over the DevTools protocol (no browser download): the
+browser test and the screenshot script (app/screenshots.py) use it.
 
 Streamlit renders client-side over a websocket, so a one-shot `--dump-dom` with a virtual
 time budget captures a blank page: virtual time runs ahead of the server. Instead we start
@@ -90,6 +91,22 @@ class Browser:
                 return True
             time.sleep(0.25)
         return False
+
+    def click_text(self, text: str, selector: str = "label, button, p") -> bool:
+        """Click the first element matching `selector` whose text is `text`; False if none."""
+        script = (f"(() => {{ const e = [...document.querySelectorAll({json.dumps(selector)})]"
+                  f".find(e => e.innerText.trim() === {json.dumps(text)});"
+                  " if (!e) return false; e.click(); return true; })()")
+        return bool(self.evaluate(script))
+
+    def move_mouse(self, x: float, y: float) -> None:
+        """A real mouse move to page pixel (x, y): hover handlers fire as for a user."""
+        self.call("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
+
+    def set_viewport(self, width: int, height: int) -> None:
+        """Resize the page (for screenshots of long views)."""
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
+                  deviceScaleFactor=1, mobile=False)
 
     def dom(self) -> str:
         return str(self.evaluate("document.documentElement.outerHTML"))

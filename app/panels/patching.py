@@ -1,0 +1,107 @@
+"""Patching view: a clean and a corrupted input, a metric, activation patching per layer x
+position and per head, and path patching from one head (interp.analysis.patch)."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from app.display import show_value
+from app.figures import bar_chart, matrix_heatmap, position_labels
+from app.model_run import MODEL_LOCK, ModelRun, model_input
+from app.subject import Subject
+from interp.analysis import path_patch
+from interp.analysis.batched_patch import batched_activation_patch
+from interp.analysis.corruptions import CORRUPTIONS, corrupt
+from interp.analysis.patch_metrics import PATCH_METRICS, fraction_of_effect
+from interp.circuit import Circuit
+from interp.errors import InterpError
+
+TYPED = "typed below"
+NO_SENDER = "— pick a head —"
+SWEEPS = {"residual stream (resid_pre)": "resid_pre", "attention output": "attn_out", "MLP output": "mlp_out"}
+
+
+def _corrupted_tokens(subject: Subject, run: ModelRun) -> list:
+    """The corrupted input: a corruption of the clean one from the list, or typed."""
+    how_col, seed_col = st.columns([3, 1])
+    how = how_col.selectbox("Corrupted input", [*CORRUPTIONS, TYPED], key="patch_corruption")
+    if how == TYPED:
+        default = " ".join(str(t) for t in corrupt("replace the last token", run.inputs, subject.vocab))
+        text = st.text_input("Corrupted tokens (same length as the input)", default,
+                             key="patch_corrupted_text")
+        return subject.parse_tokens(text)
+    seed = seed_col.number_input("Seed", min_value=0, value=0, key="patch_seed")
+    return corrupt(how, run.inputs, subject.vocab, seed=int(seed))
+
+
+def show(subject: Subject, run: ModelRun) -> None:
+    """Clean vs corrupted, metric, then the three patching results."""
+    model = subject.model
+    cfg = model.cfg
+    try:
+        corrupted = _corrupted_tokens(subject, run)
+        if len(corrupted) != len(run.inputs):
+            st.error(f"the corrupted input has {len(corrupted)} tokens and the clean one "
+                     f"{len(run.inputs)}: patching compares positions one to one; give the same length.")
+            return
+        _, corrupted_ids = model_input(subject, corrupted)
+    except InterpError as err:
+        st.error(f"Corrupted input: {err}")
+        return
+    st.markdown("**Clean** " + " ".join(f"`{t}`" for t in run.inputs) + " · **Corrupted** "
+                + " ".join(f"`{t}`" for t in corrupted))
+    metric_col, sweep_col = st.columns(2)
+    metric_name = metric_col.selectbox("Metric", list(PATCH_METRICS), key="patch_metric")
+    sweeps = {k: v for k, v in SWEEPS.items() if not (cfg.attn_only and v == "mlp_out")}
+    sweep = sweep_col.selectbox("Patch per layer x position", list(sweeps), key="patch_sweep")
+    measured = list(range(run.offset, len(run.positions)))  # not the compiler's BOS
+    try:
+        with MODEL_LOCK, torch.no_grad():
+            corrupted_logits = model(corrupted_ids)
+            metric = PATCH_METRICS[metric_name](run.logits, corrupted_logits, measured)
+            clean_value, corrupted_value = float(metric(run.logits)), float(metric(corrupted_logits))
+            clean_col, corrupted_col = st.columns(2)
+            clean_col.metric(f"{metric_name}, clean", show_value(clean_value))
+            corrupted_col.metric(f"{metric_name}, corrupted", show_value(corrupted_value))
+            by_position = batched_activation_patch(model, run.ids, corrupted_ids, metric, sweeps[sweep])
+            by_head = batched_activation_patch(model, run.ids, corrupted_ids, metric, "head_out_all_pos")
+            recovered_position = fraction_of_effect(by_position, clean_value, corrupted_value)
+            recovered_head = fraction_of_effect(by_head, clean_value, corrupted_value)
+    except InterpError as err:
+        st.warning(str(err))
+        return
+    columns = position_labels(run.positions)
+    layers = [f"L{layer}" for layer in range(cfg.n_layers)]
+    st.plotly_chart(matrix_heatmap(recovered_position.numpy(), layers, columns,
+                                   f"Activation patching: clean {sweeps[sweep]} patched into the corrupted "
+                                   "run, fraction of the effect restored", "restored",
+                                   x_title="position", y_title="layer"), key="patch_positions")
+    st.plotly_chart(matrix_heatmap(recovered_head.numpy(), layers, [f"H{h}" for h in range(cfg.n_heads)],
+                                   "Activation patching per head (all positions): fraction restored",
+                                   "restored", x_title="head", y_title="layer"), key="patch_heads")
+    _path_patching(subject, run, corrupted_ids, metric, clean_value, corrupted_value)
+
+
+def _path_patching(subject: Subject, run: ModelRun, corrupted_ids: torch.Tensor, metric,
+                   clean_value: float, corrupted_value: float) -> None:
+    """Path patching from one head to each component that reads it."""
+    model = subject.model
+    cfg = model.cfg
+    heads = [f"L{layer}H{head}" for layer in range(cfg.n_layers) for head in range(cfg.n_heads)]
+    # Opt-in: one forward per receiver is too slow to redo on every keystroke by default.
+    sender = st.selectbox("Path patching from head", [NO_SENDER, *heads], key="patch_sender")
+    if sender == NO_SENDER:
+        st.caption("Pick a head to see which of its readers carry its effect (path patching).")
+        return
+    receivers = list(dict.fromkeys(e.dst for e in Circuit.full(cfg).edges if e.src == sender))
+    if not receivers:
+        st.info(f"Nothing reads {sender}.")
+        return
+    with MODEL_LOCK:
+        values = [path_patch(model, run.ids, corrupted_ids, sender, [r], metric) for r in receivers]
+    effect = fraction_of_effect(torch.tensor(values), clean_value, corrupted_value, patched_into="clean")
+    st.plotly_chart(bar_chart(receivers, effect.tolist(),
+                              f"Path patching: {sender}'s corrupted output fed only to each receiver "
+                              "(clean run otherwise), fraction of the effect carried",
+                              "fraction of the effect"), key="patch_paths")

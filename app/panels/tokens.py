@@ -1,0 +1,37 @@
+"""Token view: BertViz/CircuitsVis-style attention between tokens for one head or a layer."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.attention_lines import attention_lines_html, page_height
+from app.compiled_info import component_captions
+from app.model_run import ModelRun
+from app.panels.attention import patterns
+from app.subject import Subject
+
+ALL_HEADS = "all heads"
+
+
+def show(subject: Subject, run: ModelRun) -> None:
+    """Pick a layer and a head (or all of the layer's heads) and draw the token lines."""
+    cfg = subject.model.cfg
+    if cfg.n_layers == 0:
+        st.info("This model has no layers, hence no attention.")
+        return
+    layer_col, head_col = st.columns(2)
+    layer = layer_col.selectbox("Layer", list(range(cfg.n_layers)), format_func=lambda layer: f"L{layer}",
+                                key="tokens_layer")
+    choice = head_col.selectbox("Head", [ALL_HEADS] + [f"H{h}" for h in range(cfg.n_heads)],
+                                key="tokens_head")
+    heads = list(range(cfg.n_heads)) if choice == ALL_HEADS else [int(choice[1:])]
+    grid = patterns(run, cfg.n_layers)  # [layer, head, query, key]
+    captions = component_captions(subject)
+    names = [f"L{layer}H{h}" + (f": {captions[f'L{layer}H{h}']}" if f"L{layer}H{h}" in captions else "")
+             for h in heads]
+    page = attention_lines_html(run.positions, grid[layer, heads], names)
+    # The page is ours (tokens are set as text, names escaped): an iframe lets its script run.
+    st.iframe(page, height=page_height(len(run.positions)))
+    st.caption("Left: the attending (query) positions; right: the attended (key) positions; a line's "
+               "weight and opacity is the attention. Hover a token to keep only its lines and colour "
+               "the other side by attention (mean over the heads drawn).")

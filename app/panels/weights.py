@@ -1,0 +1,68 @@
+"""Weights view: each head's QK and OV circuits in the model's own basis (labelled residual
+directions for compiled programs, as in tracr's figures; tokens for any model), and the
+residual-space layout of a compiled model (interp.analysis.head_circuits)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.compiled_info import component_captions
+from app.display import stage_number_name
+from app.figures import matrix_heatmap
+from app.model_run import ModelRun
+from app.subject import Subject
+from interp.analysis.head_circuits import head_circuits, nonzero_part, residual_layout
+
+BASIS_LABELS = {"residual": "labelled residual directions",
+                "tokens": "tokens (W_E · QK · W_Eᵀ, W_E · OV · W_U)"}
+
+
+def show(subject: Subject, run: ModelRun) -> None:
+    """Residual layout (when labelled), then the chosen head's QK and OV circuits."""
+    del run
+    model = subject.model
+    cfg = model.cfg
+    labelled = model.residual_labels is not None
+    if labelled:
+        layout = residual_layout(model)
+        stages = [stage_number_name(s) for s in layout.stages]
+        st.plotly_chart(matrix_heatmap(layout.directions.numpy(), layout.variables, stages,
+                                       "Residual layout: directions each variable holds, per stage",
+                                       "directions", text=[[str(c) if c else "" for c in row]
+                                                           for row in layout.directions.tolist()],
+                                       signed=False, x_title="stage", y_title="variable"),
+                        key="residual_layout")
+    if cfg.n_layers == 0:
+        return
+    heads = [f"L{layer}H{head}" for layer in range(cfg.n_layers) for head in range(cfg.n_heads)]
+    captions = component_captions(subject)
+    head_col, basis_col = st.columns([1, 2])
+    # Start on the first head the compiled program uses (an empty head shows nothing).
+    first = next((i for i, h in enumerate(heads) if h in captions), 0)
+    chosen = head_col.selectbox("Head", heads, index=first, key="weights_head",
+                                format_func=lambda h: h + (f" — {captions[h]}" if h in captions else ""))
+    bases = ["residual", "tokens"] if labelled else ["tokens", "residual"]
+    if cfg.d_input is not None:
+        bases = ["residual"]
+    basis = basis_col.radio("Basis", bases, format_func=BASIS_LABELS.get, horizontal=True,
+                            key="weights_basis")
+    layer, head = (int(x) for x in chosen[1:].split("H"))
+    qk, ov = head_circuits(model, layer, head, basis)
+    if basis == "residual" and labelled:
+        # A compiled head reads and writes a few variables: show only those directions.
+        qk, ov = nonzero_part(qk), nonzero_part(ov)
+    if not qk.rows and not ov.rows:
+        st.info(f"{chosen} is empty: all its weights are zero (the program does not use it).")
+        return
+    left, right = st.columns(2)
+    for column, matrix, name, rows, cols, key in (
+            (left, qk, "QK", "query reads", "key reads", "weights_qk"),
+            (right, ov, "OV", "reads (value)", "writes (output)", "weights_ov")):
+        if not matrix.rows:
+            column.info(f"{name} circuit of {chosen}: all zero.")
+            continue
+        column.plotly_chart(matrix_heatmap(matrix.values.numpy(), matrix.rows, matrix.columns,
+                                           f"{chosen} {name} circuit", "weight", x_title=cols,
+                                           y_title=rows), key=key)
+    st.caption("QK: how strongly a query direction attends to a key direction. OV: what a head "
+               "writes (columns) when it attends to a position holding a row's direction.")

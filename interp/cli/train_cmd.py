@@ -1,0 +1,126 @@
+"""`interp train TASK`, `interp eval NAME_OR_PATH` and `interp models`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from interp.errors import InterpError
+from rasp.errors import RASPError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from interp.tasks import TASKS
+    from interp.training.recipes import RECIPES
+
+    parser = subparsers.add_parser("train", help="train a model on a toy task (defaults reproduce the "
+                                   "shipped models)")
+    parser.add_argument("task", help=f"a recipe ({', '.join(RECIPES)}) or a task ({', '.join(TASKS)})")
+    parser.add_argument("--config", help="JSON file with task/model/train sections overriding the recipe")
+    parser.add_argument("--out", help="output directory (default: runs/TASK)")
+    parser.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    parser.add_argument("--device", choices=["cpu", "cuda", "auto"], help="default: the config's (cpu)")
+    parser.add_argument("--steps", type=int, help="override train.steps")
+    parser.add_argument("--seed", type=int, help="override train.seed")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--json", action="store_true", help="print one JSON object last")
+    parser.set_defaults(handler=_json_errors(run_train))
+
+    evaluator = subparsers.add_parser("eval", help="evaluate a shipped or trained model on its task")
+    evaluator.add_argument("model", help="a shipped model name (see `interp models`) or a model directory")
+    evaluator.add_argument("--json", action="store_true", help="print one JSON object last")
+    evaluator.set_defaults(handler=_json_errors(run_eval))
+
+    lister = subparsers.add_parser("models", help="list the shipped models")
+    lister.add_argument("--json", action="store_true", help="print one JSON object last")
+    lister.set_defaults(handler=_json_errors(run_models))
+
+
+def _json_errors(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """With --json, a user error also prints {"error", "kind"} as the last stdout line."""
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except (InterpError, RASPError) as err:
+            if args.json:
+                print(json.dumps({"error": str(err), "kind": type(err).__name__}))
+            raise
+
+    return run
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from interp.training import loss_by_name, per_position_accuracy, train
+    from interp.training.evaluation import report
+    from interp.training.recipes import read_config_file, recipe_by_name
+
+    recipe = recipe_by_name(args.task)
+    overrides: dict[str, Any] = read_config_file(args.config) if args.config else {}
+    train_overrides = dict(overrides.get("train", {}))
+    for field in ("device", "steps", "seed"):
+        if getattr(args, field) is not None:
+            train_overrides[field] = getattr(args, field)
+    recipe = recipe.with_overrides({**overrides, "train": train_overrides})
+    task = recipe.build_task()
+    model = recipe.build_model(task)
+    config = recipe.train_config()
+    out = Path(args.out or Path("runs") / args.task)
+    metrics = per_position_accuracy if task.loss == "per_position_ce" else None
+    result = train(model, task.sample, config, loss=loss_by_name(task.loss), metrics=metrics, out_dir=out,
+                   resume=args.resume, progress=not args.no_progress)
+    if int(os.environ.get("RANK", "0")) != 0:
+        return 0
+    summary = {
+        "recipe": recipe.name, "out": str(out), "steps": result.steps, "seconds": round(result.seconds, 1),
+        "stop_reason": result.stop_reason, "held_out": result.metrics, "report": report(result.model, task),
+        "command": "interp " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None,
+        "config": recipe.to_dict(),
+    }
+    (out / "card.json").write_text(json.dumps(summary, indent=1) + "\n")
+    _print_summary(summary, args.json)
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from interp.model import load_model
+    from interp.shipped import resolve_model_path
+    from interp.training.evaluation import report, task_of
+
+    model = load_model(resolve_model_path(args.model))
+    summary = {"model": args.model, **report(model, task_of(model))}
+    _print_summary(summary, args.json)
+    return 0
+
+
+def run_models(args: argparse.Namespace) -> int:
+    from interp.shipped import SHIPPED, shipped_card
+
+    rows = []
+    for name, description in SHIPPED.items():
+        card = shipped_card(name)
+        rows.append({"name": name, "description": description, "command": card.get("command"),
+                     "headline": _headline(card.get("report", {}))})
+        print(f"{name:<20} {description}  [{rows[-1]['headline'] or 'no card'}]")
+    if args.json:
+        print(json.dumps({"models": rows}))
+    return 0
+
+
+def _headline(report: dict[str, Any]) -> str:
+    for key in ("exact_match", "nats_per_char", "error_per_dim", "mse_vs_gd_optimal", "accuracy", "loss"):
+        if isinstance(report.get(key), float):
+            return f"{key} {report[key]:.4f}"
+    return ""
+
+
+def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
+    for key, value in summary.items():
+        if key not in ("config",):
+            print(f"{key:>28}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
+    if as_json:
+        print(json.dumps(summary))

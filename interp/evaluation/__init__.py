@@ -1,0 +1,1 @@
+"""Evaluations of trained models against their task's baselines (read by `interp eval`)."""

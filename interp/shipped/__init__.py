@@ -1,0 +1,45 @@
+"""Trained models shipped inside the package, one subfolder each (config.json +
+model.safetensors, and card.json: the command, config, seed, training time and measured
+numbers). Register a model with one line in SHIPPED."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from interp.errors import InputError
+
+ROOT = Path(__file__).parent
+CARD_FILE = "card.json"
+
+# One line per shipped model: name -> one-line description (the folder is ROOT / name).
+SHIPPED: dict[str, str] = {
+    "markov-switching": "binary switching Markov chain p=0.5, q=0.8 (Makkuva et al. 2024)",
+    "icl-gpt": "in-context linear regression d=5, GPT-2 style 3 layers x 64, 2 heads (Garg et al. 2022)",
+    "icl-lsa": "one linear self-attention layer = one GD step, d=5, N=20 (von Oswald et al. 2023)",
+}
+
+
+def shipped_path(name: str) -> Path:
+    """The directory of a shipped model."""
+    if name not in SHIPPED:
+        raise InputError(f"unknown shipped model {name!r}; shipped models: {sorted(SHIPPED)}.")
+    return ROOT / name
+
+
+def shipped_card(name: str) -> dict[str, Any]:
+    """The card of a shipped model ({} when it has none)."""
+    path = shipped_path(name) / CARD_FILE
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def resolve_model_path(name_or_path: str) -> Path:
+    """A shipped model's name or a model directory, as a directory."""
+    if name_or_path in SHIPPED:
+        return shipped_path(name_or_path)
+    path = Path(name_or_path)
+    if not path.is_dir():
+        raise InputError(f"{name_or_path!r} is neither a shipped model ({', '.join(SHIPPED)}) nor a "
+                         "model directory.")
+    return path

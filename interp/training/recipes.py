@@ -1,0 +1,163 @@
+"""Recipes: a task, a model shape and a train config under one name, so one command (and
+its defaults) reproduces each shipped model. A JSON config file overrides any part:
+{"task": {...task options}, "model": {...ModelConfig fields}, "train": {...TrainConfig fields},
+ "init_std": 0.02}.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from interp.errors import ConfigError, InputError
+from interp.model import HookedTransformer, ModelConfig
+from interp.tasks import make_task
+from interp.tasks.base import Task
+from interp.training.config import TrainConfig
+
+_TASK_DIMENSIONS = ("n_ctx", "d_vocab", "d_vocab_out", "vocab", "vocab_out", "causal", "d_input")
+
+
+@dataclass
+class Recipe:
+    """Everything that defines a training run."""
+
+    name: str
+    task: str  # a name in interp.tasks.TASKS
+    description: str
+    task_options: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)  # ModelConfig fields the task does not fix
+    train: dict[str, Any] = field(default_factory=dict)  # TrainConfig fields
+    init_std: float = 0.02
+    init_from: str | None = None  # continue from a trained model: a shipped name or a model directory
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (also the shape of a --config file)."""
+        data = {"task": self.task_options, "model": self.model, "train": self.train_config().to_dict(),
+                "init_std": self.init_std}
+        return data if self.init_from is None else {**data, "init_from": self.init_from}
+
+    def train_config(self) -> TrainConfig:
+        """The validated TrainConfig."""
+        return TrainConfig.from_dict(self.train)
+
+    def build_task(self) -> Task:
+        """The task with this recipe's options."""
+        return make_task(self.task, **self.task_options)
+
+    def build_model(self, task: Task) -> HookedTransformer:
+        """A freshly initialised model shaped for `task` (seeded by the train seed)."""
+        fixed = sorted(set(self.model) & set(_TASK_DIMENSIONS))
+        if fixed:
+            raise ConfigError(f"model fields {fixed} are set by the task; remove them from the config.")
+        seed = self.train_config().seed
+        cfg = ModelConfig.from_dict({
+            "n_ctx": task.seq_len, "d_vocab": task.d_vocab, "d_vocab_out": task.d_vocab_out,
+            "vocab": task.vocab, "vocab_out": task.vocab_out, "causal": task.causal, "seed": seed,
+            "d_input": getattr(task, "d_input", None),  # vector-input tasks (in-context regression)
+            **self.model,
+        })
+        metadata = {"producer": "train", "recipe": self.name, "task": self.task,
+                    "task_options": self.task_options}
+        model = HookedTransformer(cfg, metadata=metadata).init_weights(std=self.init_std, seed=seed)
+        if self.init_from is not None:
+            model.load_state_dict(self._initial_weights(cfg))
+        return model
+
+    def _initial_weights(self, cfg: ModelConfig) -> dict[str, Any]:
+        """The weights of the `init_from` model, which must have this recipe's shape."""
+        from interp.model import load_model
+        from interp.shipped import resolve_model_path
+
+        start = load_model(resolve_model_path(self.init_from))
+        if start.cfg.to_dict() | {"seed": None} != cfg.to_dict() | {"seed": None}:
+            raise ConfigError(f"init_from={self.init_from!r} has a different model config than recipe "
+                              f"{self.name!r}; start from a model trained with the same shape.")
+        return start.state_dict()
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Recipe:
+        """A copy with a --config file's sections merged over this recipe's."""
+        if not isinstance(overrides, dict):
+            raise ConfigError("a config file must hold a JSON object with task/model/train sections.")
+        unknown = sorted(set(overrides) - {"task", "model", "train", "init_std", "init_from"})
+        if unknown:
+            raise ConfigError(f"unknown config sections {unknown}; use task, model, train, init_std, "
+                              "init_from.")
+        merged = copy.deepcopy(self)
+        merged.task_options = {**merged.task_options, **overrides.get("task", {})}
+        merged.model = {**merged.model, **overrides.get("model", {})}
+        merged.train = {**merged.train, **overrides.get("train", {})}
+        merged.init_std = overrides.get("init_std", merged.init_std)
+        merged.init_from = overrides.get("init_from", merged.init_from)
+        merged.train_config()  # validate now, naming the bad field
+        return merged
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A --config JSON file as a dict (ConfigError naming the file when unreadable)."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read the config file ({err}).") from err
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config file must hold a JSON object.")
+    return data
+
+
+# Sized for the CPU share a shared 2-core machine gives (about 1 step/s at this size).
+_ADDITION_TRAIN = dict(steps=5000, batch_size=64, lr=2e-3, warmup_steps=200, weight_decay=0.1,
+                       min_lr_ratio=0.05, eval_every=500, eval_size=2000, checkpoint_every=250,
+                       log_every=50, seed=0)
+
+_ICL_GPT = {"n_layers": 3, "d_model": 64, "n_heads": 2, "d_mlp": 256, "act_fn": "gelu_new",
+            "normalization_type": "LN"}
+
+# One line per recipe; the shipped models are trained with exactly these defaults.
+RECIPES: dict[str, Recipe] = {r.name: r for r in [
+    Recipe("addition-1l", "addition", "5-digit addition, 1 layer, 3 heads (Quirke & Barez 2023)",
+           {"n_digits": 5, "enrich": 0.1},
+           {"n_layers": 1, "d_model": 96, "n_heads": 3, "d_mlp": 384, "act_fn": "gelu",
+            "normalization_type": "LN"}, dict(_ADDITION_TRAIN)),
+    Recipe("addition-2l", "addition", "5-digit addition, 2 layers, 3 heads (handles carry cascades)",
+           {"n_digits": 5, "enrich": 0.1},
+           {"n_layers": 2, "d_model": 96, "n_heads": 3, "d_mlp": 384, "act_fn": "gelu",
+            "normalization_type": "LN"}, dict(_ADDITION_TRAIN, steps=3000)),
+    Recipe("markov-switching", "markov", "binary switching chain p=0.5, q=0.8 (Makkuva et al. 2024)",
+           {"kind": "switching", "p": 0.5, "q": 0.8, "seq_len": 64},
+           {"n_layers": 1, "d_model": 32, "n_heads": 1, "d_mlp": 64, "normalization_type": "LN"},
+           dict(steps=3000, batch_size=32, lr=1e-3, warmup_steps=100, eval_every=250, eval_size=1000,
+                checkpoint_every=250, log_every=50, seed=0)),
+    Recipe("icl-gpt-stage1", "regression", "in-context linear regression d=5, 11 points; GPT-2 style 3x64, "
+           "2 heads (Garg et al. 2022): first cosine cycle", {"d": 5, "n_points": 11}, dict(_ICL_GPT),
+           dict(steps=4000, batch_size=64, lr=1e-3, warmup_steps=500, min_lr_ratio=0.05, eval_every=250,
+                eval_size=2000, checkpoint_every=500, log_every=50, seed=0)),
+    Recipe("icl-gpt", "regression", "in-context linear regression d=5 (Garg et al. 2022): a second cosine "
+           "cycle from icl-gpt-stage1 (train that first)", {"d": 5, "n_points": 11}, dict(_ICL_GPT),
+           dict(steps=4000, batch_size=64, lr=5e-4, warmup_steps=100, min_lr_ratio=0.05, eval_every=250,
+                eval_size=2000, checkpoint_every=500, log_every=50, seed=1),
+           init_from="runs/icl-gpt-stage1/model"),
+    Recipe("icl-lsa", "regression", "one linear self-attention layer, d=5, N=20 (von Oswald et al. 2023)",
+           {"d": 5, "n_points": 21, "encoding": "oswald"},
+           {"n_layers": 1, "d_model": 16, "n_heads": 1, "attention_kind": "linear",
+            "positional_embedding": "none", "attn_scale": 1.0},
+           dict(steps=3000, batch_size=512, lr=3e-3, warmup_steps=100, min_lr_ratio=0.01, eval_every=250,
+                eval_size=20000, eval_batch_size=20000, checkpoint_every=1000, log_every=50, seed=0),
+           init_std=0.3),
+]}
+
+
+def recipe_by_name(name: str) -> Recipe:
+    """A recipe by name; a bare task name gets a default recipe."""
+    if name in RECIPES:
+        return copy.deepcopy(RECIPES[name])
+    from interp.tasks import TASKS
+
+    if name in TASKS:
+        return Recipe(name, name, f"task {name!r} with a small default model",
+                      model={"n_layers": 2, "d_model": 64, "n_heads": 2, "d_mlp": 128,
+                             "normalization_type": "LN"},
+                      train=dict(steps=2000, batch_size=64, lr=1e-3, warmup_steps=100, eval_every=200))
+    raise InputError(f"unknown task or recipe {name!r}; recipes: {sorted(RECIPES)}, tasks: {sorted(TASKS)}.")
