@@ -15,16 +15,19 @@ from rasp.core import (
     LengthType,
     LinearSequenceMap,
     Map,
+    NumericValue,
     RASPExpr,
     Select,
     Selector,
     SelectorAnd,
     SelectorNot,
     SelectorOr,
+    SelectorValue,
     SelectorWidth,
     SequenceMap,
     SOp,
     TokensType,
+    Value,
     annotate,
     categorical,
     get_encoding,
@@ -33,6 +36,9 @@ from rasp.core import (
     is_numerical,
     length,
     numerical,
+    selector_and,
+    selector_not,
+    selector_or,
     tokens,
 )
 from rasp.errors import RASPError, RASPSyntaxError
@@ -50,6 +56,7 @@ __all__ = [
     "LengthType",
     "LinearSequenceMap",
     "Map",
+    "NumericValue",
     "RASPError",
     "RASPExpr",
     "RASPSyntaxError",
@@ -59,9 +66,11 @@ __all__ = [
     "SelectorAnd",
     "SelectorNot",
     "SelectorOr",
+    "SelectorValue",
     "SelectorWidth",
     "SequenceMap",
     "TokensType",
+    "Value",
     "Trace",
     "annotate",
     "categorical",
@@ -76,7 +85,11 @@ __all__ = [
     "length",
     "numerical",
     "parse",
+    "parse_file",
     "parse_program",
+    "selector_and",
+    "selector_not",
+    "selector_or",
     "tokens",
     "trace",
     "walk",
@@ -85,12 +98,12 @@ __all__ = [
 
 def __getattr__(name: str):
     # The parser and library import lazily so `import rasp` stays light and acyclic.
-    if name in ("parse", "parse_program"):
+    if name in ("parse", "parse_program", "parse_file"):
         from rasp import parser
 
         return getattr(parser, name)
-    if name == "lib":
+    if name in ("lib", "causal_eval"):
         import importlib
 
-        return importlib.import_module("rasp.lib")
+        return importlib.import_module(f"rasp.{name}")
     raise AttributeError(f"module 'rasp' has no attribute {name!r}")

@@ -160,7 +160,6 @@ class _Evaluator:
         return [sum(row) for row in self._value(node.selector)]
 
     def aggregate(self, node: core.Aggregate) -> list[Any]:
-        core.check_aggregate_encoding(node)
         matrix = self._value(node.selector)
         values = self._value(node.sop)
         numerical = core.is_numerical(node)

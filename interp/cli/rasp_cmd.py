@@ -1,4 +1,9 @@
-"""`interp rasp FILE --input "a b c"`: run a textual RASP file or a library program."""
+"""`interp rasp FILE --input "a b c"`: run a textual RASP file or a library program.
+
+Without FILE it starts the RASP REPL (rasp.repl); with FILE but no --input it runs the
+file statement by statement the way the original RASP REPL would, showing each result on
+the running example.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from typing import Any, TextIO
 
 import rasp
 from rasp.lib import PROGRAMS
+from rasp.parser import parse_file, read_source
+from rasp.repl import Repl, run_repl
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,26 +31,60 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--causal", action="store_true", help="prefix (causal) semantics")
     parser.add_argument("--trace", action="store_true", help="print every intermediate value")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
+    parser.add_argument(
+        "--allow-outside", action="store_true", help="let `load` read files outside the working tree"
+    )
+    parser.add_argument("--draw-dir", help="where `draw(...)` saves its plotly figures (HTML)")
     parser.set_defaults(handler=run_rasp)
 
 
 def run_rasp(args: argparse.Namespace) -> int:
     try:
         if args.file is None:
-            return repl(sys.stdin, sys.stdout, args)
-        program, vocab, max_seq_len = load(args.file, args.output)
+            tokens = read_tokens(args.input, None, args.ints) if args.input else None
+            return _session(sys.stdin, tokens, args, banner=True)
+        if args.input is None and args.file not in PROGRAMS:
+            return _run_file_as_session(Path(args.file), args)
+        program, vocab, max_seq_len = load(args.file, args.output, args.allow_outside)
         if args.input is None:
             raise rasp.RASPError('give the input tokens with --input "a b c"')
         tokens = read_tokens(args.input, vocab, args.ints)
         result = rasp.trace(program, tokens, causal=args.causal, vocab=vocab, max_seq_len=max_seq_len)
     except rasp.RASPError as error:
         print(f"error: {error}", file=sys.stderr)
+        if args.json:
+            kind = "syntax" if isinstance(error, rasp.RASPSyntaxError) else "rasp"
+            print(json.dumps({"error": str(error), "kind": kind}))
         return 2
     print_result(result, args.trace, args.json, sys.stdout)
     return 0
 
 
-def load(name: str, output: str | None) -> tuple[rasp.SOp, list[Any] | None, int | None]:
+def _session(lines: Any, tokens: list[Any] | None, args: argparse.Namespace, banner: bool) -> int:
+    options = {"causal": args.causal, "allow_outside": args.allow_outside, "draw_dir": args.draw_dir}
+    if tokens is None and banner:
+        return 2 if run_repl(lines, sys.stdout, **options) and not sys.stdin.isatty() else 0
+    repl = Repl(sys.stdout, **options)
+    if tokens is not None:
+        repl.settings.sop_example = repl.settings.selector_example = tokens
+    if banner:
+        repl.banner()
+    failed = repl.run(lines)
+    return 2 if failed and not sys.stdin.isatty() else 0
+
+
+def _run_file_as_session(path: Path, args: argparse.Namespace) -> int:
+    text = read_source(path)
+    options = {"causal": args.causal, "allow_outside": args.allow_outside, "draw_dir": args.draw_dir}
+    repl = Repl(sys.stdout, root=path.resolve().parent, **options)
+    repl.interpreter.loading.append(path.resolve())  # its loads resolve next to it
+    failed = repl.run(text.splitlines(keepends=True))
+    return 2 if failed else 0
+
+
+def load(
+    name: str, output: str | None, allow_outside: bool = False
+) -> tuple[rasp.SOp, list[Any] | None, int | None]:
     """A program from a library short name or a textual RASP file, with its vocab/length."""
     if name in PROGRAMS and not Path(name).exists():
         entry = PROGRAMS[name]
@@ -53,7 +94,7 @@ def load(name: str, output: str | None) -> tuple[rasp.SOp, list[Any] | None, int
         raise rasp.RASPError(
             f"{name!r} is neither a file nor a library program; library: {', '.join(PROGRAMS)}"
         )
-    return rasp.parse(path.read_text(), output=output), None, None
+    return parse_file(path, output=output, allow_outside=allow_outside), None, None
 
 
 def read_tokens(text: str, vocab: list[Any] | None, ints: bool) -> list[Any]:
@@ -83,34 +124,3 @@ def print_result(result: rasp.Trace, show_trace: bool, as_json: bool, out: TextI
             "trace": {"values": result.values, "selectors": result.selectors},
         }
         print(json.dumps(payload, default=str), file=out)
-
-
-def repl(stdin: TextIO, out: TextIO, args: argparse.Namespace) -> int:
-    """Read RASP statements; after each, evaluate the last s-op on the current input.
-
-    `:input a b c` sets the input; statements may span lines and end with ';' or '}'.
-    """
-    source = ""
-    pending = ""
-    tokens = read_tokens(args.input, None, args.ints) if args.input else None
-    print("RASP REPL: statements end with ';'; ':input a b c' sets the input.", file=out)
-    for line in stdin:
-        if not pending and line.strip().startswith(":input"):
-            tokens = read_tokens(line.strip()[len(":input") :], None, args.ints)
-            print(f"input: {tokens}", file=out)
-            continue
-        pending += line
-        stripped = pending.strip()
-        if not stripped or pending.count("{") > pending.count("}"):
-            continue
-        if not (stripped.endswith(";") or stripped.endswith("}") or stripped.startswith("#")):
-            continue
-        try:
-            program = rasp.parse(source + pending) if "=" in source + pending else None
-            source += pending
-            if program is not None and tokens:
-                print(f"{program.label}: {rasp.evaluate(program, tokens, causal=args.causal)}", file=out)
-        except rasp.RASPError as error:
-            print(f"error: {error}", file=out)
-        pending = ""
-    return 0
