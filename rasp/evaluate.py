@@ -64,6 +64,10 @@ def check_input(
             f"tokens must be a list, got the string {tokens!r}; pass list({tokens!r}) "
             "or tokens.split()"
         )
+    if not isinstance(tokens, (list, tuple)):
+        raise RASPError(
+            f"tokens must be a list, got {type(tokens).__name__} {tokens!r:.60}; pass list(...) of tokens"
+        )
     if len(tokens) == 0:
         raise RASPError("empty input: RASP programs need at least one token")
     if max_seq_len is not None and len(tokens) > max_seq_len:
@@ -72,7 +76,7 @@ def check_input(
             "shorten the input or raise max_seq_len"
         )
     if vocab is not None:
-        allowed = set(vocab)
+        allowed = list(vocab)  # a list, so unhashable tokens are compared, not hashed
         for position, token in enumerate(tokens):
             if token not in allowed:
                 raise RASPError(

@@ -122,6 +122,7 @@ class Repl:
             return True
         self.pending = ""
         for statement in statements:
+            self.interpreter.steps = 0  # the step cap is per statement in a session
             try:
                 event = self.interpreter.run_statement(statement, self.interpreter.globals, top=True)
             except ExitProgram:

@@ -323,7 +323,7 @@ class _Parser:
         return value
 
     def call(self, callee: Node) -> Node:
-        start = self.expect("(")
+        self.expect("(")
         if callee.kind == "name" and callee.args[0] == "select":
             keys = self.expr()
             self.expect(",")
@@ -333,10 +333,11 @@ class _Parser:
                 self.fail("select needs a comparison (==, !=, <, >, <=, >=) as third argument")
             op = self.advance().text
             self.expect(")")
-            return self.node("select", start, keys, queries, op)
+            return Node("select", [keys, queries, op], callee.line, callee.column)
         args = [] if self.at(")") else self.expr_list()
         self.expect(")")
-        return self.node("call", start, callee, args)
+        # Errors of a call point at what is called, not at its '('.
+        return Node("call", [callee, args], callee.line, callee.column)
 
     def primary(self) -> Node:
         token = self.tok
