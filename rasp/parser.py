@@ -310,7 +310,9 @@ class Interpreter:
         if top and isinstance(value, core.SOp):
             self.last_sop = value
         scope.variables["out"] = value
-        return Event("value", "out", value)
+        # Like the original, a bare variable is shown under its own name.
+        shown = node.args[0].args[0] if node.args[0].kind == "name" else "out"
+        return Event("value", shown, value)
 
     def _stmt_for(self, node: Node, scope: Scope, top: bool) -> Event:
         names, iterable_node, body = node.args

@@ -158,14 +158,13 @@ class Repl:
 
     def _show_loaded(self, event: Event) -> None:
         last: dict[str, Event] = {}
-        for item in event.items:
+        for item in _leaves(event):
             if item.kind == "error":
                 self._report(item.value)
-            for named in item.items if item.kind == "values" else [item]:
-                exported = named.name and not named.name.startswith("_") and named.name != "out"
-                if named.kind == "value" and exported:
-                    last.pop(named.name, None)
-                    last[named.name] = named
+            exported = item.name and not item.name.startswith("_") and item.name != "out"
+            if item.kind == "value" and exported:
+                last.pop(item.name, None)  # show each name once, at its last value
+                last[item.name] = item
         for named in last.values():
             self.show_value(named.name, named.value, show_examples=False)
 
@@ -228,6 +227,13 @@ class Repl:
             path = self.draw_dir / f"{sop.label}.html"
             flow_figure(graph).write_html(str(path), include_plotlyjs="cdn")
             self.print(f"\t(figure written to {path})")
+
+
+def _leaves(event: Event) -> list[Event]:
+    """The value and error events inside a (possibly nested) group of events."""
+    if event.kind != "values":
+        return [event]
+    return [leaf for item in event.items for leaf in _leaves(item)]
 
 
 def _as_list(example: Any) -> list[Any]:
