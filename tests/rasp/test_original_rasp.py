@@ -155,7 +155,8 @@ def test_flow_graph_is_plain_data():
 
 def test_reserved_names_follow_the_original():
     repl, shown = session(
-        "tokens = tokens_int;\nindices = 2;\nsort = 2;\ndef g(x) {\n  sort = x;\n  return sort;\n}\nv = g(5);\n"
+        "tokens = tokens_int;\nindices = 2;\nsort = 2;\n"
+        "def g(x) {\n  sort = x;\n  return sort;\n}\nv = g(5);\n"
     )
     assert "reserved name 'indices'" in shown and "reserved name 'sort'" in shown
     assert repl.interpreter.globals.get("v") == 5  # library names are free inside functions
