@@ -128,6 +128,9 @@ class Repl:
             except ExitProgram:
                 self.finished = True
                 return False
+            except KeyboardInterrupt:
+                self._report(RASPError("interrupted; the statement was not run to the end"))
+                continue
             try:
                 self.show(event)
             except RASPError as error:  # e.g. a value that fails on a changed example
@@ -249,4 +252,19 @@ def run_repl(stdin: TextIO, out: TextIO, **options: Any) -> int:
     """Run an interactive (or piped) session; returns the number of failed statements."""
     repl = Repl(out, **options)
     repl.banner()
-    return repl.run(stdin)
+    if not stdin.isatty():
+        return repl.run(stdin)
+    return repl.run(_prompted_lines(repl))
+
+
+def _prompted_lines(repl: Repl) -> Iterable[str]:
+    """Lines typed at a terminal, with the original's prompts (>> and .. to continue)."""
+    while True:
+        try:
+            yield input(".. " if repl.pending else ">> ")
+        except EOFError:
+            repl.print("")
+            return
+        except KeyboardInterrupt:
+            repl.print("")
+            repl.pending = ""  # Ctrl-C abandons the statement being typed
