@@ -350,10 +350,7 @@ class Interpreter:
         example = self.expr(example_node, scope)
         if not isinstance(example, (str, list)):
             self._fail(node, f"example not iterable: {describe(example)}; give a string or a list")
-        if subset in ("both", "s-op"):
-            self.settings.sop_example = example
-        if subset in ("both", "selector"):
-            self.settings.selector_example = example
+        self._set_both(subset, "sop_example", "selector_example", example)
         return Event("none")
 
     def _stmt_show_example(self, node: Node, scope: Scope, top: bool) -> Event:
@@ -361,11 +358,15 @@ class Interpreter:
 
     def _stmt_examples(self, node: Node, scope: Scope, top: bool) -> Event:
         subset, switch = node.args
-        if subset in ("both", "s-op"):
-            self.settings.show_sop_examples = switch
-        if subset in ("both", "selector"):
-            self.settings.show_selector_examples = switch
+        self._set_both(subset, "show_sop_examples", "show_selector_examples", switch)
         return Event("none")
+
+    def _set_both(self, subset: str, sop_field: str, selector_field: str, value: Any) -> None:
+        """Set the s-op and/or selector variant of a setting ('both', 's-op', 'selector')."""
+        if subset in ("both", "s-op"):
+            setattr(self.settings, sop_field, value)
+        if subset in ("both", "selector"):
+            setattr(self.settings, selector_field, value)
 
     def _stmt_seq_display(self, node: Node, scope: Scope, top: bool) -> Event:
         self.settings.full_seq_display = node.args[0]

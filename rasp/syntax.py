@@ -370,18 +370,22 @@ class _Parser:
             return self.node("list", start, [])
         first = self.expr()
         if self.at("for"):
-            self.advance()
-            names = self.names()
-            self.expect("in")
-            iterable = self.expr()
-            self.expect("]")
-            return self.node("listcomp", start, first, names, iterable)
+            return self.node("listcomp", start, first, *self.comprehension_tail("]"))
         items = [first]
         while self.at(","):
             self.advance()
             items.append(self.expr())
         self.expect("]")
         return self.node("list", start, items)
+
+    def comprehension_tail(self, closing: str) -> tuple[list[str], Node]:
+        """`for a, b in iterable` and the closing bracket: (names, iterable)."""
+        self.expect("for")
+        names = self.names()
+        self.expect("in")
+        iterable = self.expr()
+        self.expect(closing)
+        return names, iterable
 
     def dict_or_comprehension(self) -> Node:
         start = self.expect("{")
@@ -392,12 +396,7 @@ class _Parser:
         self.expect(":")
         value = self.expr()
         if self.at("for"):
-            self.advance()
-            names = self.names()
-            self.expect("in")
-            iterable = self.expr()
-            self.expect("}")
-            return self.node("dictcomp", start, key, value, names, iterable)
+            return self.node("dictcomp", start, key, value, *self.comprehension_tail("}"))
         pairs = [(key, value)]
         while self.at(","):
             self.advance()
