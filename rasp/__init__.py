@@ -16,6 +16,7 @@ from rasp.core import (
     LinearSequenceMap,
     Map,
     NumericValue,
+    Predicate,
     RASPExpr,
     Select,
     Selector,
@@ -42,7 +43,7 @@ from rasp.core import (
     tokens,
 )
 from rasp.errors import RASPError, RASPSyntaxError
-from rasp.evaluate import Trace, check_input, evaluate, trace
+from rasp.evaluate import DefaultRASPEvaluator, Trace, check_input, evaluate, trace
 from rasp.graph import check_unique_labels, dataflow_edges, walk
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "Comparison",
     "ConstantSOp",
     "ConstantSelector",
+    "DefaultRASPEvaluator",
     "Encoding",
     "Full",
     "IndicesType",
@@ -57,6 +59,7 @@ __all__ = [
     "LinearSequenceMap",
     "Map",
     "NumericValue",
+    "Predicate",
     "RASPError",
     "RASPExpr",
     "RASPSyntaxError",

@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from rasp.core import RASPExpr
+from rasp.evaluate import DefaultRASPEvaluator
 from rasp.evaluate import evaluate as _evaluate
+
+
+class CausalEvaluator(DefaultRASPEvaluator):
+    """tracr's causal evaluator class (prefix semantics; see `evaluate`)."""
+
+    causal = True
 
 
 def evaluate(expr: RASPExpr, xs: Sequence[Any]) -> Any:

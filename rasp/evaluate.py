@@ -55,6 +55,16 @@ def trace(
     return result
 
 
+class DefaultRASPEvaluator:
+    """tracr's evaluator class: `DefaultRASPEvaluator().evaluate(expr, xs)`."""
+
+    causal = False
+
+    def evaluate(self, expr: core.RASPExpr, xs: Sequence[Any]) -> Any:
+        """The value of `expr` on `xs` (a list of tokens)."""
+        return evaluate(expr, list(xs) if isinstance(xs, str) else xs, causal=self.causal)
+
+
 def check_input(
     tokens: Sequence[Any], vocab: Sequence[Any] | None, max_seq_len: int | None
 ) -> None:

@@ -75,6 +75,8 @@ def test_causal_eval_masks_every_selector():
         [True, True, False],
         [True, True, True],
     ]
+    assert causal_eval.CausalEvaluator().evaluate(everything, "ab") == [[True, False], [True, True]]
+    assert rasp.DefaultRASPEvaluator().evaluate(everything, "ab") == [[True, True], [True, True]]
     count = rasp.SelectorWidth(everything)
     assert causal_eval.evaluate(count, ["a", "b", "c"]) == [1, 2, 3]
     assert rasp.evaluate(count, ["a", "b", "c"]) == [3, 3, 3]
