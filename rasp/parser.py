@@ -20,7 +20,6 @@ list lengths; exceeding one raises a RASPSyntaxError naming the cap.
 from __future__ import annotations
 
 import operator
-import reprlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -64,8 +63,6 @@ RESERVED = {
     "True", "False", "range", "zip", "len", "get", "aggregate", "round", "indicator",
 }  # fmt: skip
 PRELUDE_PATH = Path(__file__).with_name("prelude.rasp")
-_SHORT_REPR = reprlib.Repr()
-_SHORT_REPR.maxlevel, _SHORT_REPR.maxlist, _SHORT_REPR.maxdict, _SHORT_REPR.maxstring = 3, 8, 8, 40
 
 
 class ExitProgram(Exception):  # noqa: N818 - control flow, not an error
@@ -807,8 +804,9 @@ def _is_atom(value: Any) -> bool:
     return isinstance(value, (int, float, str, bool))
 
 
-def describe(value: Any) -> str:
-    """A short description of a textual-RASP value for error messages."""
+def describe(value: Any, depth: int = 3) -> str:
+    """A short description of a textual-RASP value (bounded: a list may share itself
+    exponentially often, so nesting and items are cut off)."""
     if isinstance(value, core.SOp):
         return f"s-op {value.label}"
     if isinstance(value, core.Selector):
@@ -817,8 +815,18 @@ def describe(value: Any) -> str:
         return f"function {value.name}"
     if callable(value):
         return f"built-in function {getattr(value, '__name__', '?').lstrip('_')}"
-    # reprlib bounds the work: a list may share itself exponentially often.
-    return _SHORT_REPR.repr(value)
+    if isinstance(value, (list, dict)):
+        if depth == 0:
+            return "[...]" if isinstance(value, list) else "{...}"
+        if isinstance(value, dict):
+            items = [f"{describe(k, 0)}: {describe(v, depth - 1)}" for k, v in list(value.items())[:8]]
+        else:
+            items = [describe(v, depth - 1) for v in value[:8]]
+        more = ", ..." if len(value) > 8 else ""
+        opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+        return opening + ", ".join(items) + more + closing
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def read_source(path: str | Path) -> str:

@@ -44,6 +44,8 @@ CASES = [
     Case("string_repeat", parse('x = "ab" * 1000000000;'), "RASPSyntaxError", "list_length"),
     Case("doubling_loop", parse("s = [1]; for i in range(64) { s = s + s; }"), "RASPSyntaxError",
          "list_length"),
+    Case("self_sharing_list", parse("x = [1]; for i in range(200) { x = [x, x]; } y = x + 1;"),
+         "RASPSyntaxError", "cannot compute [[[[...], [...]], [[...], [...]]]"),
     Case("endless_loops", parse("for i in range(90000) { for j in range(90000) { x = i; } }"),
          "RASPSyntaxError", "parse_steps=200000"),
     # Recursion in the parser and interpreter: a clear error, never RecursionError.

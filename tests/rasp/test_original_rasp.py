@@ -177,3 +177,12 @@ def test_cli_runs_an_original_style_file_like_the_repl(capsys):
 def test_exit_forms(text):
     repl, _ = session(text + "\nx = 1;\n")
     assert repl.finished and not repl.interpreter.globals.has("x")
+
+
+def test_dicts_of_sops_and_loops_over_them():
+    programs = rasp.parse_program((STYLE / "kinds.rasp").read_text())
+    assert programs["kind_name"]("(a]") == ["round", "-", "square"]
+    assert programs["any_seen"]("(a]") == [True] * 3 and programs["any_seen"]("ab") == [False] * 2
+    assert programs["n_round"]("(()") == [3, 3, 3]
+    repl, shown = session((STYLE / "kinds.rasp").read_text())
+    assert repl.errors == 0 and "dict: seen = {'round': s-op" in shown
