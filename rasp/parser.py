@@ -57,6 +57,7 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "or": lambda x, y: x or y,
 }
 _ARITHMETIC = {"+", "-", "*", "/", "%", "^"}
+_COMPARING = {"==", "!=", "<", ">", "<=", ">="}
 # Names a program may never assign (the original's reserved words and base constants).
 RESERVED = {
     "tokens_str", "tokens_int", "tokens_float", "tokens_bool", "tokens_asis", "indices",
@@ -702,6 +703,17 @@ class Interpreter:
                     f"{left} ^ {right} has about {bits} bits, more than int_bits={self.limits.int_bits} "
                     "(raise rasp.limits int_bits if you really need it)",
                 )
+        if op in _COMPARING and any(isinstance(v, (list, dict)) for v in (left, right)):
+            # A list can hold itself many times over ([x, x] in a loop): comparing two such
+            # lists costs their expanded size, so bound that, not just their length.
+            for value in (left, right):
+                size = _expanded_size(value, self.limits.list_length)
+                if size > self.limits.list_length:
+                    self._fail(
+                        node,
+                        f"comparing {describe(value)} means comparing more than "
+                        f"list_length={self.limits.list_length} nested values",
+                    )
         if op == "*":
             for seq, times in ((left, right), (right, left)):
                 if isinstance(seq, (list, str)) and isinstance(times, int):
@@ -784,6 +796,27 @@ class Interpreter:
 
     def _fail(self, node: Node, message: str) -> Any:
         raise RASPSyntaxError(message, node.line, node.column)
+
+
+def _expanded_size(value: Any, cap: int) -> int:
+    """How many values `value` holds counting repeats of shared sub-lists (capped at cap + 1);
+    linear in the number of distinct containers."""
+    if not isinstance(value, (list, dict)):
+        return 1
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = list(node.values()) if isinstance(node, dict) else node
+        if ready:
+            total = 1 + sum(sizes.get(id(c), 1) for c in children)
+            sizes[id(node)] = min(total, cap + 1)
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if isinstance(c, (list, dict)) and id(c) not in sizes)
+    return sizes[id(value)]
 
 
 def _lookup(table: list[Any] | dict[Any, Any], index: Any) -> Any:

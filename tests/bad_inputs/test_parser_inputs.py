@@ -46,6 +46,9 @@ CASES = [
          "list_length"),
     Case("self_sharing_list", parse("x = [1]; for i in range(200) { x = [x, x]; } y = x + 1;"),
          "RASPSyntaxError", "cannot compute [[[[...], [...]], [[...], [...]]]"),
+    Case("compare_self_sharing_lists",
+         parse("x = [1]; y = [1]; for i in range(200) { x = [x, x]; y = [y, y]; } z = x == y;"),
+         "RASPSyntaxError", "more than list_length=100000 nested values"),
     Case("endless_loops", parse("for i in range(90000) { for j in range(90000) { x = i; } }"),
          "RASPSyntaxError", "parse_steps=200000"),
     # Recursion in the parser and interpreter: a clear error, never RecursionError.
