@@ -666,7 +666,7 @@ class Interpreter:
             ):
                 self._fail(node, f"selectors only combine with 'and'/'or' on selectors, not {op!r}")
             return core.SelectorAnd(left, right) if op == "and" else core.SelectorOr(left, right)
-        f = _BINARY[op]
+        f = _bounded_operator(op, self.limits) if op in ("^", "*", "%") else _BINARY[op]
         if isinstance(left, core.SOp) and isinstance(right, core.SOp):
             result: core.SOp = core.SequenceMap(f, left, right)
         elif isinstance(left, core.SOp):
@@ -796,6 +796,26 @@ class Interpreter:
 
     def _fail(self, node: Node, message: str) -> Any:
         raise RASPSyntaxError(message, node.line, node.column)
+
+
+def _bounded_operator(op: str, limits: Limits) -> Callable[[Any, Any], Any]:
+    """`^`, `*` or `%` that refuse results beyond the caps (they also run inside Maps, on
+    input values, where constant-folding checks cannot see)."""
+
+    def apply(x: Any, y: Any) -> Any:
+        if op == "^" and isinstance(x, int) and isinstance(y, int) and y > 0 and abs(x) > 1:
+            if y * (abs(x).bit_length() - 1) > limits.int_bits:
+                raise RASPError(f"{x} ^ {y} exceeds int_bits={limits.int_bits}")
+        if op == "*":
+            for seq, times in ((x, y), (y, x)):
+                too_long = isinstance(seq, (str, list)) and isinstance(times, int)
+                if too_long and len(seq) * times > limits.list_length:
+                    raise RASPError(f"repeating a length-{len(seq)} value {times} times exceeds list_length")
+        if op == "%" and isinstance(x, str):
+            raise RASPError(f"'%' on the string {x!r:.40} (string formatting) is not RASP")
+        return _BINARY[op](x, y)
+
+    return apply
 
 
 def _expanded_size(value: Any, cap: int) -> int:

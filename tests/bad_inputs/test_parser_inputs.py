@@ -49,6 +49,11 @@ CASES = [
     Case("compare_self_sharing_lists",
          parse("x = [1]; y = [1]; for i in range(200) { x = [x, x]; y = [y, y]; } z = x == y;"),
          "RASPSyntaxError", "more than list_length=100000 nested values"),
+    Case("string_formatting", parse('x = "%0999999999d" % 1;'), "RASPSyntaxError", "string formatting"),
+    Case("power_inside_map", "import rasp\nrasp.parse('x = tokens ^ 99999999;')([7])", "RASPError",
+         "7 ^ 99999999 exceeds int_bits=4096"),
+    Case("repeat_inside_map", "import rasp\nrasp.parse('x = tokens * 1000000000;')(['ab'])", "RASPError",
+         "exceeds list_length"),
     Case("endless_loops", parse("for i in range(90000) { for j in range(90000) { x = i; } }"),
          "RASPSyntaxError", "parse_steps=200000"),
     # Recursion in the parser and interpreter: a clear error, never RecursionError.
