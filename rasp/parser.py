@@ -19,10 +19,8 @@ list lengths; exceeding one raises a RASPSyntaxError naming the cap.
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,9 @@ from rasp import core
 from rasp.errors import RASPError, RASPSyntaxError
 from rasp.limits import Limits, current_limits
 from rasp.syntax import Node, parse_statements
+from rasp.text_operators import ARITHMETIC, BINARY, COMPARING, bounded_operator, expanded_size
+from rasp.text_sources import read_source, resolve_load
+from rasp.text_values import Event, ExitProgram, Function, Scope, Settings, as_input, describe, is_atom
 
 _SELECT_OPS = {
     "==": core.Comparison.EQ,
@@ -40,101 +41,12 @@ _SELECT_OPS = {
     ">=": core.Comparison.GEQ,
 }
 
-_BINARY: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
-    "%": operator.mod,
-    "^": operator.pow,
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    ">": operator.gt,
-    "<=": operator.le,
-    ">=": operator.ge,
-    "and": lambda x, y: x and y,
-    "or": lambda x, y: x or y,
-}
-_ARITHMETIC = {"+", "-", "*", "/", "%", "^"}
-_COMPARING = {"==", "!=", "<", ">", "<=", ">="}
 # Names a program may never assign (the original's reserved words and base constants).
 RESERVED = {
     "tokens_str", "tokens_int", "tokens_float", "tokens_bool", "tokens_asis", "indices",
     "True", "False", "range", "zip", "len", "get", "aggregate", "round", "indicator",
 }  # fmt: skip
 PRELUDE_PATH = Path(__file__).with_name("prelude.rasp")
-
-
-class ExitProgram(Exception):  # noqa: N818 - control flow, not an error
-    """Raised by `exit`/`quit`: stop reading statements."""
-
-
-@dataclass
-class Function:
-    """A user `def`: parameters, body statements, return node and its defining scope."""
-
-    name: str
-    params: list[str]
-    body: list[Node]
-    returns: Node
-    scope: Scope
-    owner: str
-
-    def __str__(self) -> str:
-        return f"{self.owner} function: {self.name}({', '.join(self.params)})"
-
-
-@dataclass
-class Scope:
-    """Variables of one file, function call or comprehension; reads fall back to `parent`."""
-
-    name: str
-    parent: Scope | None = None
-    variables: dict[str, Any] = field(default_factory=dict)
-    # Non-private assignments are copied here too (a loaded file exports to its loader).
-    export_to: Scope | None = None
-
-    def get(self, name: str) -> Any:
-        scope: Scope | None = self
-        while scope is not None:
-            if name in scope.variables:
-                return scope.variables[name]
-            scope = scope.parent
-        raise KeyError(name)
-
-    def has(self, name: str) -> bool:
-        try:
-            self.get(name)
-        except KeyError:
-            return False
-        return True
-
-    def set(self, name: str, value: Any) -> None:
-        self.variables[name] = value
-        if self.export_to is not None and not name.startswith("_") and name != "out":
-            self.export_to.set(name, value)
-
-
-@dataclass
-class Settings:
-    """The REPL's settings, which files may change too (`set example`, display toggles)."""
-
-    sop_example: Any = "hello"
-    selector_example: Any = "hello"
-    full_seq_display: bool = False
-    show_sop_examples: bool = True
-    show_selector_examples: bool = True
-
-
-@dataclass
-class Event:
-    """Something a statement produced, for the REPL to show: a value, a draw, an error..."""
-
-    kind: str  # "value", "values", "example", "draw", "error", "none"
-    name: str | None = None
-    value: Any = None
-    items: list[Event] = field(default_factory=list)
 
 
 def _indicator(x: Any) -> Any:
@@ -147,14 +59,6 @@ def _round(x: Any) -> Any:
     if isinstance(x, core.SOp):
         return core.Map(round, x)
     return round(x)
-
-
-def _as_input(value: Any) -> list[Any]:
-    if isinstance(value, str):
-        return list(value)
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    raise RASPError(f"an example/input must be a string or a list, got {value!r}")
 
 
 class Interpreter:
@@ -322,11 +226,15 @@ class Interpreter:
         return Event("none")
 
     def _stmt_load(self, node: Node, scope: Scope, top: bool) -> Event:
-        path = self._resolve_load(node.args[0], node)
+        here = self.loading[-1].parent if self.loading else Path.cwd()
+        try:
+            path = resolve_load(node.args[0], here, self.roots, self.allow_outside)
+            text = read_source(path)
+        except RASPError as error:
+            self._fail(node, str(error))
         if path in self.loading:
             chain = " -> ".join(p.name for p in [*self.loading, path])
             self._fail(node, f"load cycle: {chain}; remove one of these loads")
-        text = read_source(path)
         file_scope = Scope(path.stem, parent=self.base, export_to=scope)
         events = []
         with self._inside(path):
@@ -380,7 +288,7 @@ class Interpreter:
         is_sop = isinstance(value, core.SOp)
         example = self.settings.sop_example if is_sop else self.settings.selector_example
         try:
-            value(_as_input(example))
+            value(as_input(example))
         except RASPError as error:
             self._fail(node, f"{name} fails on the running example {example!r}: {error}")
 
@@ -411,24 +319,6 @@ class Interpreter:
             return value
         self._fail(node, f"{what} needs a list or dict to iterate over, got {describe(value)}")
         raise AssertionError("unreachable")
-
-    def _resolve_load(self, name: str, node: Node) -> Path:
-        filename = name if name.endswith(".rasp") else name + ".rasp"
-        here = self.loading[-1].parent if self.loading else Path.cwd()
-        candidates = [here / filename, Path.cwd() / filename]
-        path = next((p for p in candidates if p.is_file()), None)
-        if path is None:
-            tried = ", ".join(str(p) for p in dict.fromkeys(candidates))
-            self._fail(node, f"could not find file {filename!r} (looked at {tried})")
-        resolved = path.resolve()
-        if not self.allow_outside and not any(resolved.is_relative_to(r) for r in self.roots):
-            self._fail(
-                node,
-                f"load {name!r} resolves to {resolved}, outside the working tree "
-                f"({', '.join(map(str, self.roots))}); "
-                "pass allow_outside=True (--allow-outside) to permit it",
-            )
-        return resolved
 
     @contextmanager
     def _inside(self, path: Path | None) -> Iterator[None]:
@@ -492,7 +382,7 @@ class Interpreter:
 
     def _dict_key(self, node: Node, scope: Scope) -> Any:
         key = self.expr(node, scope)
-        if not _is_atom(key):
+        if not is_atom(key):
             self._fail(node, f"dictionary keys can only be atoms, got {describe(key)}")
         return key
 
@@ -527,7 +417,7 @@ class Interpreter:
             table = dict(container) if isinstance(container, dict) else list(container)
             return core.Map(lambda i: _lookup(table, i), index)
         if isinstance(container, dict):
-            if not _is_atom(index) or index not in container:
+            if not is_atom(index) or index not in container:
                 self._fail(node, f"index [{describe(index)}] not in dict")
             return container[index]
         if not isinstance(index, int) or isinstance(index, bool):
@@ -666,7 +556,7 @@ class Interpreter:
             ):
                 self._fail(node, f"selectors only combine with 'and'/'or' on selectors, not {op!r}")
             return core.SelectorAnd(left, right) if op == "and" else core.SelectorOr(left, right)
-        f = _bounded_operator(op, self.limits) if op in ("^", "*", "%") else _BINARY[op]
+        f = bounded_operator(op, self.limits) if op in ("^", "*", "%") else BINARY[op]
         if isinstance(left, core.SOp) and isinstance(right, core.SOp):
             result: core.SOp = core.SequenceMap(f, left, right)
         elif isinstance(left, core.SOp):
@@ -684,7 +574,7 @@ class Interpreter:
         numerical_input = any(
             isinstance(v, core.SOp) and core.is_numerical(v) for v in (left, right)
         )
-        if op in _ARITHMETIC and numerical_input:
+        if op in ARITHMETIC and numerical_input:
             return core.numerical(result)
         return result
 
@@ -703,11 +593,11 @@ class Interpreter:
                     f"{left} ^ {right} has about {bits} bits, more than int_bits={self.limits.int_bits} "
                     "(raise rasp.limits int_bits if you really need it)",
                 )
-        if op in _COMPARING and any(isinstance(v, (list, dict)) for v in (left, right)):
+        if op in COMPARING and any(isinstance(v, (list, dict)) for v in (left, right)):
             # A list can hold itself many times over ([x, x] in a loop): comparing two such
             # lists costs their expanded size, so bound that, not just their length.
             for value in (left, right):
-                size = _expanded_size(value, self.limits.list_length)
+                size = expanded_size(value, self.limits.list_length)
                 if size > self.limits.list_length:
                     self._fail(
                         node,
@@ -726,11 +616,11 @@ class Interpreter:
 
     def _contains(self, node: Node, contained: Any, container: Any) -> Any:
         if isinstance(contained, core.SOp):
-            if not isinstance(container, (list, dict)) or not all(_is_atom(v) for v in container):
+            if not isinstance(container, (list, dict)) or not all(is_atom(v) for v in container):
                 self._fail(node, f"'s-op in X' needs X to be a list of atoms, got {describe(container)}")
             items = list(container)
             return core.Map(lambda c: c in items, contained)
-        if _is_atom(contained):
+        if is_atom(contained):
             if isinstance(container, (list, dict, str)):
                 if isinstance(container, str) and not isinstance(contained, str):
                     self._fail(node, f"'A in string' needs a string A, got {describe(contained)}")
@@ -757,7 +647,7 @@ class Interpreter:
         yes = self.expr(yes_node, scope)
         no = self.expr(no_node, scope)
         for branch, branch_node in ((yes, yes_node), (no, no_node)):
-            if not isinstance(branch, core.SOp) and not _is_atom(branch) and branch is not None:
+            if not isinstance(branch, core.SOp) and not is_atom(branch) and branch is not None:
                 self._fail(
                     branch_node, f"an s-op condition needs s-op or atom branches, got {describe(branch)}"
                 )
@@ -770,7 +660,7 @@ class Interpreter:
     def _as_sop(self, value: Any, node: Node | None) -> core.SOp:
         if isinstance(value, core.SOp):
             return value
-        if not _is_atom(value) and value is not None:
+        if not is_atom(value) and value is not None:
             message = f"expected an s-op or an atom, got {describe(value)}"
             if node is None:
                 raise RASPError(message)
@@ -798,47 +688,6 @@ class Interpreter:
         raise RASPSyntaxError(message, node.line, node.column)
 
 
-def _bounded_operator(op: str, limits: Limits) -> Callable[[Any, Any], Any]:
-    """`^`, `*` or `%` that refuse results beyond the caps (they also run inside Maps, on
-    input values, where constant-folding checks cannot see)."""
-
-    def apply(x: Any, y: Any) -> Any:
-        if op == "^" and isinstance(x, int) and isinstance(y, int) and y > 0 and abs(x) > 1:
-            if y * (abs(x).bit_length() - 1) > limits.int_bits:
-                raise RASPError(f"{x} ^ {y} exceeds int_bits={limits.int_bits}")
-        if op == "*":
-            for seq, times in ((x, y), (y, x)):
-                too_long = isinstance(seq, (str, list)) and isinstance(times, int)
-                if too_long and len(seq) * times > limits.list_length:
-                    raise RASPError(f"repeating a length-{len(seq)} value {times} times exceeds list_length")
-        if op == "%" and isinstance(x, str):
-            raise RASPError(f"'%' on the string {x!r:.40} (string formatting) is not RASP")
-        return _BINARY[op](x, y)
-
-    return apply
-
-
-def _expanded_size(value: Any, cap: int) -> int:
-    """How many values `value` holds counting repeats of shared sub-lists (capped at cap + 1);
-    linear in the number of distinct containers."""
-    if not isinstance(value, (list, dict)):
-        return 1
-    sizes: dict[int, int] = {}
-    stack: list[tuple[Any, bool]] = [(value, False)]
-    while stack:
-        node, ready = stack.pop()
-        if id(node) in sizes:
-            continue
-        children = list(node.values()) if isinstance(node, dict) else node
-        if ready:
-            total = 1 + sum(sizes.get(id(c), 1) for c in children)
-            sizes[id(node)] = min(total, cap + 1)
-            continue
-        stack.append((node, True))
-        stack.extend((c, False) for c in children if isinstance(c, (list, dict)) and id(c) not in sizes)
-    return sizes[id(value)]
-
-
 def _lookup(table: list[Any] | dict[Any, Any], index: Any) -> Any:
     try:
         return table[index]
@@ -848,55 +697,9 @@ def _lookup(table: list[Any] | dict[Any, Any], index: Any) -> Any:
 
 def _as_input_at(value: Any, node: Node) -> list[Any]:
     try:
-        return _as_input(value)
+        return as_input(value)
     except RASPError as error:
         raise RASPSyntaxError(str(error), node.line, node.column) from None
-
-
-def _is_atom(value: Any) -> bool:
-    return isinstance(value, (int, float, str, bool))
-
-
-def describe(value: Any, depth: int = 3) -> str:
-    """A short description of a textual-RASP value (bounded: a list may share itself
-    exponentially often, so nesting and items are cut off)."""
-    if isinstance(value, core.SOp):
-        return f"s-op {value.label}"
-    if isinstance(value, core.Selector):
-        return f"selector {value.label}"
-    if isinstance(value, Function):
-        return f"function {value.name}"
-    if callable(value):
-        return f"built-in function {getattr(value, '__name__', '?').lstrip('_')}"
-    if isinstance(value, (list, dict)):
-        if depth == 0:
-            return "[...]" if isinstance(value, list) else "{...}"
-        if isinstance(value, dict):
-            items = [f"{describe(k, 0)}: {describe(v, depth - 1)}" for k, v in list(value.items())[:8]]
-        else:
-            items = [describe(v, depth - 1) for v in value[:8]]
-        more = ", ..." if len(value) > 8 else ""
-        opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
-        return opening + ", ".join(items) + more + closing
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def read_source(path: str | Path) -> str:
-    """The text of a .rasp file, with a RASPError for a missing, non-file or non-UTF-8 path."""
-    path = Path(path)
-    if path.is_dir():
-        raise RASPError(f"{str(path)!r} is a directory, not a .rasp file; give the file's path")
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise RASPError(f"cannot read {str(path)!r}: {error.strerror or error}") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise RASPError(
-            f"{str(path)!r} is not UTF-8 text (byte {error.start}); save it as UTF-8"
-        ) from None
 
 
 def _result(interpreter: Interpreter, output: str | None) -> core.SOp:

@@ -18,8 +18,9 @@ from rasp import core
 from rasp.errors import RASPError, RASPSyntaxError
 from rasp.flow import flow_figure, flow_graph, flow_text
 from rasp.limits import Limits
-from rasp.parser import Event, ExitProgram, Function, Interpreter, describe
+from rasp.parser import Interpreter
 from rasp.syntax import parse_statements
+from rasp.text_values import Event, ExitProgram, Function, describe
 
 
 def format_atom(value: Any) -> str:

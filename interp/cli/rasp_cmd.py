@@ -15,8 +15,9 @@ from typing import Any, TextIO
 
 import rasp
 from rasp.lib import PROGRAMS
-from rasp.parser import parse_file, read_source
+from rasp.parser import parse_file
 from rasp.repl import Repl, run_repl
+from rasp.text_sources import read_source
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
