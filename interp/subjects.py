@@ -61,8 +61,9 @@ class ProgramSource:
 
 
 # ---------------------------------------------------------------------------- programs
-def load_program(spec: str, output: str | None = None) -> ProgramSource:
-    """A program from a library name, a `.py` file (defining `program`) or a textual RASP file."""
+def load_program(spec: str, output: str | None = None, allow_outside: bool = False) -> ProgramSource:
+    """A program from a library name, a `.py` file (defining `program`) or a textual RASP file
+    (whose `load`s resolve next to it, and outside the working tree only with `allow_outside`)."""
     from rasp.lib import PROGRAMS
 
     if spec in PROGRAMS or Path(spec).suffix == ".py":
@@ -80,7 +81,10 @@ def load_program(spec: str, output: str | None = None) -> ProgramSource:
                          "(a saved model directory works with run, info, discover, decompose, ablate).")
     if path.suffix == ".py":
         return _load_python_program(path)
-    return program_from_text(read_text(path), spec, output)
+    read_text(path)  # a non-UTF-8 file is the user's InputError, named, before parsing
+    import rasp
+
+    return ProgramSource(rasp.parse_file(path, output=output, allow_outside=allow_outside), spec)
 
 
 def program_from_text(text: str, name: str = "typed RASP program", output: str | None = None

@@ -15,16 +15,20 @@ from rasp.core import (
     LengthType,
     LinearSequenceMap,
     Map,
+    NumericValue,
+    Predicate,
     RASPExpr,
     Select,
     Selector,
     SelectorAnd,
     SelectorNot,
     SelectorOr,
+    SelectorValue,
     SelectorWidth,
     SequenceMap,
     SOp,
     TokensType,
+    Value,
     annotate,
     categorical,
     get_encoding,
@@ -33,10 +37,13 @@ from rasp.core import (
     is_numerical,
     length,
     numerical,
+    selector_and,
+    selector_not,
+    selector_or,
     tokens,
 )
 from rasp.errors import RASPError, RASPSyntaxError
-from rasp.evaluate import Trace, check_input, evaluate, trace
+from rasp.evaluate import DefaultRASPEvaluator, Trace, check_input, evaluate, trace
 from rasp.graph import check_unique_labels, dataflow_edges, walk
 
 __all__ = [
@@ -44,12 +51,15 @@ __all__ = [
     "Comparison",
     "ConstantSOp",
     "ConstantSelector",
+    "DefaultRASPEvaluator",
     "Encoding",
     "Full",
     "IndicesType",
     "LengthType",
     "LinearSequenceMap",
     "Map",
+    "NumericValue",
+    "Predicate",
     "RASPError",
     "RASPExpr",
     "RASPSyntaxError",
@@ -59,9 +69,11 @@ __all__ = [
     "SelectorAnd",
     "SelectorNot",
     "SelectorOr",
+    "SelectorValue",
     "SelectorWidth",
     "SequenceMap",
     "TokensType",
+    "Value",
     "Trace",
     "annotate",
     "categorical",
@@ -76,7 +88,11 @@ __all__ = [
     "length",
     "numerical",
     "parse",
+    "parse_file",
     "parse_program",
+    "selector_and",
+    "selector_not",
+    "selector_or",
     "tokens",
     "trace",
     "walk",
@@ -85,12 +101,12 @@ __all__ = [
 
 def __getattr__(name: str):
     # The parser and library import lazily so `import rasp` stays light and acyclic.
-    if name in ("parse", "parse_program"):
+    if name in ("parse", "parse_program", "parse_file"):
         from rasp import parser
 
         return getattr(parser, name)
-    if name == "lib":
+    if name in ("lib", "causal_eval"):
         import importlib
 
-        return importlib.import_module("rasp.lib")
+        return importlib.import_module(f"rasp.{name}")
     raise AttributeError(f"module 'rasp' has no attribute {name!r}")

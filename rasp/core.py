@@ -12,6 +12,11 @@ from typing import Any
 
 from rasp.errors import RASPError
 
+# tracr's value types, for annotations in users' code.
+Value = None | int | float | str | bool
+NumericValue = int | float
+SelectorValue = list[list[bool]]
+
 # One global counter so every expression gets a distinct automatic label.
 _ids = itertools.count(1)
 
@@ -53,36 +58,64 @@ _COMPARISON_TABLE: dict[Comparison, Callable[[Any, Any], bool]] = {
 
 
 class RASPExpr:
-    """Base class of every RASP expression: annotations, label and children."""
+    """Base class of every RASP expression: annotations, label and children.
+
+    Like tracr, an expression's `name` defaults to its kind ("map") and every instance has
+    a `unique_id`; unlike tracr, an explicitly named expression's `label` is its name (the
+    compiler's residual labels read it), and an unnamed one's is "map_62" style.
+    """
 
     kind = "expr"
+    _primitive = False  # tokens, indices, length: labelled by their kind alone
 
     def __init__(self) -> None:
         self._annotations: dict[str, Any] = {}
         self.unique_id = next(_ids)
+
+    def __call__(self, xs: Sequence[Any]) -> Any:
+        """Evaluate on input `xs` (a list, or a string read as its characters), like tracr."""
+        from rasp.evaluate import evaluate  # evaluate imports core; import here to stay acyclic
+
+        return evaluate(self, list(xs) if isinstance(xs, str) else xs)
 
     @property
     def annotations(self) -> Mapping[str, Any]:
         """Read-only annotations, always including 'name' (and 'encoding' for SOps)."""
         return MappingProxyType({**self._default_annotations(), **self._annotations})
 
+    @annotations.setter
+    def annotations(self, annotations: Mapping[str, Any]) -> None:
+        self._annotations = dict(annotations)
+        if "encoding" in self._annotations:
+            _check_encoding_annotation(self)
+
     def _default_annotations(self) -> dict[str, Any]:
-        return {"name": f"{self.kind}_{self.unique_id}"}
+        return {"name": self.kind}
 
     @property
     def label(self) -> str:
-        """The expression's name, unique unless the user named two expressions alike."""
-        return self.annotations["name"]
+        """The expression's name if it was given one, else kind_id (unique per instance)."""
+        given = self._annotations.get("name")
+        if given is not None:
+            return given
+        return self.kind if self._primitive else f"{self.kind}_{self.unique_id}"
 
     @property
     def name(self) -> str:
-        """Alias of label (tracr has both)."""
-        return self.label
+        """The 'name' annotation: the given name, or the kind ("map") like tracr."""
+        return self.annotations["name"]
 
     @property
     def children(self) -> list[RASPExpr]:
         """The expressions this one reads, in argument order."""
         return []
+
+    def copy(self) -> RASPExpr:
+        """A shallow copy with a new unique_id and the same annotations (tracr's copy)."""
+        new = copy.copy(self)
+        new.unique_id = next(_ids)
+        new._annotations = dict(self._annotations)
+        return new
 
     def named(self, name: str) -> RASPExpr:
         """A copy of this expression labelled `name`."""
@@ -100,9 +133,8 @@ def annotate(expr: RASPExpr, **annotations: Any) -> RASPExpr:
     """A shallow copy of `expr` with updated annotations (tracr's `annotate`)."""
     if not isinstance(expr, RASPExpr):
         raise RASPError(f"annotate() needs a RASP expression, got {expr!r}")
-    new = copy.copy(expr)
     # A fresh id gives the copy its own automatic label, so labels stay unique.
-    new.unique_id = next(_ids)
+    new = expr.copy()
     new._annotations = {**expr._annotations, **annotations}
     if "encoding" in annotations:
         _check_encoding_annotation(new)
@@ -212,22 +244,22 @@ def _binary(f: Callable[[Any, Any], Any], sop: SOp, other: Any) -> SOp:
 class TokensType(SOp):
     """The input tokens."""
 
-    def _default_annotations(self) -> dict[str, Any]:
-        return {**super()._default_annotations(), "name": "tokens"}
+    kind = "tokens"
+    _primitive = True
 
 
 class IndicesType(SOp):
     """The position of each token, 0-based."""
 
-    def _default_annotations(self) -> dict[str, Any]:
-        return {**super()._default_annotations(), "name": "indices"}
+    kind = "indices"
+    _primitive = True
 
 
 class LengthType(SOp):
     """The input length at every position (i+1 at position i in causal mode)."""
 
-    def _default_annotations(self) -> dict[str, Any]:
-        return {**super()._default_annotations(), "name": "length"}
+    kind = "length"
+    _primitive = True
 
 
 tokens = TokensType()
@@ -244,18 +276,24 @@ class Map(SOp):
         super().__init__()
         _require_callable(f, "Map")
         _require_sop(inner, "its input", "Map")
-        _check_child_encodings(inner)
         self.f = f
         self.inner = inner
-        if simplify and isinstance(inner, Map):
+        self.fused = 1
+        # Fusing nests the functions, so a long chain is fused in bounded runs: calling a
+        # fused function must never get near Python's recursion limit.
+        if simplify and isinstance(inner, Map) and inner.fused < _MAX_FUSED_MAPS:
             inner_f = inner.f
             # Fusing must keep the rule "a Map of None is None" at the inner step too.
             self.f = lambda x: _none_or(f, inner_f(x))
             self.inner = inner.inner
+            self.fused = inner.fused + 1
 
     @property
     def children(self) -> list[RASPExpr]:
         return [self.inner]
+
+
+_MAX_FUSED_MAPS = 64
 
 
 def _none_or(f: Callable[[Any], Any], value: Any) -> Any:
@@ -272,8 +310,6 @@ class SequenceMap(SOp):
         _require_callable(f, "SequenceMap")
         _require_sop(fst, "the first input", "SequenceMap")
         _require_sop(snd, "the second input", "SequenceMap")
-        _check_child_encodings(fst)
-        _check_child_encodings(snd)
         self.f = f
         self.fst = fst
         self.snd = snd
@@ -352,8 +388,6 @@ class Select(Selector):
         super().__init__()
         _require_sop(keys, "keys", "Select")
         _require_sop(queries, "queries", "Select")
-        _check_child_encodings(keys)
-        _check_child_encodings(queries)
         # tracr's own library passes lambdas (shift_by, make_count), so callables are allowed.
         if not isinstance(predicate, Comparison) and not callable(predicate):
             names = ", ".join(c.name for c in Comparison)
@@ -430,6 +464,23 @@ class SelectorNot(Selector):
         return [self.inner]
 
 
+def selector_not(inner: Selector, simplify: bool = True) -> Selector:
+    """NOT of a selector (tracr's `selector_not`); `simplify` is accepted and ignored."""
+    # tracr folds NOT into a Select's predicate; we keep the composite, which evaluates
+    # and compiles to the same values, including where keys or queries are None.
+    return SelectorNot(inner)
+
+
+def selector_and(fst: Selector, snd: Selector, simplify: bool = True) -> Selector:
+    """AND of two selectors (tracr's `selector_and`); `simplify` is accepted and ignored."""
+    return SelectorAnd(fst, snd)
+
+
+def selector_or(fst: Selector, snd: Selector, simplify: bool = True) -> Selector:
+    """OR of two selectors (tracr's `selector_or`); `simplify` is accepted and ignored."""
+    return SelectorOr(fst, snd)
+
+
 class SelectorWidth(SOp):
     """How many keys each query position selects."""
 
@@ -454,7 +505,6 @@ class Aggregate(SOp):
         super().__init__()
         _require_selector(selector, "selector", "Aggregate")
         _require_sop(sop, "sop", "Aggregate")
-        _check_child_encodings(sop)
         self.selector = selector
         self.sop = sop
         self.default = default
@@ -500,15 +550,11 @@ def _check_encoding_annotation(expr: RASPExpr) -> None:
     encoding = expr._annotations["encoding"]
     if not isinstance(encoding, Encoding):
         raise RASPError(f"{expr.label}: encoding must be an rasp.Encoding, got {encoding!r}")
-    if isinstance(expr, Aggregate) and encoding == Encoding.NUMERICAL and is_categorical(expr.sop):
-        raise RASPError(
-            f"numerical Aggregate '{expr.label}' averages '{expr.sop.label}', which is "
-            "categorical; annotate that SOp with rasp.numerical(...) first"
-        )
 
 
 def check_aggregate_encoding(expr: RASPExpr) -> None:
-    """Raise if an Aggregate mixes encodings the way tracr forbids."""
+    """Raise if an Aggregate mixes encodings the compiler cannot build (the interpreter
+    evaluates them like tracr's evaluator: the mean of the selected numbers)."""
     if not isinstance(expr, Aggregate):
         return
     if is_categorical(expr) and is_numerical(expr.sop):
@@ -521,8 +567,3 @@ def check_aggregate_encoding(expr: RASPExpr) -> None:
             f"numerical Aggregate '{expr.label}' averages '{expr.sop.label}', which is "
             "categorical; annotate that SOp with rasp.numerical(...) first"
         )
-
-
-def _check_child_encodings(child: RASPExpr) -> None:
-    # An Aggregate's encoding is final once something reads it, so check it then.
-    check_aggregate_encoding(child)

@@ -6,9 +6,14 @@ class RASPError(Exception):
 
 
 class RASPSyntaxError(RASPError):
-    """A textual RASP program that does not parse; carries `.line` and `.column` (1-based)."""
+    """A textual RASP program that does not parse or run; carries `.line` and `.column` (1-based).
 
-    def __init__(self, message: str, line: int, column: int):
+    `incomplete` is True when the text ended before the statement did (the REPL then reads
+    another line instead of reporting an error).
+    """
+
+    def __init__(self, message: str, line: int, column: int, incomplete: bool = False):
         super().__init__(f"line {line}, column {column}: {message}")
         self.line = line
         self.column = column
+        self.incomplete = incomplete

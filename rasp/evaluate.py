@@ -55,6 +55,16 @@ def trace(
     return result
 
 
+class DefaultRASPEvaluator:
+    """tracr's evaluator class: `DefaultRASPEvaluator().evaluate(expr, xs)`."""
+
+    causal = False
+
+    def evaluate(self, expr: core.RASPExpr, xs: Sequence[Any]) -> Any:
+        """The value of `expr` on `xs` (a list of tokens)."""
+        return evaluate(expr, list(xs) if isinstance(xs, str) else xs, causal=self.causal)
+
+
 def check_input(
     tokens: Sequence[Any], vocab: Sequence[Any] | None, max_seq_len: int | None
 ) -> None:
@@ -64,6 +74,10 @@ def check_input(
             f"tokens must be a list, got the string {tokens!r}; pass list({tokens!r}) "
             "or tokens.split()"
         )
+    if not isinstance(tokens, (list, tuple)):
+        raise RASPError(
+            f"tokens must be a list, got {type(tokens).__name__} {tokens!r:.60}; pass list(...) of tokens"
+        )
     if len(tokens) == 0:
         raise RASPError("empty input: RASP programs need at least one token")
     if max_seq_len is not None and len(tokens) > max_seq_len:
@@ -72,7 +86,7 @@ def check_input(
             "shorten the input or raise max_seq_len"
         )
     if vocab is not None:
-        allowed = set(vocab)
+        allowed = list(vocab)  # a list, so unhashable tokens are compared, not hashed
         for position, token in enumerate(tokens):
             if token not in allowed:
                 raise RASPError(
@@ -160,7 +174,6 @@ class _Evaluator:
         return [sum(row) for row in self._value(node.selector)]
 
     def aggregate(self, node: core.Aggregate) -> list[Any]:
-        core.check_aggregate_encoding(node)
         matrix = self._value(node.selector)
         values = self._value(node.sop)
         numerical = core.is_numerical(node)

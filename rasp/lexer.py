@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from rasp.errors import RASPSyntaxError
 
-KEYWORDS = {"def", "return", "if", "else", "and", "or", "not", "in", "for"}
+KEYWORDS = {"def", "return", "if", "else", "and", "or", "not", "in", "for", "load", "draw"}
 
 _TOKEN_RE = re.compile(
     r"""
-    (?P<ws>[ \t\r]+)
+    (?P<ws>[ \t\r\f]+)
   | (?P<newline>\n)
   | (?P<comment>\#[^\n]*)
   | (?P<number>\d+\.\d+|\d+)

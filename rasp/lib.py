@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rasp import tracr_lib
 from rasp.core import SOp, tokens
 from rasp.paper_lib import (  # noqa: F401 - re-exported library API
     BOS,
@@ -230,3 +231,8 @@ PROGRAMS: dict[str, LibraryProgram] = {
         ),
     ]
 }
+
+
+# tracr's lib exposes a ready-made `length` SOp (bound last: functions above take a
+# `length` argument).
+length = tracr_lib.length

@@ -21,7 +21,7 @@ class Limits:
 
     # Textual RASP parser and its constant evaluation.
     parse_nesting: int = 60  # nested brackets / expressions / function calls
-    parse_steps: int = 1_000_000  # evaluation steps of one textual program
+    parse_steps: int = 200_000  # evaluation steps of one textual program (~2 s; real ones use < 10k)
     int_bits: int = 4096  # size of any integer a textual program computes
     list_length: int = 100_000  # length of any list/range a textual program builds
     # Compiler.

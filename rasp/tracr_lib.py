@@ -26,6 +26,10 @@ def make_length() -> SOp:
     return SelectorWidth(all_true).named("length")
 
 
+# tracr's lib exposes a ready-made length SOp as well as make_length().
+length = make_length()
+
+
 def make_reverse(sop: SOp) -> SOp:
     """`sop` in reverse order (any vocabulary)."""
     opp_idx = (make_length() - core.indices).named("opp_idx")

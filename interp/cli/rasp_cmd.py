@@ -1,15 +1,23 @@
-"""`interp rasp PROGRAM --input "a b c"`: evaluate a library program, textual RASP or a .py program."""
+"""`interp rasp PROGRAM --input "a b c"`: evaluate a library program, textual RASP or a .py program.
+
+Without PROGRAM it starts the RASP REPL (rasp.repl); with a textual RASP file but no
+--input it runs the file statement by statement the way the original RASP REPL would,
+showing each result on the running example.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 import rasp
 from interp.cli.output import print_json
 from interp.errors import InputError
 from interp.subjects import load_program, parse_tokens
+from rasp.repl import Repl, run_repl
+from rasp.text_sources import read_source
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,13 +36,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--causal", action="store_true", help="prefix (causal) semantics")
     parser.add_argument("--trace", action="store_true", help="print every intermediate value")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
+    parser.add_argument(
+        "--allow-outside", action="store_true", help="let `load` read files outside the working tree"
+    )
+    parser.add_argument("--draw-dir", help="where `draw(...)` saves its plotly figures (HTML)")
     parser.set_defaults(handler=run_rasp)
 
 
 def run_rasp(args: argparse.Namespace) -> int:
+    from rasp.lib import PROGRAMS
+
     if args.file is None:
-        return repl(sys.stdin, sys.stdout, args)
-    source = load_program(args.file, args.output)
+        tokens = read_tokens(args.input, None, args.ints) if args.input else None
+        return _session(sys.stdin, tokens, args, banner=True)
+    is_text_file = args.file not in PROGRAMS and Path(args.file).suffix != ".py"
+    if args.input is None and is_text_file:
+        return _run_file_as_session(Path(args.file), args)
+    source = load_program(args.file, args.output, allow_outside=args.allow_outside)
     if args.input is None:
         raise InputError('give the input tokens with --input "a b c"')
     tokens = parse_tokens(args.input, source.vocab, args.ints)
@@ -44,8 +62,30 @@ def run_rasp(args: argparse.Namespace) -> int:
     return 0
 
 
+def _session(lines: Any, tokens: list[Any] | None, args: argparse.Namespace, banner: bool) -> int:
+    options = {"causal": args.causal, "allow_outside": args.allow_outside, "draw_dir": args.draw_dir}
+    if tokens is None and banner:
+        return 2 if run_repl(lines, sys.stdout, **options) and not sys.stdin.isatty() else 0
+    repl = Repl(sys.stdout, **options)
+    if tokens is not None:
+        repl.settings.sop_example = repl.settings.selector_example = tokens
+    if banner:
+        repl.banner()
+    failed = repl.run(lines)
+    return 2 if failed and not sys.stdin.isatty() else 0
+
+
+def _run_file_as_session(path: Path, args: argparse.Namespace) -> int:
+    text = read_source(path)
+    options = {"causal": args.causal, "allow_outside": args.allow_outside, "draw_dir": args.draw_dir}
+    repl = Repl(sys.stdout, root=path.resolve().parent, **options)
+    repl.interpreter.loading.append(path.resolve())  # its loads resolve next to it
+    failed = repl.run(text.splitlines(keepends=True))
+    return 2 if failed else 0
+
+
 def read_tokens(text: str, vocab: list[Any] | None, ints: bool) -> list[Any]:
-    """The REPL's `:input` words as tokens (the front door's rule; nothing typed: no input)."""
+    """The REPL's running-example words as tokens (the front door's rule; nothing typed: no input)."""
     return parse_tokens(text, vocab, ints) if text.split() else []
 
 
@@ -65,34 +105,3 @@ def print_result(result: rasp.Trace, show_trace: bool, as_json: bool, out: TextI
             "trace": {"values": result.values, "selectors": result.selectors},
         }
         print_json(payload, out)
-
-
-def repl(stdin: TextIO, out: TextIO, args: argparse.Namespace) -> int:
-    """Read RASP statements; after each, evaluate the last s-op on the current input.
-
-    `:input a b c` sets the input; statements may span lines and end with ';' or '}'.
-    """
-    source = ""
-    pending = ""
-    tokens = read_tokens(args.input, None, args.ints) if args.input else None
-    print("RASP REPL: statements end with ';'; ':input a b c' sets the input.", file=out)
-    for line in stdin:
-        if not pending and line.strip().startswith(":input"):
-            tokens = read_tokens(line.strip()[len(":input") :], None, args.ints)
-            print(f"input: {tokens}", file=out)
-            continue
-        pending += line
-        stripped = pending.strip()
-        if not stripped or pending.count("{") > pending.count("}"):
-            continue
-        if not (stripped.endswith(";") or stripped.endswith("}") or stripped.startswith("#")):
-            continue
-        try:
-            program = rasp.parse(source + pending) if "=" in source + pending else None
-            source += pending
-            if program is not None and tokens:
-                print(f"{program.label}: {rasp.evaluate(program, tokens, causal=args.causal)}", file=out)
-        except rasp.RASPError as error:
-            print(f"error: {error}", file=out)
-        pending = ""
-    return 0
