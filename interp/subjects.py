@@ -81,7 +81,6 @@ def load_program(spec: str, output: str | None = None, allow_outside: bool = Fal
                          "(a saved model directory works with run, info, discover, decompose, ablate).")
     if path.suffix == ".py":
         return _load_python_program(path)
-    read_text(path)  # a non-UTF-8 file is the user's InputError, named, before parsing
     import rasp
 
     return ProgramSource(rasp.parse_file(path, output=output, allow_outside=allow_outside), spec)
