@@ -170,3 +170,15 @@ def test_a_finished_run_can_be_extended_but_not_shortened(tmp_path: Path):
     with pytest.raises(ConfigError, match="at step 12"):
         train(tiny_model(), TASK.sample, tiny_config(steps=4), out_dir=tmp_path / "a", resume=True,
               progress=False)
+
+
+def test_device_choice():
+    from interp.training.distributed import resolve_device
+
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if torch.cuda.is_available():
+        assert resolve_device("cuda").type == "cuda"
+    else:
+        with pytest.raises(ConfigError, match="no CUDA device"):
+            train(tiny_model(), TASK.sample, tiny_config(device="cuda"), progress=False)
