@@ -54,7 +54,8 @@ class HFRegressor(nn.Module):
     def __init__(self):
         super().__init__()
         # vocab_size=1: the token embedding is unused (inputs_embeds); keep it from inflating the count.
-        config = GPT2Config(vocab_size=1, n_positions=N_POS, n_embd=D_MODEL, n_layer=N_LAYERS, n_head=N_HEADS,
+        config = GPT2Config(vocab_size=1, bos_token_id=0, eos_token_id=0, n_positions=N_POS,
+                            n_embd=D_MODEL, n_layer=N_LAYERS, n_head=N_HEADS,
                             resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, use_cache=False)
         self.read_in = nn.Linear(D_INPUT, D_MODEL)
         self.backbone = GPT2Model(config)

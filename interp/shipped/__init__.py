@@ -15,6 +15,8 @@ CARD_FILE = "card.json"
 
 # One line per shipped model: name -> one-line description (the folder is ROOT / name).
 SHIPPED: dict[str, str] = {
+    "addition-1l": "5-digit addition, 1 layer, 3 heads (Quirke & Barez 2023)",
+    "addition-2l": "5-digit addition, 2 layers, 3 heads",
     "markov-switching": "binary switching Markov chain p=0.5, q=0.8 (Makkuva et al. 2024)",
     "icl-gpt": "in-context linear regression d=5, GPT-2 style 3 layers x 64, 2 heads (Garg et al. 2022)",
     "icl-lsa": "one linear self-attention layer = one GD step, d=5, N=20 (von Oswald et al. 2023)",

@@ -281,12 +281,17 @@ def _checkpoint(out: Path, state: TrainState, callbacks: Sequence[Callback],
 
 def _resume(out: Path, state: TrainState, callbacks: Sequence[Callback]) -> dict[str, torch.Tensor] | None:
     loop, best_weights = load_training_state(out / CHECKPOINT_DIR, state.model, state.optimizer)
-    saved = dict(loop["config"], device=state.config.device)
+    # The device may change; so may `steps`, to extend a run (the schedule then continues as
+    # if the run had been planned that long, so the result differs from an uninterrupted run).
+    saved = dict(loop["config"], device=state.config.device, steps=state.config.steps)
     current = state.config.to_dict()
     changed = sorted(key for key in current if saved.get(key) != current[key])
     if changed:
         raise ConfigError(f"the checkpoint in {out} was made with a different train config "
                           f"(fields {changed}); resume with the same config or start a new run.")
+    if state.config.steps < loop["step"]:
+        raise ConfigError(f"the checkpoint in {out} is at step {loop['step']}; steps={state.config.steps} "
+                          "cannot be resumed to (use a larger value).")
     if len(loop["callbacks"]) != len(callbacks) and any(loop["callbacks"]):
         raise ConfigError(f"the checkpoint has {len(loop['callbacks'])} callback states but "
                           f"{len(callbacks)} callbacks were given.")

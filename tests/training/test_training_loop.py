@@ -155,3 +155,30 @@ def test_config_errors(tmp_path: Path):
     config = tiny_config()
     config.save(tmp_path / "c.json")
     assert TrainConfig.load(tmp_path / "c.json") == config
+
+
+def test_a_finished_run_can_be_extended_but_not_shortened(tmp_path: Path):
+    def two_stage(directory: Path) -> dict[str, torch.Tensor]:
+        train(tiny_model(), TASK.sample, tiny_config(steps=8), out_dir=directory, progress=False)
+        extended = train(tiny_model(), TASK.sample, tiny_config(steps=12), out_dir=directory, resume=True,
+                         progress=False)
+        assert extended.steps == 12 and [r["step"] for r in extended.history][-2:] == [8, 12]
+        return weights(extended.model)
+
+    first = two_stage(tmp_path / "a")
+    assert_same_weights(first, two_stage(tmp_path / "b"))  # still deterministic
+    with pytest.raises(ConfigError, match="at step 12"):
+        train(tiny_model(), TASK.sample, tiny_config(steps=4), out_dir=tmp_path / "a", resume=True,
+              progress=False)
+
+
+def test_device_choice():
+    from interp.training.distributed import resolve_device
+
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if torch.cuda.is_available():
+        assert resolve_device("cuda").type == "cuda"
+    else:
+        with pytest.raises(ConfigError, match="no CUDA device"):
+            train(tiny_model(), TASK.sample, tiny_config(device="cuda"), progress=False)
