@@ -58,7 +58,7 @@ def test_models_lists_every_shipped_model(capsys: pytest.CaptureFixture):
 @pytest.mark.parametrize("argv, message", [
     (["train", "parity"], "unknown task or recipe"),
     (["train", "reverse", "--config", "/nonexistent.json"], "cannot read the config file"),
-    (["train", "reverse", "--steps", "0"], "steps must be a positive integer"),
+    (["train", "reverse", "--steps", "0"], "--steps: must be a positive integer"),
     (["eval", "/nonexistent"], "neither a shipped model"),
 ])
 def test_bad_input_is_one_error_line_and_json(argv: list[str], message: str, capsys: pytest.CaptureFixture):
@@ -66,7 +66,7 @@ def test_bad_input_is_one_error_line_and_json(argv: list[str], message: str, cap
     captured = capsys.readouterr()
     assert captured.err.count("error:") == 1 and message in captured.err
     error = json.loads(captured.out.strip().splitlines()[-1])
-    assert message in error["error"] and error["kind"] in ("InputError", "ConfigError")
+    assert message in error["error"] and error["kind"] in ("InputError", "ConfigError", "UsageError")
 
 
 def test_bad_config_section_and_resume_without_checkpoint(tmp_path: Path, capsys: pytest.CaptureFixture):
