@@ -22,10 +22,10 @@ import warnings
 import torch
 
 from interp.analysis import acdc, eap, precision_recall, roc_auc
-from interp.analysis.programs import program_batches
 from interp.analysis.score import inert_edges
 from interp.circuit import Circuit
 from interp.errors import InterpError
+from rasp.compiler.batches import program_batches
 
 METHODS = ("acdc", "eap", "eap-ig")
 IG_STEPS = 20

@@ -28,7 +28,6 @@ from interp.analysis.metrics import (
     mean_squared_error,
 )
 from interp.analysis.patch import activation_patch, patch_nodes, path_patch
-from interp.analysis.programs import after_bos, program_batches
 from interp.analysis.replace import ABLATION_KINDS
 from interp.analysis.score import (
     faithfulness,
@@ -54,7 +53,6 @@ __all__ = [
     "distance_to",
     "eap",
     "edge_hooks",
-    "after_bos",
     "faithfulness",
     "inert_edges",
     "kl_divergence",
@@ -63,7 +61,6 @@ __all__ = [
     "patch_nodes",
     "path_patch",
     "precision_recall",
-    "program_batches",
     "residual_components",
     "residual_readout",
     "roc_auc",

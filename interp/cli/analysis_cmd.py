@@ -65,7 +65,7 @@ class Subject:
 
 def load_subject(args: argparse.Namespace) -> Subject:
     """Compile a program (library name or file) or load a saved model; sample inputs."""
-    from interp.analysis.programs import program_batches
+    from rasp.compiler.batches import program_batches
 
     torch.set_num_threads(args.threads)
     path = Path(args.program)
@@ -90,8 +90,8 @@ def load_subject(args: argparse.Namespace) -> Subject:
 
 
 def _load_directory(path: Path, args: argparse.Namespace) -> Subject:
-    from interp.analysis.programs import program_batches
     from interp.model import load_model
+    from rasp.compiler.batches import program_batches
 
     model = load_model(path)
     if "compiler" in model.metadata:

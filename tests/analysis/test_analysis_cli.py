@@ -2,8 +2,6 @@
 
 import json
 
-import pytest
-
 from interp.cli import main
 from interp.tasks import Reverse
 from interp.train import model_for, train
@@ -14,7 +12,6 @@ def last_json(capsys) -> dict:
 
 
 def test_discover_library_program_json(capsys):
-    pytest.importorskip("rasp.compiler")
     assert main(["discover", "frac_prevs", "--max-len", "5", "--json"]) == 0
     result = last_json(capsys)
     for key in ("auc", "seconds", "edges", "precision", "recall", "faithfulness"):
@@ -24,7 +21,6 @@ def test_discover_library_program_json(capsys):
 
 
 def test_discover_eap_with_vocab_and_threshold(capsys):
-    pytest.importorskip("rasp.compiler")
     args = ["discover", "hist", "--method", "eap-ig", "--ablation", "mean", "--vocab", "a,b",
             "--max-len", "4", "--threshold", "0.01", "--json"]
     assert main(args) == 0
@@ -42,7 +38,6 @@ def test_discover_saved_trained_model_has_no_ground_truth(tmp_path, capsys):
 
 
 def test_decompose_and_ablate(capsys):
-    pytest.importorskip("rasp.compiler")
     assert main(["decompose", "reverse", "--max-len", "4", "--input", "a b c", "--json"]) == 0
     out = capsys.readouterr().out
     assert "reverse" in out and "L2H0" in out
@@ -51,6 +46,5 @@ def test_decompose_and_ablate(capsys):
 
 
 def test_unknown_node_is_a_clean_error(capsys):
-    pytest.importorskip("rasp.compiler")
     assert main(["ablate", "hist", "--nodes", "L9H9"]) == 2
     assert "L9H9" in capsys.readouterr().err
