@@ -33,6 +33,8 @@ class Var:
     source: str = "computed"
     fn: Callable[[Any], Any] | None = None  # token -> value or index -> value (embedded)
     const: Any = None
+    # Numerical: value -> the near-equal floats it stands for (float rounding of sums).
+    near: dict[Any, tuple[Any, ...]] = field(default_factory=dict)
     # A Map not stored yet: its table is composed into its single reader (lower.py).
     pending: PendingMap | None = None
 

@@ -29,7 +29,7 @@ from rasp.compiler.selectors import (
     evaluate,
     predicate_of,
 )
-from rasp.compiler.values import apply_safely, dedupe_floats, mean_values, sort_values
+from rasp.compiler.values import apply_safely, cluster_floats, mean_values, sort_values
 from rasp.graph import walk
 from rasp.limits import Limits
 
@@ -120,7 +120,9 @@ class Lowering:
                                  "place in the residual stream (NaN equals nothing; inf "
                                  "overflows the weights)", "make its function return finite numbers")
         if var.numerical and var.values:
-            var.values = dedupe_floats(var.values)
+            clusters = cluster_floats(var.values)
+            var.values = [c[0] for c in clusters]
+            var.near = {c[0]: tuple(c[1:]) for c in clusters if len(c) > 1}
         if var.values is not None and len(var.values) > self.limits.value_set:
             raise node_error(var.name, f"it can take {len(var.values)} distinct values, more than "
                              f"the cap rasp.limits value_set={self.limits.value_set}",
@@ -276,6 +278,7 @@ class Lowering:
                              "(compile_program(..., limits=Limits(table_entries=...)))")
         table = {combo: fn(*combo) for combo in product(*domains)}
         own.check_some_evaluate()
+        _check_near_values(node.label, leaves, table, fn)
         out = self._add(Var(self._name(node), numerical, sort_values(table.values()),
                             any(v is None for v in table.values())))
         self._check_numerical(node, out)
@@ -397,8 +400,8 @@ class Lowering:
             if not sop.numerical:
                 raise node_error(node.label, "a numerical Aggregate needs a numerical SOp",
                                  "annotate the aggregated SOp with rasp.numerical(...)")
-            values = mean_values(sop.values or [], self.n, 0.0, self.limits.value_set,
-                                 self.limits.table_entries)
+            raw = list(sop.values or []) + [alt for alts in sop.near.values() for alt in alts]
+            values = mean_values(raw, self.n, 0.0, self.limits.value_set, self.limits.table_entries)
             if values is None:
                 # Decoding an unlisted mean could only be approximate: refuse instead.
                 raise node_error(node.label, f"the means of '{sop.name}' ({len(sop.values or [])} "
@@ -670,6 +673,24 @@ class _Tabulated:
             raise node_error(self.label, f"its function fails on every value it can receive "
                              f"(e.g. {shown!r}: {type(error).__name__}: {error}), so the "
                              "interpreter rejects every input", "make its function handle those values")
+
+
+def _check_near_values(label: str, leaves: list[Var], table: dict[tuple, Any],
+                       fn: Callable[..., Any]) -> None:
+    """A numerical value stands for the floats within rounding of it; refuse a function
+    that tells them apart (the model stores only one of them, so it could not be exact)."""
+    for i, leaf in enumerate(leaves):
+        if not leaf.near:
+            continue
+        for combo, value in table.items():
+            for alt in leaf.near.get(combo[i], ()):
+                other = fn(*combo[:i], alt, *combo[i + 1:])
+                if other != value:
+                    raise node_error(label, f"its input '{leaf.name}' takes both {combo[i]!r} and "
+                                     f"{alt!r} (the same mean summed in another order), and its "
+                                     f"function gives {value!r} and {other!r} for them",
+                                     "round the input (e.g. round(x, 6)) before comparing or "
+                                     "bucketing it")
 
 
 def _selector_labels(selector: core.Selector) -> tuple[str, ...]:

@@ -60,16 +60,19 @@ def mean_values(values: list[float], max_width: int, default: float, max_values:
         out.update({s / width: None for s in sums})
         if len(out) > max_values:
             return None
-    return dedupe_floats(out)
+    return sorted(out)
 
 
-def dedupe_floats(values: Iterable[Any]) -> list[Any]:
-    """Sorted numbers with near-equal floats merged (sums in another order differ in the last bit)."""
-    seen: dict[float, Any] = {}
-    for v in sorted(values):
-        key = round(float(v), 9)
-        seen.setdefault(key, v)
-    return list(seen.values())
+def cluster_floats(values: Iterable[Any]) -> list[list[Any]]:
+    """Sorted numbers grouped into runs of near-equal floats (sums added in another order
+    differ in the last bits); the first of each run stands for it in the residual stream."""
+    clusters: list[list[Any]] = []
+    for v in sorted(set(values)):
+        if clusters and v - clusters[-1][0] <= 1e-9 * max(1.0, abs(v)):
+            clusters[-1].append(v)
+        else:
+            clusters.append([v])
+    return clusters
 
 
 def min_gap(values: list[float] | None) -> float:

@@ -156,3 +156,21 @@ def test_run_accepts_an_iterator_and_rejects_unhashable_tokens() -> None:
     assert compiled.run(iter(["a", "b"])) == ["A", "B"]
     with pytest.raises(InputError, match=r"\['a'\].*not in the vocabulary"):
         compiled.run([["a"]])
+
+
+def test_map_telling_apart_float_rounding_of_one_mean_is_refused() -> None:
+    # (0.1 + 0.2) + 0.3 != (0.3 + 0.2) + 0.1: the interpreter's mean depends on the order,
+    # and x >= 0.2 separates the two; the model holds one float for both, so it refuses.
+    tenths = rasp.numerical(rasp.Map(lambda t: {0: 0.1, 1: 0.2, 2: 0.3}[t], tokens))
+    mean = rasp.numerical(rasp.Aggregate(Select(indices, indices, Comparison.LEQ), tenths, default=0))
+    program = rasp.Map(lambda x: x >= 0.2, mean).named("at_least")
+    assert evaluate(program, [0, 1, 2])[2] != evaluate(program, [2, 1, 0])[2]
+    with pytest.raises(CompileError, match=r"'at_least'.*0\.19999999999999998.*0\.2"):
+        compile_program(program, [0, 1, 2], 3)
+
+
+def test_map_of_a_mean_that_ignores_float_rounding_compiles() -> None:
+    tenths = rasp.numerical(rasp.Map(lambda t: {0: 0.1, 1: 0.2, 2: 0.3}[t], tokens))
+    mean = rasp.numerical(rasp.Aggregate(Select(indices, indices, Comparison.LEQ), tenths, default=0))
+    compiled = compile_program(rasp.Map(lambda x: round(x, 6) >= 0.2, mean), [0, 1, 2], 3)
+    assert compiled.verify().ok
