@@ -6,7 +6,7 @@ from typing import Any
 
 from rasp.compiler.errors import node_error
 from rasp.compiler.ir import Var
-from rasp.compiler.selectors import Formula
+from rasp.compiler.selectors import And, Const, Formula, Not, Or
 
 
 def check_causal(label: str, formula: Formula, variables: dict[str, Var], n: int) -> None:
@@ -27,16 +27,15 @@ def check_causal(label: str, formula: Formula, variables: dict[str, Var], n: int
 
 
 def _safe(formula: Formula, variables: dict[str, Var], n: int) -> bool:
-    kind = formula[0]
-    if kind == "const":
-        return not formula[1]
-    if kind == "and":
-        return _safe(formula[1], variables, n) or _safe(formula[2], variables, n)
-    if kind == "or":
-        return _safe(formula[1], variables, n) and _safe(formula[2], variables, n)
-    if kind == "not":
+    if isinstance(formula, Const):
+        return not formula.value
+    if isinstance(formula, And):
+        return _safe(formula.left, variables, n) or _safe(formula.right, variables, n)
+    if isinstance(formula, Or):
+        return _safe(formula.left, variables, n) and _safe(formula.right, variables, n)
+    if isinstance(formula, Not):
         return False
-    keys, queries = variables[formula[1]], variables[formula[2]]
+    keys, queries = variables[formula.key_var], variables[formula.query_var]
     if keys.source not in ("pos", "const") or queries.source not in ("pos", "const"):
         return False
 
@@ -44,5 +43,6 @@ def _safe(formula: Formula, variables: dict[str, Var], n: int) -> bool:
         return var.const if var.source == "const" else var.fn(i)
 
     return all(
-        k <= q or not formula[3](at(keys, k), at(queries, q)) for q in range(n) for k in range(n)
+        k <= q or not formula.predicate(at(keys, k), at(queries, q))
+        for q in range(n) for k in range(n)
     )

@@ -20,14 +20,19 @@ from rasp.compiler.causal import check_causal
 from rasp.compiler.errors import CompileError, node_error
 from rasp.compiler.ir import BOS_DIR, NUM, Neuron, Op, PendingMap, Var
 from rasp.compiler.selectors import (
+    FALSE,
+    TRUE,
+    And,
+    Atom,
     Conjunct,
     Formula,
+    Not,
+    Or,
     atoms,
-    comparison_table,
-    conjuncts,
+    conjunct_table,
     describe,
-    evaluate,
     predicate_of,
+    split_conjuncts,
 )
 from rasp.compiler.values import apply_safely, cluster_floats, mean_values, sort_values
 from rasp.graph import walk
@@ -460,7 +465,7 @@ class Lowering:
             raise node_error(node.label, "`length` at position i depends on later positions, "
                              "so a causal model cannot compute it",
                              "compile with causal=False, or use indices + 1 (the prefix length)")
-        return self._selector_width(node, False, ("const", True), "all positions", ())
+        return self._selector_width(node, False, TRUE, "all positions", ())
 
     def _selector_width(self, node: core.SOp, numerical: bool, formula: Formula,
                         text: str, selectors: tuple[str, ...]) -> Var:
@@ -487,7 +492,7 @@ class Lowering:
         theta = len(parts)
         dims = []
         for part in parts:
-            dims += self._table_dims(part)
+            dims += self._table_dims(label, part)
         bos_score = theta - bos_offset if bos_offset is not None else float(theta)
         head = attention.make_head(dims, theta, bos_score, v, o)
         head.v_bias = list(v_bias or [])
@@ -512,21 +517,22 @@ class Lowering:
                                      "attention compares categorical values",
                                      f"select on rasp.categorical(rasp.Map(f, {var.name}))")
             if node.predicate is core.Comparison.TRUE:
-                return ("const", True)
-            return ("atom", keys.name, queries.name, predicate_of(node), node.predicate)
+                return TRUE
+            comparison = node.predicate if isinstance(node.predicate, core.Comparison) else None
+            return Atom(keys.name, queries.name, predicate_of(node), comparison)
         if isinstance(node, core.ConstantSelector):
             matrix = node.value
             # Rows are queries, columns keys; positions outside the matrix are unselected.
             def pick(k: Any, q: Any) -> bool:
                 return q < len(matrix) and k < len(matrix[q]) and bool(matrix[q][k])
             indices = self._positions()
-            return ("atom", indices.name, indices.name, pick)
+            return Atom(indices.name, indices.name, pick)
         if isinstance(node, core.SelectorAnd):
-            return ("and", self.formula_of[id(node.fst)], self.formula_of[id(node.snd)])
+            return And(self.formula_of[id(node.fst)], self.formula_of[id(node.snd)])
         if isinstance(node, core.SelectorOr):
-            return ("or", self.formula_of[id(node.fst)], self.formula_of[id(node.snd)])
+            return Or(self.formula_of[id(node.fst)], self.formula_of[id(node.snd)])
         if isinstance(node, core.SelectorNot):
-            return ("not", self.formula_of[id(node.inner)])
+            return Not(self.formula_of[id(node.inner)])
         raise node_error(node.label, f"unknown selector type {type(node).__name__}",
                          "use Select, ConstantSelector and &, |, ~")
 
@@ -541,34 +547,13 @@ class Lowering:
 
     def _conjuncts(self, label: str, formula: Formula) -> list[Conjunct]:
         """Split into single-pair conjuncts, building joint variables where needed."""
-        single: dict[tuple[str | None, str | None], Formula] = {}
-        mixed: list[Formula] = []
-        n_false = 0
-        for part in conjuncts(formula):
-            if part == ("const", True):
-                continue
-            if part == ("const", False):
-                n_false += 1
-                continue
-            keys = {a[1] for a in atoms(part) if self.vars[a[1]].source != "const"}
-            queries = {a[2] for a in atoms(part) if self.vars[a[2]].source != "const"}
-            if len(keys) <= 1 and len(queries) <= 1:
-                pair = (next(iter(keys), None), next(iter(queries), None))
-                single[pair] = ("and", single[pair], part) if pair in single else part
-            else:
-                mixed.append(part)
-        out = [Conjunct(k, q, f) for (k, q), f in single.items()]
-        if mixed:
-            merged = mixed[0]
-            for part in mixed[1:]:
-                merged = ("and", merged, part)
-            key_vars = sorted({a[1] for a in atoms(merged)} - self._consts())
-            query_vars = sorted({a[2] for a in atoms(merged)} - self._consts())
-            key = self._joint(label, key_vars)
-            query = self._joint(label, query_vars)
-            out.append(Conjunct(key, query, merged))
-        out += [Conjunct(None, None, ("const", False))] * n_false
-        return out
+        consts = self._consts()
+        out, mixed, n_false = split_conjuncts(formula, consts.__contains__)
+        if mixed is not None:
+            key = self._joint(label, sorted({a.key_var for a in atoms(mixed)} - consts))
+            query = self._joint(label, sorted({a.query_var for a in atoms(mixed)} - consts))
+            out.append(Conjunct(key, query, mixed))
+        return out + [Conjunct(None, None, FALSE)] * n_false
 
     def _consts(self) -> set[str]:
         return {name for name, var in self.vars.items() if var.source == "const"}
@@ -608,7 +593,7 @@ class Lowering:
                   f"{joint_name} = tuple({', '.join(names)})")
         return var.name
 
-    def _table_dims(self, part: Conjunct) -> list:
+    def _table_dims(self, label: str, part: Conjunct) -> list:
         consts = {n: v.const for n, v in self.vars.items() if v.source == "const"}
 
         def domain(name: str | None) -> list[tuple[Any, tuple]]:
@@ -620,16 +605,13 @@ class Lowering:
 
         rows = domain(part.query_var)
         cols = domain(part.key_var)
-        fast = comparison_table(part, [v for v, _ in rows], [v for v, _ in cols])
-        if fast is not None:
-            return attention.table_dims([f for _, f in rows], [f for _, f in cols], fast)
-        table = []
-        for qv, _ in rows:
-            query_env = {**consts, **self._unpack(part.query_var, qv)}
-            table.append([
-                evaluate(part.formula, {**consts, **self._unpack(part.key_var, kv)}, query_env)
-                for kv, _ in cols
-            ])
+        if len(rows) * len(cols) > self.limits.table_entries:
+            raise node_error(label, f"its selector table has {len(rows)} x {len(cols)} entries, "
+                             f"more than the cap rasp.limits table_entries="
+                             f"{self.limits.table_entries}", "select on SOps with fewer values, "
+                             "or raise the cap")
+        table = conjunct_table(part, [v for v, _ in rows], [v for v, _ in cols], consts,
+                               self._unpack)
         return attention.table_dims([f for _, f in rows], [f for _, f in cols], table)
 
     def _unpack(self, var_name: str | None, value: Any) -> dict[str, Any]:
