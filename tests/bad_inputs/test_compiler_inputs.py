@@ -176,5 +176,16 @@ def test_tracr_bos_in_vocab_is_named() -> None:
 
 def test_tracr_apply_without_bos_is_named() -> None:
     model = compile_rasp_to_model(tokens, {"a", "b"}, 3)
-    with pytest.raises(CompileError, match=r"'BOS'"):
+    with pytest.raises(CompileError, match=r"'compiler_bos'"):
         model.apply(["a", "b"])
+
+
+def test_tracr_pad_in_vocab_is_named() -> None:
+    with pytest.raises(CompileError, match=r"compiler_pad 'b'"):
+        compile_rasp_to_model(tokens, {"a", "b"}, 3, compiler_pad="b")
+
+
+def test_tracr_pad_before_real_tokens_is_named() -> None:
+    model = compile_rasp_to_model(tokens, {"a", "b"}, 3)
+    with pytest.raises(CompileError, match=r"'compiler_pad' at position 1"):
+        model.apply(["compiler_bos", "compiler_pad", "a"])

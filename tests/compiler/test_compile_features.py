@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
+import torch
 
 import rasp
 from rasp import Comparison, Select, indices, tokens
@@ -154,3 +155,18 @@ def test_hard_attention_option_agrees(name: str) -> None:
     compiled = compile_program(entry.build(), entry.vocab, 6, attention_kind="hard")
     assert compiled.model.cfg.attention_kind == "hard"
     assert compiled.verify(n=500).ok
+
+
+def test_tracr_api_pads_and_output_fields() -> None:
+    from rasp.evaluate import evaluate
+
+    program = rasp.lib.make_reverse(tokens)
+    model = compile_rasp_to_model(program, {"a", "b", "c"}, 5)  # tracr's default BOS and pad
+    out = model.apply(["compiler_bos", "a", "b", "c", "compiler_pad", "compiler_pad"])
+    assert out.decoded == ["compiler_bos", *evaluate(program, list("abc")), "compiler_pad", "compiler_pad"]
+    n_layers = model.compiled.model.cfg.n_layers
+    assert len(out.residuals) == len(out.layer_outputs) == 2 * n_layers
+    assert tuple(out.attn_logits[0].shape) == (1, 4, 4, model.compiled.model.cfg.n_heads)
+    # The residual stream is the embeddings plus every sublayer's output.
+    total = out.input_embeddings + sum(out.layer_outputs)
+    assert torch.allclose(total, out.transformer_output, atol=1e-4)
