@@ -487,7 +487,7 @@ class Lowering:
               v_bias: list[float] | None = None, extra_writes: list[str] = (),
               selectors: tuple[str, ...] = ()) -> None:
         if self.causal:
-            check_causal(label, formula, self.vars, self.n)
+            check_causal(label, formula, self.vars, self.n, self.limits.table_entries)
         parts = self._conjuncts(label, formula)
         theta = len(parts)
         dims = []

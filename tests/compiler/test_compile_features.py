@@ -170,3 +170,22 @@ def test_tracr_api_pads_and_output_fields() -> None:
     # The residual stream is the embeddings plus every sublayer's output.
     total = out.input_embeddings + sum(out.layer_outputs)
     assert torch.allclose(total, out.transformer_output, atol=1e-4)
+
+
+def test_causal_check_is_exact_for_position_structure() -> None:
+    from rasp.evaluate import evaluate
+
+    not_later = ~Select(indices, indices, Comparison.GT)  # == LEQ, once refused (a Not)
+    same_token_before = Select(tokens, tokens, Comparison.EQ) & not_later
+    either = (Select(tokens, tokens, Comparison.EQ) | Select(indices, indices, Comparison.LT)) \
+        & Select(indices, indices, Comparison.LEQ)
+    for selector in (not_later, same_token_before, either):
+        program = rasp.SelectorWidth(selector)
+        compiled = compile_program(program, list("ab"), 4, causal=True)
+        for tokens_in in (list("abab"), list("bba")):
+            # Causal and non-causal semantics agree on a causal selector.
+            assert compiled.run(tokens_in) == evaluate(program, tokens_in) == \
+                evaluate(program, tokens_in, causal=True)
+    later = ~Select(indices, indices, Comparison.LT) & Select(tokens, tokens, Comparison.EQ)
+    with pytest.raises(CompileError, match=r"causal"):
+        compile_program(rasp.SelectorWidth(later).named("sees_later"), list("ab"), 4, causal=True)
