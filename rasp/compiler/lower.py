@@ -384,7 +384,14 @@ class Lowering:
         if not numerical:
             raise node_error(node.label, "a linear combination of numerical SOps must be "
                              "numerical", "wrap it in rasp.numerical(...)")
-        values = sort_values(a * p + b * q + c for p in x.values or [] for q in y.values or [])
+        # Include the rounding neighbours (near) so the output's value set has every float
+        # the interpreter can produce; Maps downstream are then checked against all of them.
+        xs, ys = _with_near(x), _with_near(y)
+        if len(xs) * len(ys) > self.limits.table_entries:
+            raise node_error(node.label, f"{len(xs) * len(ys)} input combinations are more than "
+                             f"the cap rasp.limits table_entries={self.limits.table_entries}",
+                             "shrink the inputs' value sets, or raise the cap")
+        values = sort_values(a * p + b * q + c for p in xs for q in ys)
         out = self._add(Var(self._name(node), True, values))
         self._check_numerical(node, out)
         self._mlp(node.label, mlp.linear([(x, a), (y, b)], c, out), [out.name],
@@ -405,8 +412,8 @@ class Lowering:
             if not sop.numerical:
                 raise node_error(node.label, "a numerical Aggregate needs a numerical SOp",
                                  "annotate the aggregated SOp with rasp.numerical(...)")
-            raw = list(sop.values or []) + [alt for alts in sop.near.values() for alt in alts]
-            values = mean_values(raw, self.n, 0.0, self.limits.value_set, self.limits.table_entries)
+            values = mean_values(_with_near(sop), self.n, 0.0, self.limits.value_set,
+                                 self.limits.table_entries)
             if values is None:
                 # Decoding an unlisted mean could only be approximate: refuse instead.
                 raise node_error(node.label, f"the means of '{sop.name}' ({len(sop.values or [])} "
@@ -655,6 +662,11 @@ class _Tabulated:
             raise node_error(self.label, f"its function fails on every value it can receive "
                              f"(e.g. {shown!r}: {type(error).__name__}: {error}), so the "
                              "interpreter rejects every input", "make its function handle those values")
+
+
+def _with_near(var: Var) -> list[Any]:
+    """A numerical variable's values and the rounding neighbours each stands for."""
+    return list(var.values or []) + [alt for alts in var.near.values() for alt in alts]
 
 
 def _check_near_values(label: str, leaves: list[Var], table: dict[tuple, Any],
