@@ -21,12 +21,12 @@ import warnings
 import torch
 
 from interp.analysis import METHODS, find_circuit, score_circuit
-from interp.analysis.programs import program_batches
 from interp.analysis.registry import IG_STEPS
 from interp.analysis.score import inert_edges
 from interp.circuit import ABLATION_KINDS, Circuit
 from interp.errors import InterpError
 from interp.subjects import input_lengths
+from rasp.compiler.batches import program_batches
 
 
 def run_program(name: str, entry) -> list[dict]:

@@ -230,7 +230,7 @@ class Subject:
         import torch
 
         if self.compiled is not None:
-            from interp.analysis.programs import program_batches
+            from rasp.compiler.batches import program_batches
 
             return program_batches(self.compiled, self.sample, input_lengths(self.max_seq_len),
                                    per_length, seed)

@@ -24,10 +24,14 @@ class Limits:
     parse_steps: int = 200_000  # evaluation steps of one textual program (~2 s; real ones use < 10k)
     int_bits: int = 4096  # size of any integer a textual program computes
     list_length: int = 100_000  # length of any list/range a textual program builds
-    # Compiler.
+    # Compiler (checked from value sets before any weight is built).
     value_set: int = 20_000  # distinct values one SOp may take
-    table_entries: int = 2_000_000  # input combinations tabulated for one MLP / selector
+    table_entries: int = 2_000_000  # input combinations tabulated for one MLP / selector / mean
     model_parameters: int = 50_000_000  # parameters of one compiled model
+    joint_values: int = 4096  # joint values of the variables one |/~ selector combines
+    # Not a refusal: above this many input combinations a chain of Maps is stored stepwise
+    # (one MLP per Map) instead of being fused into one lookup.
+    fused_table_entries: int = 200_000
 
 
 DEFAULT_LIMITS = Limits()

@@ -29,7 +29,6 @@ from interp.analysis.metrics import (
     mean_squared_error,
 )
 from interp.analysis.patch import activation_patch, patch_nodes, path_patch
-from interp.analysis.programs import after_bos, program_batches
 from interp.analysis.registry import CircuitScore, Discovery, find_circuit, score_circuit
 from interp.analysis.score import (
     faithfulness,
@@ -63,7 +62,6 @@ __all__ = [
     "distance_to",
     "eap",
     "edge_hooks",
-    "after_bos",
     "faithfulness",
     "inert_edges",
     "kl_divergence",
@@ -72,7 +70,6 @@ __all__ = [
     "patch_nodes",
     "path_patch",
     "precision_recall",
-    "program_batches",
     "residual_components",
     "residual_readout",
     "roc_auc",

@@ -83,6 +83,12 @@ class CompiledModel:
         """Token ids with BOS prepended; InputError for a bad token or length."""
         if isinstance(tokens, str):
             raise InputError(f"tokens must be a list, got the string {tokens!r}; pass {tokens.split()!r}")
+        try:
+            # Any iterable of tokens (a generator too) is read once into a list.
+            tokens = list(tokens)
+        except TypeError:
+            raise InputError(f"tokens must be a list of tokens, got the "
+                             f"{type(tokens).__name__} {tokens!r}") from None
         if len(tokens) == 0:
             raise InputError("the input is empty; give at least one token.")
         if len(tokens) > self.max_seq_len:
@@ -91,7 +97,11 @@ class CompiledModel:
         ids = [0]
         for position, token in enumerate(tokens):
             key = _key(token)
-            if key not in self._token_id:
+            try:
+                known = key in self._token_id
+            except TypeError:
+                known = False  # an unhashable token (a list, a dict) is in no vocabulary
+            if not known:
                 raise InputError(f"token {token!r} at position {position} is not in the "
                                  f"vocabulary {self.vocab}.")
             ids.append(self._token_id[key])
@@ -103,6 +113,8 @@ class CompiledModel:
 
     def run_batch(self, batch: Sequence[Sequence[Any]]) -> list[list[Any]]:
         """`run` for many inputs (grouped by length into batched forward passes)."""
+        if isinstance(batch, str):
+            raise InputError(f"run_batch needs a list of token lists, got the string {batch!r}")
         encoded = [self.encode(tokens) for tokens in batch]
         results: list[list[Any] | None] = [None] * len(batch)
         by_length: dict[int, list[int]] = {}

@@ -49,7 +49,7 @@ def needs_clean_bos(ops: list[Op], variables: dict[str, Var], bounded: set[str],
             if not any(name in need for name in op.writes):
                 continue
             slots = reads[id(op)]
-            if op.label.startswith("erase:"):
+            if op.kind == "erase":
                 more = {n for n in slots["in"] if not variables[n].numerical}
             elif op.kind == "mlp":
                 more = {n for n in slots["in"] if n not in bounded}
@@ -70,7 +70,7 @@ def strip_bos_hygiene(ops: list[Op], variables: dict[str, Var], bounded: set[str
     need = needs_clean_bos(ops, variables, bounded, causal)
     for op in ops:
         needed = any(name in need for name in op.writes)
-        if op.kind == "mlp":
+        if op.kind != "attn":
             if not needed:
                 for neuron in op.neurons:
                     neuron.w_in.pop(BOS_DIR, None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 # A residual direction: (variable, value) for categorical, (variable, NUM) for numerical.
 NUM = "<num>"
@@ -33,8 +33,10 @@ class Var:
     source: str = "computed"
     fn: Callable[[Any], Any] | None = None  # token -> value or index -> value (embedded)
     const: Any = None
-    # (leaves, function, emit): a Map not stored yet, composed into its single reader.
-    pending: Any = None
+    # Numerical: value -> the near-equal floats it stands for (float rounding of sums).
+    near: dict[Any, tuple[Any, ...]] = field(default_factory=dict)
+    # A Map not stored yet: its table is composed into its single reader (lower.py).
+    pending: PendingMap | None = None
 
     def __eq__(self, other: object) -> bool:
         return self is other
@@ -54,6 +56,16 @@ class Var:
     @property
     def embedded(self) -> bool:
         return self.source in ("token", "pos", "const")
+
+
+@dataclass(frozen=True)
+class PendingMap:
+    """A Map whose MLP is not emitted yet: its table over `leaves` is composed into its reader."""
+
+    label: str
+    leaves: tuple[Var, ...]
+    table: dict[tuple, Any]
+    caption: str
 
 
 @dataclass
@@ -84,16 +96,22 @@ class HeadSpec:
         return max(len(self.q), len(self.v), 1)
 
 
+# "attn": an attention head; "mlp": MLP neurons computing a node; "erase": MLP neurons that
+# clear a dead variable so another can reuse its directions (added by layout.py).
+OpKind = Literal["attn", "mlp", "erase"]
+
+
 @dataclass
 class Op:
     """One component's work: an attention head or an MLP part computing one RASP node."""
 
-    label: str  # the RASP node (or internal helper) it computes
-    kind: str  # "attn" or "mlp"
+    label: str  # the RASP node it computes (for an erase op: the variable it clears)
+    kind: OpKind
     reads: dict[str, list[str]]  # slot (q/k/v or in) -> variable names
     writes: list[str]
     caption: str
     head: HeadSpec | None = None
     neurons: list[Neuron] = field(default_factory=list)
-    layer: int = -1
+    layer: int = -1  # set by schedule.py (earliest), then placement.py (early or late)
     value_bound: float = 1.0  # largest |value| a head moves (sets its sharpness)
+    selectors: tuple[str, ...] = ()  # a head: labels of the selector nodes that set its pattern

@@ -95,7 +95,7 @@ def allocate(
                               var.numerical, born(name), last)
             )
     erase_ops = [
-        Op(f"erase:{name}", "mlp", {"in": [name]}, reusers, f"clear {name} for {', '.join(reusers)}",
+        Op(name, "erase", {"in": [name]}, reusers, f"clear {name} for {', '.join(reusers)}",
            neurons=mlp.erase(variables[name]), layer=last_read[name] // 2)
         for name, reusers in erased.items()
     ]

@@ -37,7 +37,6 @@ def apply_sharpness(ops: list[Op], max_seq_len: int, tol: float) -> None:
         if op.kind != "attn":
             continue
         s = sharpness(max_seq_len, op.value_bound, tol)
-        op.sharpness = s
         op.head.q = [({d: w * s for d, w in weights.items()}, b * s) for weights, b in op.head.q]
 
 

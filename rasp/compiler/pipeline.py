@@ -1,22 +1,27 @@
-"""compile_program: lowering -> scheduling -> numerics -> residual layout -> assembly."""
+"""compile_program: lower -> schedule -> numerics -> placement -> BOS hygiene -> assemble.
+
+Each stage is one module (see rasp/compiler/README.md for what each adds to the ops)."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from rasp import core
 from rasp.compiler import numerics
-from rasp.compiler.assemble import build_model, estimate_params
+from rasp.compiler.assemble import build_model
 from rasp.compiler.compiled import CompiledModel
 from rasp.compiler.errors import CompileError
 from rasp.compiler.hygiene import strip_bos_hygiene
-from rasp.compiler.layout import allocate, component_names
-from rasp.compiler.lower import Lowering
+from rasp.compiler.layout import component_names
+from rasp.compiler.lower import lower_program
+from rasp.compiler.placement import choose_placement
 from rasp.compiler.program_layout import ProgramLayout
-from rasp.compiler.schedule import op_reads, schedule, schedule_late
+from rasp.compiler.schedule import op_reads, schedule
 from rasp.compiler.values import sort_values, to_json
+from rasp.limits import Limits, current_limits
 
 
 def compile_program(
@@ -27,61 +32,54 @@ def compile_program(
     causal: bool = False,
     bos: str = "BOS",
     attention_kind: str = "softmax",
+    limits: Limits | None = None,
 ) -> CompiledModel:
     """Compile a RASP program into a HookedTransformer that computes it exactly.
 
     attention_kind: "softmax" (default; TransformerLens tools and the bridge work, the
     sharpness keeps errors below the decoding margin) or "hard" (uniform over the
-    arg-max keys: RASP's own semantics, no approximation at all).
+    arg-max keys: RASP's own semantics, no approximation at all). limits: resource caps
+    (default `rasp.limits.current_limits()`); every refusal names the cap it hit.
     """
+    if limits is not None and not isinstance(limits, Limits):
+        raise CompileError(f"limits must be a rasp.limits.Limits, got {limits!r}")
+    limits = limits or current_limits()
+    try:
+        return _compile(program, vocab, max_seq_len, causal, bos, attention_kind, limits)
+    except RecursionError:
+        # Deep programs are walked iteratively; this is a last line of defence (e.g. a
+        # selector nested thousands deep), never a silent wrong model.
+        raise CompileError(
+            f"program '{getattr(program, 'label', program)}' is nested too deeply to compile "
+            "(Python recursion limit); workaround: split it into shallower parts or raise "
+            "sys.setrecursionlimit") from None
+
+
+def _compile(program: core.SOp, vocab: Sequence[Any], max_seq_len: int, causal: bool, bos: str,
+             attention_kind: str, limits: Limits) -> CompiledModel:
     start = time.perf_counter()
     if attention_kind not in ("softmax", "hard"):
         raise CompileError(f"attention_kind={attention_kind!r}; use 'softmax' or 'hard'")
-    vocab = _check_arguments(vocab, max_seq_len)
+    if not isinstance(bos, str) or not bos:
+        raise CompileError(f"bos must be a non-empty string, got {bos!r}")
+    vocab = _check_arguments(vocab, max_seq_len, limits)
     token_names = [str(t) for t in vocab]
     while bos in token_names:
         # The compiler's BOS must differ from every user token (hist_bos has a "BOS" token).
         bos = f"<{bos}>"
-    lowering = Lowering(vocab, max_seq_len, causal)
-    output = lowering.lower(program)
-    variables = lowering.vars
-    ops = _live_ops(lowering.ops, output.name)
+    lowered = lower_program(program, vocab, max_seq_len, causal, limits)
+    output, variables = lowered.output, lowered.variables
+    ops = _live_ops(list(lowered.ops), output.name)
     n_layers = schedule(ops, variables)
-    tol = numerics.tolerance(variables, lowering.discretized)
-    numerics.warn_if_imprecise(variables, lowering.discretized, tol)
+    tol = numerics.tolerance(variables, lowered.discretized)
+    numerics.warn_if_imprecise(variables, lowered.discretized, tol)
     numerics.apply_sharpness(ops, max_seq_len, tol)
-
-    # Register allocation: try early and late placement, with and without direction reuse,
-    # and keep the smallest model (same depth either way).
-    early = {id(op): op.layer for op in ops}
-    schedule_late(ops, n_layers, output.name)
-    late = {id(op): op.layer for op in ops}
-    best = None
-    for placement, reuse in ((early, False), (early, True), (late, False), (late, True)):
-        for op in ops:
-            op.layer = placement[id(op)]
-        alloc = allocate(variables, ops, output.name, n_layers, reuse)
-        all_ops = ops + alloc.erase_ops
-        for op in alloc.erase_ops:
-            op.reads = op_reads(op)
-        params = estimate_params(variables, all_ops, n_layers, alloc.d_model, output,
-                                 len(vocab) + 1, max_seq_len)
-        if best is None or params < best[0]:
-            best = (params, alloc, all_ops, placement)
-    _, alloc, all_ops, placement = best
-    for op in ops:
-        op.layer = placement[id(op)]
-    all_ops = sorted(all_ops, key=lambda op: op.layer)  # stable: keeps head order per layer
+    placement = choose_placement(ops, variables, output, n_layers, len(vocab) + 1, max_seq_len)
+    _check_model_size(placement.params, ops, variables, limits)
+    all_ops, alloc = list(placement.ops), placement.alloc
     # BOS-position hygiene only where a later read of the BOS position depends on it.
-    strip_bos_hygiene(all_ops, variables, set(lowering.bos_bounds), causal)
-
-    layout = _program_layout(variables, all_ops, alloc, output.name)
-    for inner in lowering.fused:
-        outer = inner
-        while outer in lowering.fused:
-            outer = lowering.fused[outer]
-        if outer in layout.component_of and inner not in layout.component_of:
-            layout.component_of[inner] = list(layout.component_of[outer])
+    strip_bos_hygiene(all_ops, variables, set(lowered.bos_bounds), causal)
+    layout = _program_layout(variables, all_ops, alloc, output.name, lowered.fused)
     metadata = {
         "producer": "rasp.compiler",
         "program": getattr(program, "label", None),
@@ -116,44 +114,88 @@ def _live_ops(ops: list, output: str) -> list:
     return live[::-1]
 
 
-def _check_arguments(vocab: Sequence[Any], max_seq_len: int) -> list[Any]:
+def _check_model_size(params: int, ops: list, variables: dict, limits: Limits) -> None:
+    """Refuse (before any weight is allocated) a model over the parameter cap, naming the
+    node with the largest share of it."""
+    if params <= limits.model_parameters:
+        return
+    biggest = max(ops, key=lambda op: len(op.neurons) + sum(variables[n].width for n in op.writes))
+    raise CompileError(
+        f"the compiled model would have {params:,} parameters, more than the cap rasp.limits "
+        f"model_parameters={limits.model_parameters:,}; the largest part is node "
+        f"'{biggest.label}' ({len(biggest.neurons)} neurons, "
+        f"{sum(variables[n].width for n in biggest.writes)} output directions); workaround: "
+        "shrink value sets (bucket with a Map), max_seq_len or the vocabulary, or raise the cap "
+        "(compile_program(..., limits=Limits(model_parameters=...)))")
+
+
+def _check_arguments(vocab: Sequence[Any], max_seq_len: int, limits: Limits) -> list[Any]:
     if isinstance(vocab, str) or not isinstance(vocab, (list, tuple, set, frozenset)):
         raise CompileError(f"vocab must be a list of tokens, got {vocab!r}")
+    for token in vocab:
+        try:
+            hash(token)
+        except TypeError:
+            raise CompileError(f"vocab token {token!r} is an unhashable {type(token).__name__}; "
+                               "use strings, numbers or tuples") from None
     tokens = sort_values(vocab) if isinstance(vocab, (set, frozenset)) else list(dict.fromkeys(vocab))
     if not tokens:
         raise CompileError("vocab is empty; give the tokens the program reads")
     if any(t is None for t in tokens):
         raise CompileError("vocab contains None, which RASP reserves for 'no value'")
+    bad = next((t for t in tokens if isinstance(t, float) and not math.isfinite(t)), None)
+    if bad is not None:
+        raise CompileError(f"vocab token {bad!r} is not a finite number (NaN equals nothing); "
+                           "remove it")
     names = [str(t) for t in tokens]
     if len(set(names)) != len(names):
         raise CompileError(f"vocab tokens {tokens} do not have distinct names; rename them")
-    if not isinstance(max_seq_len, int) or max_seq_len < 1:
+    if len(tokens) > limits.value_set:
+        raise CompileError(f"vocab has {len(tokens)} tokens, more than the cap rasp.limits "
+                           f"value_set={limits.value_set}; use a smaller vocabulary or raise the cap")
+    if not isinstance(max_seq_len, int) or isinstance(max_seq_len, bool) or max_seq_len < 1:
         raise CompileError(f"max_seq_len must be a positive integer, got {max_seq_len!r}")
+    if max_seq_len > limits.value_set:
+        raise CompileError(f"max_seq_len={max_seq_len} is more than the cap rasp.limits "
+                           f"value_set={limits.value_set} (positions are a value set); use a "
+                           "smaller max_seq_len or raise the cap")
     return tokens
 
 
-def _program_layout(variables: dict, ops: list, alloc: Any, output: str) -> ProgramLayout:
+def _program_layout(variables: dict, ops: list, alloc: Any, output: str,
+                    fused: dict[str, str]) -> ProgramLayout:
     names = component_names(ops)
     component_of: dict[str, list[str]] = {}
+    selector_of: dict[str, list[str]] = {}
     node_of: dict[str, list[str]] = {}
     captions: dict[str, list[str]] = {}
     reads: dict[str, dict[str, list[str]]] = {}
     writes: dict[str, list[str]] = {}
     for op in ops:
         comp = names[id(op)]
-        if not op.label.startswith("erase:"):
+        if op.kind != "erase":
             component_of.setdefault(op.label, [])
             if comp not in component_of[op.label]:
                 component_of[op.label].append(comp)
             node_of.setdefault(comp, [])
             if op.label not in node_of[comp]:
                 node_of[comp].append(op.label)
+        for selector in op.selectors:
+            if comp not in selector_of.setdefault(selector, []):
+                selector_of[selector].append(comp)
         captions.setdefault(comp, []).append(op.caption)
         slots = reads.setdefault(comp, {})
         for slot, vars_read in op.reads.items():
             merged = set(slots.get(slot, [])) | set(vars_read)
             slots[slot] = sorted(merged)
         writes[comp] = sorted(set(writes.get(comp, [])) | set(op.writes))
+    # A Map composed into its reader is computed by the reader's components.
+    for inner in fused:
+        outer = inner
+        while outer in fused:
+            outer = fused[outer]
+        if outer in component_of and inner not in component_of:
+            component_of[inner] = list(component_of[outer])
     embedded = {}
     for name in alloc.slots:
         var = variables[name]
@@ -169,4 +211,5 @@ def _program_layout(variables: dict, ops: list, alloc: Any, output: str) -> Prog
         writes=writes,
         embedded=embedded,
         output=output,
+        selector_of=selector_of,
     )

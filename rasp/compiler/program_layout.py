@@ -18,7 +18,8 @@ class ProgramLayout:
     ["L0H0", "MLP0"] for a SelectorWidth). node_of: component -> RASP node labels.
     captions: component -> "L0H1: x = Aggregate(...)" text. reads: component -> slot ->
     variables read; writes: component -> variables written; embedded: variable ->
-    "embed" or "pos_embed"; output: the output variable.
+    "embed" or "pos_embed"; output: the output variable; selector_of: selector label ->
+    the heads whose attention pattern it sets.
     """
 
     labels: ResidualLabels
@@ -30,6 +31,8 @@ class ProgramLayout:
     writes: dict[str, list[str]]
     embedded: dict[str, str]
     output: str
+    # Selector node label -> heads whose attention pattern it sets (Selects, And/Or/Not).
+    selector_of: dict[str, list[str]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def circuit(self) -> Circuit:
@@ -69,6 +72,7 @@ class ProgramLayout:
             "writes": self.writes,
             "embedded": self.embedded,
             "output": self.output,
+            "selector_of": self.selector_of,
         }
 
     @classmethod

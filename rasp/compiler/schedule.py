@@ -62,6 +62,6 @@ def schedule_late(ops: list[Op], n_layers: int, output: str) -> None:
                 if reader is op:
                     continue
                 # A reader's input stage must be at or after this op's output stage.
-                ok = reader.layer if (reader.kind == "mlp" and op.kind == "attn") else reader.layer - 1
+                ok = reader.layer if (reader.kind != "attn" and op.kind == "attn") else reader.layer - 1
                 latest = min(latest, ok)
         op.layer = max(op.layer, latest)

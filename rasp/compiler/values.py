@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-# Above this many distinct values a numerical set is treated as unknown (too large).
-MAX_NUMERIC_VALUES = 20000
-
 
 def sort_values(values: Iterable[Any]) -> list[Any]:
     """Distinct values in a deterministic order (numbers ascending, then by type and repr)."""
@@ -31,38 +28,51 @@ def _hashable(v: Any) -> Any:
 
 
 def apply_safely(f: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
-    """(True, f(*args)) or (False, None) when f raises (that input is invalid for the program)."""
+    """(True, f(*args)) or (False, error) when f raises (that input is invalid for the program).
+
+    RecursionError and MemoryError are not the user function's verdict on an input but
+    the compiler running out of room, so they propagate (compile_program reports them).
+    """
     try:
         return True, f(*args)
-    except Exception:  # noqa: BLE001 - a user function failing marks the input as invalid
-        return False, None
+    except (RecursionError, MemoryError):
+        raise
+    except Exception as error:  # noqa: BLE001 - a user function failing marks the input as invalid
+        return False, error
 
 
-def mean_values(values: list[float], max_width: int, default: float) -> list[float] | None:
+def mean_values(values: list[float], max_width: int, default: float, max_values: int,
+                max_work: int) -> list[float] | None:
     """Every mean of 1..max_width values drawn from `values` (with repeats), plus `default`.
 
     The interpreter computes sum(selected) / len(selected); the sums are enumerated the
-    same way so Maps downstream see exactly the interpreter's floats. None: too many.
+    same way so Maps downstream see exactly the interpreter's floats. None: more than
+    `max_values` means, or more than `max_work` sums to enumerate at one width.
     """
     sums = {0.0: None}
     out = {float(default): None}
     for width in range(1, max_width + 1):
+        if len(sums) * len(values) > max_work:
+            return None
         sums = {s + v: None for s in sums for v in values}
-        if len(sums) > MAX_NUMERIC_VALUES:
+        if len(sums) > max_values:
             return None
         out.update({s / width: None for s in sums})
-        if len(out) > MAX_NUMERIC_VALUES:
+        if len(out) > max_values:
             return None
-    return dedupe_floats(out)
+    return sorted(out)
 
 
-def dedupe_floats(values: Iterable[Any]) -> list[Any]:
-    """Sorted numbers with near-equal floats merged (sums in another order differ in the last bit)."""
-    seen: dict[float, Any] = {}
-    for v in sorted(values):
-        key = round(float(v), 9)
-        seen.setdefault(key, v)
-    return list(seen.values())
+def cluster_floats(values: Iterable[Any]) -> list[list[Any]]:
+    """Sorted numbers grouped into runs of near-equal floats (sums added in another order
+    differ in the last bits); the first of each run stands for it in the residual stream."""
+    clusters: list[list[Any]] = []
+    for v in sorted(set(values)):
+        if clusters and v - clusters[-1][0] <= 1e-9 * max(1.0, abs(v)):
+            clusters[-1].append(v)
+        else:
+            clusters.append([v])
+    return clusters
 
 
 def min_gap(values: list[float] | None) -> float:
@@ -71,13 +81,6 @@ def min_gap(values: list[float] | None) -> float:
         return float("inf")
     ordered = sorted(values)
     return min(b - a for a, b in zip(ordered, ordered[1:]))
-
-
-def max_abs(values: list[float] | None) -> float:
-    """Largest magnitude in a numerical value set (1 if unknown or empty)."""
-    if not values:
-        return 1.0
-    return max(abs(v) for v in values)
 
 
 def to_json(value: Any) -> Any:

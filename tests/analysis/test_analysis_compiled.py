@@ -6,11 +6,11 @@ import warnings
 import pytest
 import torch
 
-from interp.analysis import ablate, acdc, residual_readout, roc_auc
-from interp.analysis.programs import program_batches
-from interp.analysis.score import inert_edges
-from interp.circuit import Circuit, node_order
-from rasp.compiler import compile_program
+from interp.analysis import ablate, acdc, residual_readout, roc_auc  # noqa: E402
+from interp.analysis.score import inert_edges  # noqa: E402
+from interp.circuit import Circuit, node_order  # noqa: E402
+from rasp.compiler import compile_program  # noqa: E402
+from rasp.compiler.batches import program_batches  # noqa: E402
 from rasp.lib import PROGRAMS  # noqa: E402
 
 
@@ -78,7 +78,8 @@ def test_residual_readout_matches_the_interpreter():
 
 
 def test_program_batches_and_after_bos():
-    from interp.analysis import after_bos
+    from interp.analysis.metrics import distance_to
+    from rasp.compiler.batches import after_bos
 
     entry, program = compiled("hist")
     batches = program_batches(program, entry.sample, [1, 3, 6], per_length=4, seed=1)
@@ -87,6 +88,6 @@ def test_program_batches_and_after_bos():
     logits = program.model(batches[1])
     changed = logits.clone()
     changed[:, 0, 0] += 5.0
-    assert after_bos()(logits)(changed).item() == 0.0
+    assert after_bos(distance_to)(logits)(changed).item() == 0.0
     changed[:, 2, 0] += 5.0
-    assert after_bos()(logits)(changed).item() > 0.0
+    assert after_bos(distance_to)(logits)(changed).item() > 0.0

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from interp.analysis import ablate
-from interp.analysis.programs import program_batches
 from interp.circuit import Circuit
 from rasp.compiler import compile_program
+from rasp.compiler.batches import program_batches
 from rasp.lib import PROGRAMS
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
+import torch
 
 import rasp
 from rasp import Comparison, Select, indices, tokens
@@ -154,3 +155,37 @@ def test_hard_attention_option_agrees(name: str) -> None:
     compiled = compile_program(entry.build(), entry.vocab, 6, attention_kind="hard")
     assert compiled.model.cfg.attention_kind == "hard"
     assert compiled.verify(n=500).ok
+
+
+def test_tracr_api_pads_and_output_fields() -> None:
+    from rasp.evaluate import evaluate
+
+    program = rasp.lib.make_reverse(tokens)
+    model = compile_rasp_to_model(program, {"a", "b", "c"}, 5)  # tracr's default BOS and pad
+    out = model.apply(["compiler_bos", "a", "b", "c", "compiler_pad", "compiler_pad"])
+    assert out.decoded == ["compiler_bos", *evaluate(program, list("abc")), "compiler_pad", "compiler_pad"]
+    n_layers = model.compiled.model.cfg.n_layers
+    assert len(out.residuals) == len(out.layer_outputs) == 2 * n_layers
+    assert tuple(out.attn_logits[0].shape) == (1, 4, 4, model.compiled.model.cfg.n_heads)
+    # The residual stream is the embeddings plus every sublayer's output.
+    total = out.input_embeddings + sum(out.layer_outputs)
+    assert torch.allclose(total, out.transformer_output, atol=1e-4)
+
+
+def test_causal_check_is_exact_for_position_structure() -> None:
+    from rasp.evaluate import evaluate
+
+    not_later = ~Select(indices, indices, Comparison.GT)  # == LEQ, once refused (a Not)
+    same_token_before = Select(tokens, tokens, Comparison.EQ) & not_later
+    either = (Select(tokens, tokens, Comparison.EQ) | Select(indices, indices, Comparison.LT)) \
+        & Select(indices, indices, Comparison.LEQ)
+    for selector in (not_later, same_token_before, either):
+        program = rasp.SelectorWidth(selector)
+        compiled = compile_program(program, list("ab"), 4, causal=True)
+        for tokens_in in (list("abab"), list("bba")):
+            # Causal and non-causal semantics agree on a causal selector.
+            assert compiled.run(tokens_in) == evaluate(program, tokens_in) == \
+                evaluate(program, tokens_in, causal=True)
+    later = ~Select(indices, indices, Comparison.LT) & Select(tokens, tokens, Comparison.EQ)
+    with pytest.raises(CompileError, match=r"causal"):
+        compile_program(rasp.SelectorWidth(later).named("sees_later"), list("ab"), 4, causal=True)

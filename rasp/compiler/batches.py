@@ -1,17 +1,22 @@
 """Discovery inputs for compiled RASP programs: token batches of several lengths (with the
-compiler's BOS) and metrics that ignore the BOS position."""
+compiler's BOS) and metrics that ignore the BOS position.
+
+Kept on the compiler side (it knows the BOS convention); it imports no analysis code, so
+the metric factory is passed in (e.g. `after_bos(interp.analysis.metrics.distance_to)`).
+"""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 
-from interp.analysis.discover import MetricFactory
-from interp.analysis.metrics import distance_to
 from interp.errors import InputError
+
+# (clean_logits, positions=...) -> metric; the shape of interp.analysis' metric factories.
+MetricFactory = Callable[..., Callable[[torch.Tensor], torch.Tensor]]
 
 
 def program_batches(
@@ -42,7 +47,7 @@ def program_batches(
     return batches
 
 
-def after_bos(factory: MetricFactory = distance_to) -> MetricFactory:
+def after_bos(factory: MetricFactory) -> Callable[[torch.Tensor], Callable]:
     """The metric `factory` restricted to the positions after BOS (the program's outputs)."""
 
     def make(clean_logits: torch.Tensor):
