@@ -126,8 +126,10 @@ class DiscreteProgram:
     readout_cat: torch.Tensor  # [n_cat_vars, d_var, n_labels]
     readout_num: torch.Tensor  # [n_num_vars, n_labels]
     readout_bias: torch.Tensor  # [n_labels]
-    # Variables whose value labels are those of another variable (heads copy their v's labels).
+    # Display labels of each categorical variable's values (heads copy their v's labels).
     value_labels: list[list[Any]] = field(default_factory=list)
+    # Variables (by name) held constant at value 0: components the simplifier removed.
+    removed: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.value_labels:
@@ -150,6 +152,16 @@ class DiscreteProgram:
         priority = (2 * shape.n_ctx + 1) - rank_matrix(shape.n_ctx)[:n, :n]  # [q, k]
         cat = [tokens, positions.expand(batch, n)]
         num = [torch.ones(batch, n, dtype=torch.long)]
+        cat_names, num_names = shape.cat_var_names(), shape.num_var_names()
+        removed = set(self.removed)
+
+        def extend(values: list[torch.Tensor], new: list[torch.Tensor], names: list[str]) -> list[torch.Tensor]:
+            # A removed component's variable is the constant 0.
+            start = len(values)
+            return values + [
+                torch.zeros_like(v) if names[start + i] in removed else v for i, v in enumerate(new)
+            ]
+
         for layer in self.layers:
             new_cat, new_num = [], []
             for head in layer.cat_heads:
@@ -160,15 +172,16 @@ class DiscreteProgram:
                 new_cat.append(torch.where(match.any(-1), picked, torch.full_like(picked, DEFAULT_INDEX)))
             for head in layer.num_heads:
                 new_num.append(_match(head, cat, key_ok).sum(-1))
-            cat, num = cat + new_cat, num + new_num
+            cat, num = extend(cat, new_cat, cat_names), extend(num, new_num, num_names)
             outs = [_lookup(mlp, cat) for mlp in layer.cat_mlps]
             outs += [_lookup(mlp, num) for mlp in layer.num_mlps]
-            cat = cat + outs
-        logits = self.readout_bias.expand(batch, n, -1).clone()
+            cat = extend(cat, outs, cat_names)
+        # float64 so that the decompiled Python (float64 sums) agrees on near-ties.
+        logits = self.readout_bias.double().expand(batch, n, -1).clone()
         for index, values in enumerate(cat):
-            logits += self.readout_cat[index][values]
+            logits += self.readout_cat[index].double()[values]
         for index, values in enumerate(num):
-            logits += values[..., None].to(logits.dtype) * self.readout_num[index]
+            logits += values[..., None].double() * self.readout_num[index].double()
         return ProgramTrace(cat=cat, num=num, logits=logits)
 
     def predict(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
@@ -184,6 +197,7 @@ class DiscreteProgram:
             "readout_cat": self.readout_cat.tolist(),
             "readout_num": self.readout_num.tolist(),
             "readout_bias": self.readout_bias.tolist(),
+            "removed": list(self.removed),
         }
 
     @classmethod
@@ -204,6 +218,7 @@ class DiscreteProgram:
             readout_cat=torch.tensor(data["readout_cat"], dtype=torch.float32),
             readout_num=torch.tensor(data["readout_num"], dtype=torch.float32),
             readout_bias=torch.tensor(data["readout_bias"], dtype=torch.float32),
+            removed=list(data.get("removed", [])),
         )
 
 
