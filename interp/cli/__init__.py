@@ -17,6 +17,7 @@ SUBCOMMAND_MODULES = [
     "interp.cli.rasp_cmd",
     "interp.cli.compile_cmd",
     "interp.cli.analysis_cmd",
+    "interp.cli.program_cmd",
 ]
 
 

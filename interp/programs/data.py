@@ -94,13 +94,14 @@ def _program(name: str, max_len: int) -> rasp.SOp:
     return builders[name]()
 
 
-def _labels(name: str, body: tuple, max_len: int) -> list:
+@lru_cache(maxsize=200_000)
+def _labels(name: str, body: tuple, max_len: int) -> tuple:
     """The library program's output on the task's body (no BOS/EOS), as strings."""
     values = body
     if name in ("sort",):
         values = tuple(int(t) for t in body)  # sort keys are numbers
     out = rasp.evaluate(_program(name, max_len), list(values))
-    return [str(v) for v in out]
+    return tuple(str(v) for v in out)
 
 
 # ----------------------------------------------------------------- sampling (paper's)

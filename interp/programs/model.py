@@ -38,6 +38,14 @@ def _choose(logits: torch.Tensor, dim: int, tau: float, hard: bool) -> torch.Ten
     return F.gumbel_softmax(logits, tau=tau, dim=dim)
 
 
+def _read(cat: torch.Tensor, reads: torch.Tensor) -> torch.Tensor:
+    """Mixtures of variables: cat [b, n, V, d], reads [s, h, V] -> [s, b, n, h, d] (one GEMM)."""
+    b, n, v, d = cat.shape
+    s, h, _ = reads.shape
+    out = cat.transpose(2, 3).reshape(b * n * d, v) @ reads.reshape(s * h, v).T  # [b*n*d, s*h]
+    return out.view(b, n, d, s, h).permute(3, 0, 1, 4, 2)
+
+
 class ProgramBlock(nn.Module):
     """One layer: categorical and counting heads, then categorical and numerical MLPs."""
 
@@ -76,7 +84,7 @@ class ProgramBlock(nn.Module):
         # ---- categorical heads
         if self.cat_reads.shape[1]:
             reads = _choose(self.cat_reads, -1, tau, hard)  # [3, h, V]
-            q, k, v = torch.einsum("bnvd,shv->sbnhd", cat, reads)  # each [b, n, h, d]
+            q, k, v = _read(cat, reads)  # each [b, n, h, d]
             match = self._match(q, k, self.cat_predicate, tau, hard) * key_ok[:, None]  # [b, h, q, k]
             scores = (match + _EPS).log() + bias
             sink = torch.full_like(scores[..., :1], _SINK_SCORE)
@@ -92,14 +100,14 @@ class ProgramBlock(nn.Module):
         # ---- counting heads (value = ones): RASP's SelectorWidth
         if self.num_reads.shape[1]:
             reads = _choose(self.num_reads, -1, tau, hard)
-            q, k = torch.einsum("bnvd,shv->sbnhd", cat[:, :, : self.num_reads.shape[2]], reads)
+            q, k = _read(cat[:, :, : self.num_reads.shape[2]], reads)
             match = self._match(q, k, self.num_predicate, tau, hard) * key_ok[:, None]
             num = torch.cat([num, match.sum(-1).transpose(1, 2)], 2)
         # ---- MLPs (lookup tables once hard)
         outs = []
         if self.mlp_reads.shape[0]:
             reads = _choose(self.mlp_reads, -1, tau, hard)  # [m, 2, V]
-            x = torch.einsum("bnvd,miv->bnmid", cat, reads).flatten(-2)  # [b, n, m, 2d]
+            x = _read(cat, reads.transpose(0, 1)).permute(1, 2, 3, 0, 4).flatten(-2)  # [b, n, m, 2d]
             outs.append(self._mlp(x, self.mlp_in, self.mlp_in_bias, self.mlp_out, self.mlp_out_bias,
                                   tau, hard))
         if self.num_mlp_reads.shape[0]:
