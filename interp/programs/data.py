@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import torch
 
@@ -79,7 +79,7 @@ class TaskData:
 
 
 # ----------------------------------------------------------------- labelling via RASP
-@lru_cache(maxsize=None)
+@cache
 def _program(name: str, max_len: int) -> rasp.SOp:
     lib = rasp.lib
     builders: dict[str, Callable[[], rasp.SOp]] = {
@@ -194,10 +194,12 @@ def make_task_data(
         for example in _all_inputs(name, vocab_size, max_len):
             examples.setdefault(tuple(example[0]), example[1])
     else:
-        for _ in range(5 * size):
+        repeats = 0
+        for _ in range(5 * size):  # the paper draws up to 5x the size, keeping unique inputs
             seq, labs = _sample(name, vocab_size, max_len, rng)
+            repeats = repeats + 1 if tuple(seq) in examples else 0
             examples.setdefault(tuple(seq), labs)
-            if len(examples) >= size:
+            if len(examples) >= size or repeats > 5000:  # input space exhausted
                 break
     items = list(examples.items())
     rng.shuffle(items)

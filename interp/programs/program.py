@@ -132,8 +132,20 @@ class DiscreteProgram:
     removed: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self._check_ranges()
         if not self.value_labels:
             self.value_labels = cat_value_labels(self.shape, self.layers)
+
+    def _check_ranges(self) -> None:
+        """Predicates and tables must map into the d_var values of a categorical variable."""
+        d = self.shape.d_var
+        for index, layer in enumerate(self.layers):
+            parts = [("head", h.predicate) for h in layer.cat_heads + layer.num_heads]
+            parts += [("MLP table", [v for row in m.table for v in row]) for m in layer.cat_mlps + layer.num_mlps]
+            for what, values in parts:
+                if values and not 0 <= min(values) <= max(values) < d:
+                    raise InputError(f"layer {index}: a {what} maps outside the {d} values of a variable "
+                                     f"(got {min(values)}..{max(values)}); values must lie in [0, {d}).")
 
     # ------------------------------------------------------------------ running
     def run(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None) -> ProgramTrace:

@@ -113,10 +113,10 @@ def train_program(
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
         bar.set_postfix(loss=f"{record['loss']:.3f}", soft=f"{record['val_soft']:.3f}",
                         hard=f"{record['val_hard']:.3f}")
-        if on_epoch is not None:
-            on_epoch(record)
         if out_dir is not None:
             _save(Path(out_dir), model, optimizer, result, best_state, epoch + 1, config)
+        if on_epoch is not None:
+            on_epoch(record)
     model.load_state_dict(best_state)
     model.eval()
     result.seconds = time.perf_counter() - start_time
