@@ -1,13 +1,15 @@
-"""A seeded training loop for HookedTransformer on a toy task (nanoGPT-sized: one function)."""
+"""Back-compatible entry points for quick experiments: `model_for`, `accuracy`, and a
+`train(model, task, steps)` that runs the one training loop (interp.training) at a constant
+learning rate."""
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from interp.model import HookedTransformer, ModelConfig
 from interp.tasks import Task
+from interp.training import TrainConfig, per_position_ce
+from interp.training import train as run_training
 
 
 def model_for(task: Task, n_layers: int = 1, d_model: int = 32, n_heads: int = 2,
@@ -40,22 +42,12 @@ def train(
     seed: int = 0,
     progress: bool = True,
 ) -> HookedTransformer:
-    """Adam on per-position cross-entropy against the task's targets; returns the model
-    (in eval mode). Same seed, same model."""
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    model.train()
-    bar = tqdm(range(steps), desc=f"train {task.name}", disable=not progress, leave=False)
-    for _ in bar:
-        inputs, targets = task.sample(batch_size, generator)
-        logits = model(inputs)
-        loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-100)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        bar.set_postfix(loss=f"{loss.item():.3f}")
-    model.eval()
+    """AdamW at a constant rate on per-position cross-entropy; returns the model (eval mode).
+    Same seed, same model."""
+    config = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed,
+                         min_lr_ratio=1.0, grad_clip=None, eval_every=0, eval_size=batch_size,
+                         eval_batch_size=batch_size, log_every=max(1, steps // 20))
+    run_training(model, task.sample, config, loss=per_position_ce, progress=progress)
     model.metadata.setdefault("task", task.name)
     model.metadata["train"] = {"steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed}
     return model

@@ -1,0 +1,125 @@
+"""Recipes: a task, a model shape and a train config under one name, so one command (and
+its defaults) reproduces each shipped model. A JSON config file overrides any part:
+{"task": {...task options}, "model": {...ModelConfig fields}, "train": {...TrainConfig fields},
+ "init_std": 0.02}.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from interp.errors import ConfigError, InputError
+from interp.model import HookedTransformer, ModelConfig
+from interp.tasks import make_task
+from interp.tasks.base import Task
+from interp.training.config import TrainConfig
+
+_TASK_DIMENSIONS = ("n_ctx", "d_vocab", "d_vocab_out", "vocab", "vocab_out", "causal")
+
+
+@dataclass
+class Recipe:
+    """Everything that defines a training run."""
+
+    name: str
+    task: str  # a name in interp.tasks.TASKS
+    description: str
+    task_options: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)  # ModelConfig fields the task does not fix
+    train: dict[str, Any] = field(default_factory=dict)  # TrainConfig fields
+    init_std: float = 0.02
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (also the shape of a --config file)."""
+        return {"task": self.task_options, "model": self.model, "train": self.train_config().to_dict(),
+                "init_std": self.init_std}
+
+    def train_config(self) -> TrainConfig:
+        """The validated TrainConfig."""
+        return TrainConfig.from_dict(self.train)
+
+    def build_task(self) -> Task:
+        """The task with this recipe's options."""
+        return make_task(self.task, **self.task_options)
+
+    def build_model(self, task: Task) -> HookedTransformer:
+        """A freshly initialised model shaped for `task` (seeded by the train seed)."""
+        fixed = sorted(set(self.model) & set(_TASK_DIMENSIONS))
+        if fixed:
+            raise ConfigError(f"model fields {fixed} are set by the task; remove them from the config.")
+        seed = self.train_config().seed
+        cfg = ModelConfig.from_dict({
+            "n_ctx": task.seq_len, "d_vocab": task.d_vocab, "d_vocab_out": task.d_vocab_out,
+            "vocab": task.vocab, "vocab_out": task.vocab_out, "causal": task.causal, "seed": seed,
+            **self.model,
+        })
+        metadata = {"producer": "train", "recipe": self.name, "task": self.task,
+                    "task_options": self.task_options}
+        return HookedTransformer(cfg, metadata=metadata).init_weights(std=self.init_std, seed=seed)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Recipe:
+        """A copy with a --config file's sections merged over this recipe's."""
+        if not isinstance(overrides, dict):
+            raise ConfigError("a config file must hold a JSON object with task/model/train sections.")
+        unknown = sorted(set(overrides) - {"task", "model", "train", "init_std"})
+        if unknown:
+            raise ConfigError(f"unknown config sections {unknown}; use task, model, train, init_std.")
+        merged = copy.deepcopy(self)
+        merged.task_options = {**merged.task_options, **overrides.get("task", {})}
+        merged.model = {**merged.model, **overrides.get("model", {})}
+        merged.train = {**merged.train, **overrides.get("train", {})}
+        merged.init_std = overrides.get("init_std", merged.init_std)
+        merged.train_config()  # validate now, naming the bad field
+        return merged
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A --config JSON file as a dict (ConfigError naming the file when unreadable)."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read the config file ({err}).") from err
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config file must hold a JSON object.")
+    return data
+
+
+# Sized for the CPU share a shared 2-core machine gives (about 1 step/s at this size).
+_ADDITION_TRAIN = dict(steps=5000, batch_size=64, lr=2e-3, warmup_steps=200, weight_decay=0.1,
+                       min_lr_ratio=0.05, eval_every=500, eval_size=2000, checkpoint_every=250,
+                       log_every=50, seed=0)
+
+# One line per recipe; the shipped models are trained with exactly these defaults.
+RECIPES: dict[str, Recipe] = {r.name: r for r in [
+    Recipe("addition-1l", "addition", "5-digit addition, 1 layer, 3 heads (Quirke & Barez 2023)",
+           {"n_digits": 5, "enrich": 0.1},
+           {"n_layers": 1, "d_model": 96, "n_heads": 3, "d_mlp": 384, "act_fn": "gelu",
+            "normalization_type": "LN"}, dict(_ADDITION_TRAIN)),
+    Recipe("addition-2l", "addition", "5-digit addition, 2 layers, 3 heads (handles carry cascades)",
+           {"n_digits": 5, "enrich": 0.1},
+           {"n_layers": 2, "d_model": 96, "n_heads": 3, "d_mlp": 384, "act_fn": "gelu",
+            "normalization_type": "LN"}, dict(_ADDITION_TRAIN)),
+    Recipe("markov-switching", "markov", "binary switching chain p=0.5, q=0.8 (Makkuva et al. 2024)",
+           {"kind": "switching", "p": 0.5, "q": 0.8, "seq_len": 64},
+           {"n_layers": 1, "d_model": 32, "n_heads": 1, "d_mlp": 64, "normalization_type": "LN"},
+           dict(steps=3000, batch_size=32, lr=1e-3, warmup_steps=100, eval_every=250, eval_size=1000,
+                checkpoint_every=250, log_every=50, seed=0)),
+]}
+
+
+def recipe_by_name(name: str) -> Recipe:
+    """A recipe by name; a bare task name gets a default recipe."""
+    if name in RECIPES:
+        return copy.deepcopy(RECIPES[name])
+    from interp.tasks import TASKS
+
+    if name in TASKS:
+        return Recipe(name, name, f"task {name!r} with a small default model",
+                      model={"n_layers": 2, "d_model": 64, "n_heads": 2, "d_mlp": 128,
+                             "normalization_type": "LN"},
+                      train=dict(steps=2000, batch_size=64, lr=1e-3, warmup_steps=100, eval_every=200))
+    raise InputError(f"unknown task or recipe {name!r}; recipes: {sorted(RECIPES)}, tasks: {sorted(TASKS)}.")

@@ -1,0 +1,143 @@
+"""Resumable training checkpoints: weights, optimizer, step, RNG and loop state as safetensors
+tensors plus one JSON file. Never pickles.
+
+A checkpoint directory holds
+  model/            the weights (a loadable `interp.model` directory for a HookedTransformer)
+  best.safetensors  the best weights so far (when the loop tracks them)
+  optimizer.safetensors  every tensor of the optimizer state and the RNG states
+  state.json        step, optimizer param groups and scalars, loop state, train config
+It is written to a temporary directory and renamed into place, so an interruption while
+saving leaves the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from interp.errors import CheckpointError
+from interp.model import HookedTransformer, save_model
+
+STATE_FILE = "state.json"
+OPTIMIZER_FILE = "optimizer.safetensors"
+BEST_FILE = "best.safetensors"
+MODEL_DIR = "model"
+WEIGHTS_FILE = "model.safetensors"
+FORMAT = "interp-train-state"
+
+
+def save_weights(model: nn.Module, directory: Path) -> None:
+    """Weights of any module into `directory`; a HookedTransformer as a loadable model directory."""
+    if isinstance(model, HookedTransformer):
+        save_model(model, directory)
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    save_file(_contiguous(model.state_dict()), str(directory / WEIGHTS_FILE))
+
+
+def load_weights(model: nn.Module, path: Path) -> None:
+    """Load a safetensors state dict into `model`, naming the file on any mismatch."""
+    model.load_state_dict(_read_tensors(path))
+
+
+def save_training_state(directory: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer,
+                        loop_state: dict[str, Any], best_weights: dict[str, torch.Tensor] | None) -> None:
+    """Write a complete checkpoint atomically (temporary directory, then rename)."""
+    final = Path(directory)
+    tmp = final.with_name(final.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    save_weights(model, tmp / MODEL_DIR)
+    if best_weights is not None:
+        save_file(_contiguous(best_weights), str(tmp / BEST_FILE))
+    tensors, optimizer_json = _flatten_optimizer(optimizer.state_dict())
+    tensors["rng/torch"] = torch.get_rng_state()
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        tensors["rng/cuda"] = torch.cuda.get_rng_state()
+    save_file(tensors, str(tmp / OPTIMIZER_FILE))
+    header = {"format": FORMAT, "optimizer": optimizer_json, "loop": loop_state}
+    (tmp / STATE_FILE).write_text(json.dumps(header, indent=1))
+    old = final.with_name(final.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load_training_state(directory: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer
+                        ) -> tuple[dict[str, Any], dict[str, torch.Tensor] | None]:
+    """Restore weights, optimizer and RNG from a checkpoint; returns (loop state, best weights)."""
+    directory = Path(directory)
+    state_path = directory / STATE_FILE
+    if not state_path.is_file():
+        raise CheckpointError(f"{state_path}: missing; {directory} is not a training checkpoint "
+                              "(run without --resume to start a new run).")
+    try:
+        header = json.loads(state_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{state_path}: not valid JSON ({err}); the checkpoint is corrupt.") from err
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise CheckpointError(f"{state_path}: not an {FORMAT!r} file.")
+    load_weights(model, directory / MODEL_DIR / WEIGHTS_FILE)
+    tensors = _read_tensors(directory / OPTIMIZER_FILE)
+    try:
+        optimizer.load_state_dict(_unflatten_optimizer(tensors, header["optimizer"]))
+    except (KeyError, ValueError, RuntimeError) as err:
+        raise CheckpointError(f"{directory / OPTIMIZER_FILE}: optimizer state does not fit this "
+                              f"model ({err}).") from err
+    torch.set_rng_state(tensors["rng/torch"])
+    if "rng/cuda" in tensors and torch.cuda.is_available():
+        torch.cuda.set_rng_state(tensors["rng/cuda"])
+    best_path = directory / BEST_FILE
+    best = _read_tensors(best_path) if best_path.is_file() else None
+    return header["loop"], best
+
+
+def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise CheckpointError(f"{path}: missing; the checkpoint is incomplete.")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
+        raise CheckpointError(f"{path}: corrupt or truncated safetensors file ({err}).") from err
+
+
+def _contiguous(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {name: t.detach().cpu().contiguous().clone() for name, t in tensors.items()}
+
+
+def _flatten_optimizer(state_dict: dict) -> tuple[dict[str, torch.Tensor], dict]:
+    """Split an optimizer state dict into named tensors and a JSON-able rest."""
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for index, entry in state_dict["state"].items():
+        for key, value in entry.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"state/{index}/{key}"] = value.detach().cpu().contiguous().clone()
+            else:
+                scalars.setdefault(str(index), {})[key] = value
+    return tensors, {"param_groups": state_dict["param_groups"], "scalars": scalars}
+
+
+def _unflatten_optimizer(tensors: dict[str, torch.Tensor], saved: dict) -> dict:
+    """Inverse of `_flatten_optimizer`."""
+    state: dict[int, dict[str, Any]] = {}
+    for name, tensor in tensors.items():
+        if name.startswith("state/"):
+            _, index, key = name.split("/", 2)
+            state.setdefault(int(index), {})[key] = tensor
+    for index, entry in saved["scalars"].items():
+        state.setdefault(int(index), {}).update(entry)
+    groups = []
+    for group in saved["param_groups"]:
+        # JSON turned tuples into lists; AdamW's betas are a tuple.
+        groups.append({k: tuple(v) if k == "betas" else v for k, v in group.items()})
+    return {"state": state, "param_groups": groups}
