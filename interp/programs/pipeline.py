@@ -22,7 +22,7 @@ from interp.programs.data import PAPER_TASKS, Split, TaskData, make_task_data
 from interp.programs.decompile import count_lines, load_python, to_python, to_rasp
 from interp.programs.program import DiscreteProgram, ProgramShape
 from interp.programs.simplify import simplify
-from interp.programs.train import TrainConfig, accuracy, train_program
+from interp.programs.train import ProgramTrainConfig, accuracy, train_program
 
 
 @dataclass
@@ -70,8 +70,9 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
     data = make_task_data(options.task, options.vocab_size, options.max_len, options.size,
                           options.seed, options.exhaustive)
     shape = shape_for(data, options)
-    config = TrainConfig(epochs=options.epochs, batch_size=options.batch_size, lr=options.lr, seed=options.seed)
-    trained = train_program(data, shape, config, out_dir=out_dir, resume=resume, progress=progress)
+    config = ProgramTrainConfig(epochs=options.epochs, batch_size=options.batch_size, lr=options.lr, seed=options.seed)
+    train_dir = Path(out_dir) / "train" if out_dir is not None else None
+    trained = train_program(data, shape, config, out_dir=train_dir, resume=resume, progress=progress)
     program = trained.model.discretize()
     result: dict[str, Any] = {
         "task": options.task, "seed": options.seed, "epochs": options.epochs,
