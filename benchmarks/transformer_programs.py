@@ -46,7 +46,8 @@ def table(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", nargs="*", default=list(PAPER_TABLE1))
     parser.add_argument("--epochs", type=int, default=250)
     parser.add_argument("--seed", type=int, default=0)
@@ -61,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     rows = []
     for task in args.tasks:
-        options = PipelineOptions(task=task, epochs=args.epochs, seed=args.seed, compile_rasp=not args.no_compile)
+        options = PipelineOptions(task=task, epochs=args.epochs, seed=args.seed,
+                                  compile_rasp=not args.no_compile)
         result = run_pipeline(options, out_dir=Path(args.out) / task, resume=True, progress=False)
         rows.append(result)
         print(json.dumps({k: result[k] for k in ("task", "hard_test_accuracy", "seconds")}), flush=True)

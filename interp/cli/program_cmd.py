@@ -38,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_train_program)
 
     decompile = subparsers.add_parser("decompile", help="print a trained Transformer Program")
-    decompile.add_argument("path", help="directory written by `interp train-program --out`")
+    decompile.add_argument("path", help="directory written by `interp train-program --out`, or the "
+                           "name of a shipped program (e.g. sort)")
     decompile.add_argument("--format", choices=("python", "rasp"), default="python")
     decompile.add_argument("--unsimplified", action="store_true", help="the program before simplification")
     decompile.add_argument("--json", action="store_true", help="print one JSON object last")
@@ -84,12 +85,18 @@ def run_train_program(args: argparse.Namespace) -> int:
 
 
 def run_decompile(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     import rasp
     from interp.programs.decompile import to_python, to_rasp
     from interp.programs.pipeline import load_program
+    from interp.programs.shipped import shipped_program_dir, shipped_programs
 
     try:
-        program = load_program(args.path, simplified=not args.unsimplified)
+        path = args.path
+        if not Path(path).exists() and path in shipped_programs():
+            path = shipped_program_dir(path)
+        program = load_program(path, simplified=not args.unsimplified)
     except InterpError as err:
         _json_error(args, err)
         raise

@@ -139,7 +139,9 @@ def _heads(attn, program: DiscreteProgram, layout: _Layout, layer: int) -> None:
             attn.W_O[slot, value, layout.cat[out_var][value]] = 1.0
 
 
-def _attention_mlp(program: DiscreteProgram, layout: _Layout, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _attention_mlp(
+    program: DiscreteProgram, layout: _Layout, layer: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Decode 1/(w+1) into one-hot counts; erase the heads' writes at the sink.
 
     Returns (W_in with b_in as its last row [d_model+1, neurons], W_out [neurons, d_model]).
@@ -184,7 +186,9 @@ def _attention_mlp(program: DiscreteProgram, layout: _Layout, layer: int) -> tup
     return _stack(columns, rows, layout.d_model)
 
 
-def _lookup_mlp(program: DiscreteProgram, layout: _Layout, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _lookup_mlp(
+    program: DiscreteProgram, layout: _Layout, layer: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One neuron per input pair of each lookup table: relu(a_i + b_j - 1)."""
     shape = program.shape
     columns: list[torch.Tensor] = []

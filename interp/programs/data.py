@@ -220,7 +220,9 @@ def _all_inputs(name: str, vocab_size: int, max_len: int) -> list[Example]:
     elif name in ("hist", "double_hist", "most_freq"):
         digits, extra, tail = _digits(vocab_size - 2), 1, []
     else:
-        raise InputError(f"exhaustive data is only for reverse/sort/hist/double_hist/most_freq, not {name!r}.")
+        raise InputError(
+            f"exhaustive data is only for reverse/sort/hist/double_hist/most_freq, not {name!r}."
+        )
     out = []
     for n in range(1, max_len - extra + 1):
         for body in itertools.product(digits, repeat=n):

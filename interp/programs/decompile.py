@@ -54,7 +54,7 @@ class _Components:
             if name not in removed and bool(program.readout_num[i].any()) and self.num_dom[i] != [0]
         ]
         live = set(self.readout_vars)
-        for kind, out, reads, _ in reversed(self.items):
+        for _, out, reads, _ in reversed(self.items):
             if out in live and out not in removed:
                 live.update(reads)
         self.live = live
@@ -150,9 +150,8 @@ def to_python(program: DiscreteProgram, title: str = "Transformer Program") -> s
             q, k = reads[0], reads[1]
             if kind == "cat_head":
                 default = comps.label(reads[2], DEFAULT_INDEX)
-                body.append(
-                    f"    {out} = aggregate(select_closest({k}, {q}, predicate_{out}), {reads[2]}, {default!r})"
-                )
+                selected = f"select_closest({k}, {q}, predicate_{out})"
+                body.append(f"    {out} = aggregate({selected}, {reads[2]}, {default!r})")
             else:
                 body.append(f"    {out} = select_width({k}, {q}, predicate_{out})")
         else:
@@ -339,10 +338,11 @@ def _rasp_readout(comps: _Components, program: DiscreteProgram, sops: dict[str, 
         best = max(range(len(bias)), key=bias.__getitem__)
         return rasp.Map(lambda _: labels[best], rasp.tokens).named("output")
     terms = []
-    for position, name in enumerate(comps.readout_vars):
+    for name in comps.readout_vars:
         if comps.is_numerical(name):
             row = comps.readout_row(name, 0)
-            terms.append(rasp.Map(lambda c, r=row: tuple(c * w for w in r), sops[name]).named(f"score_{name}"))
+            term = rasp.Map(lambda c, r=row: tuple(c * w for w in r), sops[name])
+            terms.append(term.named(f"score_{name}"))
         else:
             rows = {comps.label(name, v): tuple(comps.readout_row(name, v)) for v in comps.domain(name)}
             terms.append(rasp.Map(lambda x, r=rows: r[x], sops[name]).named(f"score_{name}"))

@@ -70,7 +70,8 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
     data = make_task_data(options.task, options.vocab_size, options.max_len, options.size,
                           options.seed, options.exhaustive)
     shape = shape_for(data, options)
-    config = ProgramTrainConfig(epochs=options.epochs, batch_size=options.batch_size, lr=options.lr, seed=options.seed)
+    config = ProgramTrainConfig(epochs=options.epochs, batch_size=options.batch_size, lr=options.lr,
+                                seed=options.seed)
     train_dir = Path(out_dir) / "train" if out_dir is not None else None
     trained = train_program(data, shape, config, out_dir=train_dir, resume=resume, progress=progress)
     program = trained.model.discretize()

@@ -141,7 +141,8 @@ class DiscreteProgram:
         d = self.shape.d_var
         for index, layer in enumerate(self.layers):
             parts = [("head", h.predicate) for h in layer.cat_heads + layer.num_heads]
-            parts += [("MLP table", [v for row in m.table for v in row]) for m in layer.cat_mlps + layer.num_mlps]
+            mlps = layer.cat_mlps + layer.num_mlps
+            parts += [("MLP table", [v for row in m.table for v in row]) for m in mlps]
             for what, values in parts:
                 if values and not 0 <= min(values) <= max(values) < d:
                     raise InputError(f"layer {index}: a {what} maps outside the {d} values of a variable "
@@ -167,7 +168,7 @@ class DiscreteProgram:
         cat_names, num_names = shape.cat_var_names(), shape.num_var_names()
         removed = set(self.removed)
 
-        def extend(values: list[torch.Tensor], new: list[torch.Tensor], names: list[str]) -> list[torch.Tensor]:
+        def extend(values: list[torch.Tensor], new: list[torch.Tensor], names: list[str]) -> list:
             # A removed component's variable is the constant 0.
             start = len(values)
             return values + [
@@ -275,7 +276,9 @@ def check_tokens(tokens: torch.Tensor, shape: ProgramShape) -> torch.Tensor:
     if tokens.dim() == 1:
         tokens = tokens.unsqueeze(0)
     if tokens.dim() != 2 or tokens.dtype.is_floating_point:
-        raise InputError(f"expected integer token ids [batch, pos], got {tuple(tokens.shape)} {tokens.dtype}.")
+        raise InputError(
+            f"expected integer token ids [batch, pos], got {tuple(tokens.shape)} {tokens.dtype}."
+        )
     if tokens.shape[1] > shape.n_ctx:
         raise InputError(f"input has {tokens.shape[1]} positions; the program's context is {shape.n_ctx}.")
     if tokens.numel() and (tokens.min() < 0 or tokens.max() >= shape.d_var):

@@ -22,7 +22,9 @@ class SimplifyReport:
     checked_inputs: int = 0
 
 
-def simplify(program: DiscreteProgram, tokens: torch.Tensor, lengths: torch.Tensor) -> tuple[DiscreteProgram, SimplifyReport]:
+def simplify(
+    program: DiscreteProgram, tokens: torch.Tensor, lengths: torch.Tensor
+) -> tuple[DiscreteProgram, SimplifyReport]:
     """A smaller program with the same predictions as `program` on every given input."""
     real = torch.arange(tokens.shape[1])[None] < lengths[:, None]
     reference = program.predict(tokens, lengths)[real]

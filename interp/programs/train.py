@@ -121,7 +121,10 @@ def train_program(
         tokens, lengths, targets = batch
         return F.cross_entropy(module(tokens, lengths).flatten(0, 1), targets.flatten(), ignore_index=-100)
 
-    callbacks = [AnnealTemperature(model, config, steps), HardAndSoftValidation(data.val, steps_per_epoch, on_epoch)]
+    callbacks = [
+        AnnealTemperature(model, config, steps),
+        HardAndSoftValidation(data.val, steps_per_epoch, on_epoch),
+    ]
     result = train(model, sample, loop, loss=loss, out_dir=out_dir, resume=resume, callbacks=callbacks,
                    restore_best=True, progress=progress)
     return ProgramTrainResult(

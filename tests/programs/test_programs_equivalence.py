@@ -19,7 +19,8 @@ TOKENS = ["<s>", "a", "b", "c"]
 
 def shape(causal: bool, **sizes: int) -> ProgramShape:
     defaults = dict(n_layers=2, n_cat_heads=2, n_num_heads=1, n_cat_mlps=1, n_num_mlps=1)
-    return ProgramShape(tokens=TOKENS, labels=["x", "y", "z"], n_ctx=5, causal=causal, **{**defaults, **sizes})
+    sizes = {**defaults, **sizes}
+    return ProgramShape(tokens=TOKENS, labels=["x", "y", "z"], n_ctx=5, causal=causal, **sizes)
 
 
 def _rows(predicted: torch.Tensor, lengths: torch.Tensor) -> list[list[int]]:

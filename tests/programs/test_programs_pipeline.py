@@ -101,9 +101,11 @@ def _cli(capsys, *args: str) -> tuple[int, str, str]:
 
 def test_cli_train_program_and_decompile(tmp_path: Path, capsys) -> None:
     out = tmp_path / "run"
-    code, stdout, stderr = _cli(capsys, "train-program", "hist", "--max-len", "4", "--vocab-size", "4", "--n-layers", "1",
-                "--n-heads", "0", "--n-num-heads", "1", "--n-mlps", "0", "--n-num-mlps", "1",
-                "--epochs", "2", "--batch-size", "8", "--out", str(out), "--json")
+    code, stdout, stderr = _cli(
+        capsys, "train-program", "hist", "--max-len", "4", "--vocab-size", "4", "--n-layers", "1",
+        "--n-heads", "0", "--n-num-heads", "1", "--n-mlps", "0", "--n-num-mlps", "1",
+        "--epochs", "2", "--batch-size", "8", "--out", str(out), "--json",
+    )
     assert code == 0, stderr
     result = json.loads(stdout.strip().splitlines()[-1])
     for key in ("hard_test_accuracy", "soft_test_accuracy", "program_matches_model",
