@@ -177,12 +177,15 @@ def _attention_mlp(
             neuron({u: 1 / eps}, -t / eps, out)
             neuron({u: 1 / eps}, -t / eps - 1, {k: -v for k, v in out.items()})
         neuron(real, 0.0, {onehot[n_counts - 1]: 1.0})
-    # Erase at the sink whatever this layer's heads wrote there (relu(x) - relu(-x) = x).
+    # Erase at the sink whatever this layer's heads wrote there (relu(x) - relu(-x) = x). The
+    # gate is -10 per position one-hot (0 at the sink, 1 elsewhere): no large constant is added
+    # at the sink, so the erasure is exact in float32 and the sink stays exactly clean.
     written = [i for v in range(shape.n_cat_heads) for i in layout.cat[shape.cat_vars_before(layer) + v]]
     written += layout.raw[layer * shape.n_num_heads : (layer + 1) * shape.n_num_heads]
+    not_sink = {p: -10.0 for p in layout.cat[1][: shape.n_ctx]}
     for index in written:
         for sign in (1.0, -1.0):
-            neuron({index: sign, layout.sink: _GATE}, -_GATE, {index: -sign}, gated=False)
+            neuron({**not_sink, index: sign}, 0.0, {index: -sign}, gated=False)
     return _stack(columns, rows, layout.d_model)
 
 

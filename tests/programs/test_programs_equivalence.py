@@ -89,3 +89,20 @@ def test_compiled_rasp_equals_program_on_every_input() -> None:
     words = [[TOKENS[t] for t in row[:n].tolist()] for row, n in zip(tokens, lengths)]
     expected = [[small.labels[i] for i in row] for row in _rows(program.predict(tokens, lengths), lengths)]
     assert compiled.run_batch(words) == expected
+
+
+def test_sink_residual_stays_exactly_clean_in_deep_programs() -> None:
+    """The sink must read exactly [sink=1, 0, ...] at every stage: any residue shifts the sink's
+    scores, which hard attention and the counting heads' 1/(width+1) trick do not tolerate."""
+    wide = ProgramShape(tokens=["<s>", *"abcdef"], labels=["x", "y"], n_ctx=8, n_layers=3, n_cat_heads=3,
+                        n_num_heads=2, n_cat_mlps=1, n_num_mlps=1)
+    program = random_program(wide, 11)
+    model = to_hooked(program)
+    tokens = torch.tensor([[0, 3, 1, 6, 2, 2, 5, 4], [0, 1, 1, 1, 6, 6, 6, 6]])
+    with torch.no_grad():
+        _, cache = model.run_with_cache(torch.cat([torch.full((2, 1), len(wide.tokens)), tokens], 1))
+    sink = torch.zeros(model.cfg.d_model)
+    sink[model.residual_labels.of("sink")[0].index] = 1.0
+    for block in range(model.cfg.n_layers):
+        assert torch.equal(cache[f"blocks.{block}.hook_resid_post"][:, 0], sink.expand(2, -1)), block
+    assert torch.equal(hooked_predict(model, tokens, torch.tensor([8, 8])), program.predict(tokens))
