@@ -19,7 +19,9 @@ from pathlib import Path
 
 import torch
 
-from interp.programs.pipeline import PipelineOptions, run_pipeline
+from interp.programs.convert import hooked_predict, to_hooked
+from interp.programs.data import make_task_data
+from interp.programs.pipeline import PipelineOptions, load_program, run_pipeline
 
 PAPER_TABLE1 = {
     "reverse": 99.79, "hist": 100.0, "double_hist": 98.40, "sort": 99.83, "most_freq": 75.69,
@@ -45,6 +47,22 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def recheck_hooked(run: Path) -> dict:
+    """Rebuild the run's test split and re-compare the hooked conversion with the program."""
+    result = json.loads((run / "result.json").read_text())
+    options = json.loads((run / "options.json").read_text())
+    data = make_task_data(options["task"], options["vocab_size"], options["max_len"], options["size"],
+                          options["seed"], options["exhaustive"])
+    program = load_program(run, simplified=False)
+    test = data.test
+    expected = program.predict(test.tokens, test.lengths)
+    got = hooked_predict(to_hooked(program), test.tokens, test.lengths)
+    real = torch.arange(test.tokens.shape[1])[None] < test.lengths[:, None]
+    result["hooked_matches_model"] = ((got == expected) | ~real).all(1).float().mean().item()
+    (run / "result.json").write_text(json.dumps(result, indent=2))
+    return {"task": result["task"], "hooked_matches_model": result["hooked_matches_model"]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -54,7 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="runs/tp-bench")
     parser.add_argument("--table", metavar="DIR", help="only print the table of runs saved in DIR")
     parser.add_argument("--no-compile", action="store_true", help="skip compiling the RASP form")
+    parser.add_argument("--recheck-hooked", metavar="DIR",
+                        help="recompute hooked_matches_model of the runs saved in DIR with this code")
     args = parser.parse_args(argv)
+    if args.recheck_hooked:
+        for path in sorted(Path(args.recheck_hooked).glob("*/result.json")):
+            print(json.dumps(recheck_hooked(path.parent)))
+        return 0
     if args.table:
         rows = [json.loads(p.read_text()) for p in sorted(Path(args.table).glob("*/result.json"))]
         print(table(rows))
@@ -64,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     for task in args.tasks:
         options = PipelineOptions(task=task, epochs=args.epochs, seed=args.seed,
                                   compile_rasp=not args.no_compile)
-        result = run_pipeline(options, out_dir=Path(args.out) / task, resume=True, progress=False)
+        out = Path(args.out) / task
+        resume = (out / "train" / "checkpoint").is_dir()  # continue an interrupted run
+        result = run_pipeline(options, out_dir=out, resume=resume, progress=False)
         rows.append(result)
         print(json.dumps({k: result[k] for k in ("task", "hard_test_accuracy", "seconds")}), flush=True)
     print(table(rows))

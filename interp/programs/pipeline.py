@@ -84,6 +84,7 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
         "soft_test_accuracy": accuracy(trained.model, data.test, hard=False),
         "train_seconds": round(trained.seconds, 1),
     }
+    result["discrete_matches_model"] = _discrete_agreement(trained.model, program, data.test)
     result.update(verify(program, data, options.compile_rasp, out_dir))
     result["seconds"] = round(time.perf_counter() - start, 1)
     if out_dir is not None:
@@ -104,7 +105,6 @@ def verify(program: DiscreteProgram, data: TaskData, compile_rasp: bool = True,
     source = to_python(simplified, f"Transformer Program for {data.name}")
     expected = _label_rows(program, test, data)
     result: dict[str, Any] = {
-        "discrete_matches_model": None,  # filled by callers that still hold the soft model
         "lines_before": count_lines(source_before),
         "lines_after": count_lines(source),
         "simplify": {"merged": report.merged, "removed": report.removed,
@@ -145,6 +145,15 @@ def verify(program: DiscreteProgram, data: TaskData, compile_rasp: bool = True,
                                                    "labels": data.labels, "n_ctx": data.n_ctx}))
         hooked.save(str(out / "hooked"))
     return result
+
+
+def _discrete_agreement(model, program: DiscreteProgram, split: Split) -> float:
+    """Fraction of examples where the trained model's hard pass equals the extracted program."""
+    with torch.no_grad():
+        hard = model(split.tokens, split.lengths, hard=True).argmax(-1)
+    real = torch.arange(split.tokens.shape[1])[None] < split.lengths[:, None]
+    same = (hard == program.predict(split.tokens, split.lengths)) | ~real
+    return same.all(1).float().mean().item()
 
 
 def _label_rows(program: DiscreteProgram, split: Split, data: TaskData) -> list[list[str]]:
