@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import torch
 
+from interp.errors import InputError
 from interp.model import HookedTransformer, ModelConfig
 from interp.model.labels import ResidualLabel, ResidualLabels
 from interp.programs.program import DiscreteProgram
@@ -68,6 +69,9 @@ class _Layout:
 def to_hooked(program: DiscreteProgram) -> HookedTransformer:
     """The program as an `interp.model.HookedTransformer` (input: [<sink>] + tokens)."""
     shape = program.shape
+    if program.removed:
+        raise InputError("convert the exact (unsimplified) program: the simplified one holds "
+                         f"{sorted(program.removed)} constant, which the weights do not express.")
     layout = _Layout(program)
     n, d = shape.n_ctx, shape.d_var
     n_heads = max(shape.n_cat_heads + shape.n_num_heads, 1)

@@ -51,7 +51,7 @@ class _Components:
             if name not in removed and _varies(program.readout_cat[i], self.cat_dom[i])
         ] + [
             name for i, name in enumerate(self.num_names)
-            if name not in removed and bool(program.readout_num[i].any()) and self.num_dom[i] != [0]
+            if name not in removed and bool(program.readout_num[i].any())
         ]
         live = set(self.readout_vars)
         for _, out, reads, _ in reversed(self.items):
@@ -143,7 +143,8 @@ def to_python(program: DiscreteProgram, title: str = "Transformer Program") -> s
         if out not in comps.live:
             continue
         if out in program.removed:
-            body.append(f"    {out} = [{comps.label(out, 0)!r}] * n  # removed: constant")
+            constant = comps.label(out, program.removed[out])
+            body.append(f"    {out} = [{constant!r}] * n  # removed: constant")
             continue
         if kind in ("cat_head", "num_head"):
             lines += ["", ""] + _predicate_source(comps, out, reads, spec)
@@ -272,7 +273,7 @@ def to_rasp(program: DiscreteProgram) -> rasp.SOp:
         if out not in comps.live:
             continue
         if out in program.removed:
-            sops[out] = rasp.Full(comps.label(out, 0)).named(out)
+            sops[out] = rasp.Full(comps.label(out, program.removed[out])).named(out)
         elif kind == "cat_head":
             sops[out] = _rasp_closest(comps, out, reads, spec, paired, sops, shape.n_ctx, shape.causal)
         elif kind == "num_head":

@@ -11,13 +11,14 @@ from interp.programs.spec import DEFAULT_INDEX
 def variable_domains(program: DiscreteProgram) -> tuple[list[list[int]], list[list[int]]]:
     """(categorical domains, numerical domains): sorted value indices per variable."""
     shape = program.shape
-    removed = set(program.removed)
+    removed = program.removed
     cat_names, num_names = shape.cat_var_names(), shape.num_var_names()
     cat: list[list[int]] = [list(range(len(shape.tokens))), list(range(shape.n_ctx))]
     num: list[list[int]] = [[1]]
 
     def add(target: list[list[int]], names: list[str], values: set[int]) -> None:
-        target.append([0] if names[len(target)] in removed else sorted(values))
+        name = names[len(target)]
+        target.append([removed[name]] if name in removed else sorted(values))
 
     for layer in program.layers:
         for head in layer.cat_heads:

@@ -128,8 +128,8 @@ class DiscreteProgram:
     readout_bias: torch.Tensor  # [n_labels]
     # Display labels of each categorical variable's values (heads copy their v's labels).
     value_labels: list[list[Any]] = field(default_factory=list)
-    # Variables (by name) held constant at value 0: components the simplifier removed.
-    removed: list[str] = field(default_factory=list)
+    # Variables (by name) held at a constant value index: components the simplifier removed.
+    removed: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._check_ranges()
@@ -166,13 +166,14 @@ class DiscreteProgram:
         cat = [tokens, positions.expand(batch, n)]
         num = [torch.ones(batch, n, dtype=torch.long)]
         cat_names, num_names = shape.cat_var_names(), shape.num_var_names()
-        removed = set(self.removed)
+        removed = self.removed
 
         def extend(values: list[torch.Tensor], new: list[torch.Tensor], names: list[str]) -> list:
-            # A removed component's variable is the constant 0.
+            # A removed component's variable is a constant.
             start = len(values)
             return values + [
-                torch.zeros_like(v) if names[start + i] in removed else v for i, v in enumerate(new)
+                torch.full_like(v, removed[names[start + i]]) if names[start + i] in removed else v
+                for i, v in enumerate(new)
             ]
 
         for layer in self.layers:
@@ -210,7 +211,7 @@ class DiscreteProgram:
             "readout_cat": self.readout_cat.tolist(),
             "readout_num": self.readout_num.tolist(),
             "readout_bias": self.readout_bias.tolist(),
-            "removed": list(self.removed),
+            "removed": dict(self.removed),
         }
 
     @classmethod
@@ -231,7 +232,7 @@ class DiscreteProgram:
             readout_cat=torch.tensor(data["readout_cat"], dtype=torch.float32),
             readout_num=torch.tensor(data["readout_num"], dtype=torch.float32),
             readout_bias=torch.tensor(data["readout_bias"], dtype=torch.float32),
-            removed=list(data.get("removed", [])),
+            removed=dict(data.get("removed", {})),
         )
 
 

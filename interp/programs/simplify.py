@@ -1,5 +1,6 @@
 """Shrink a discrete program without changing any output on the given inputs: merge
-identical components, remove components whose removal (output held at value 0) changes no
+identical components, remove components whose removal (output held at its most frequent value
+on the inputs) changes no
 prediction, drop read-out terms that change no prediction. Every step is re-checked by
 running the program on all the inputs; with every possible input it is exact everywhere.
 """
@@ -38,9 +39,14 @@ def simplify(
         current, report.merged = copy.deepcopy(program), []
     shape = current.shape
     names = _component_names(current)
+    trace = current.run(tokens, lengths)
+    values = dict(zip(shape.cat_var_names(), trace.cat)) | dict(zip(shape.num_var_names(), trace.num))
     for name in reversed(names):
+        if name in current.removed:
+            continue
+        # Hold the component at its most frequent value on the given inputs.
         candidate = copy.deepcopy(current)
-        candidate.removed.append(name)
+        candidate.removed[name] = int(values[name][real].mode().values)
         if same(candidate):
             current = candidate
             report.removed.append(name)
@@ -106,12 +112,12 @@ def _merge_identical(program: DiscreteProgram, report: SimplifyReport) -> Discre
     for dup, kept in cat_alias.items():
         program.readout_cat[kept] += program.readout_cat[dup]
         program.readout_cat[dup] = 0
-        program.removed.append(cat_names[dup])
+        program.removed[cat_names[dup]] = 0
         report.merged.append((cat_names[dup], cat_names[kept]))
     for dup, kept in num_alias.items():
         program.readout_num[kept] += program.readout_num[dup]
         program.readout_num[dup] = 0
-        program.removed.append(num_names[dup])
+        program.removed[num_names[dup]] = 0
         report.merged.append((num_names[dup], num_names[kept]))
     return program
 

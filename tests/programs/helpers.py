@@ -71,7 +71,7 @@ def reference_run(program: DiscreteProgram, tokens: list[int]) -> list[int]:
 
     cat = [list(tokens), list(range(n))]
     num = [[1] * n]
-    removed = set(program.removed)
+    removed = program.removed
     names_c, names_n = shape.cat_var_names(), shape.num_var_names()
     for layer in program.layers:
         new_cat, new_num = [], []
@@ -89,13 +89,16 @@ def reference_run(program: DiscreteProgram, tokens: list[int]) -> list[int]:
                 for q in range(n)
             ])
         for values in new_cat:
-            cat.append([0] * n if names_c[len(cat)] in removed else values)
+            name = names_c[len(cat)]
+            cat.append([removed[name]] * n if name in removed else values)
         for values in new_num:
-            num.append([0] * n if names_n[len(num)] in removed else values)
+            name = names_n[len(num)]
+            num.append([removed[name]] * n if name in removed else values)
         outs = [[m.table[a][b] for a, b in zip(cat[m.a], cat[m.b])] for m in layer.cat_mlps]
         outs += [[m.table[a][b] for a, b in zip(num[m.a], num[m.b])] for m in layer.num_mlps]
         for values in outs:
-            cat.append([0] * n if names_c[len(cat)] in removed else values)
+            name = names_c[len(cat)]
+            cat.append([removed[name]] * n if name in removed else values)
     labels = []
     for i in range(n):
         scores = program.readout_bias.double().clone()
