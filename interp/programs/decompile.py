@@ -45,15 +45,15 @@ class _Components:
             for m, mlp in enumerate(layer.num_mlps):
                 reads = [self.num_names[mlp.a], self.num_names[mlp.b]]
                 self.items.append(("num_mlp", self.cat_names[mid + len(layer.cat_mlps) + m], reads, mlp))
-        removed = set(program.removed)
+        # Removed components still count in the read-out at their constant value.
         self.readout_vars = [
-            name for i, name in enumerate(self.cat_names)
-            if name not in removed and _varies(program.readout_cat[i], self.cat_dom[i])
+            name for i, name in enumerate(self.cat_names) if _varies(program.readout_cat[i], self.cat_dom[i])
         ] + [
             name for i, name in enumerate(self.num_names)
-            if name not in removed and bool(program.readout_num[i].any())
+            if bool(program.readout_num[i].any()) and self.num_dom[i] != [0]
         ]
         live = set(self.readout_vars)
+        removed = set(program.removed)
         for _, out, reads, _ in reversed(self.items):
             if out in live and out not in removed:
                 live.update(reads)

@@ -106,3 +106,18 @@ def test_sink_residual_stays_exactly_clean_in_deep_programs() -> None:
     for block in range(model.cfg.n_layers):
         assert torch.equal(cache[f"blocks.{block}.hook_resid_post"][:, 0], sink.expand(2, -1)), block
     assert torch.equal(hooked_predict(model, tokens, torch.tensor([8, 8])), program.predict(tokens))
+
+
+def test_removed_components_are_constants_in_every_form() -> None:
+    """A simplified program holds removed components at a constant (read-out included)."""
+    program = random_program(shape(False), 4)
+    program.removed = {"attn_0_1": 2, "count_0_0": 3, "mlp_0_0": 1, "attn_1_0": 0}
+    tokens, lengths = all_inputs(program.shape, max_body=3)
+    expected = [reference_run(program, row[:n].tolist()) for row, n in zip(tokens, lengths)]
+    assert _rows(program.predict(tokens, lengths), lengths) == expected
+    run, rasp_program = load_python(to_python(program)), to_rasp(program)
+    labels = program.shape.labels
+    for row, n, want in zip(tokens, lengths, expected):
+        words = [TOKENS[t] for t in row[:n].tolist()]
+        assert run(words) == [labels[i] for i in want]
+        assert rasp.evaluate(rasp_program, words) == [labels[i] for i in want]
