@@ -279,7 +279,7 @@ def to_rasp(program: DiscreteProgram) -> rasp.SOp:
         elif kind == "num_head":
             want = _wanted(comps, reads, spec)
             selector = rasp.Select(sops[reads[1]], sops[reads[0]], lambda k, q, w=want: k == w[q])
-            sops[out] = rasp.SelectorWidth(selector.named(f"select_{out}")).named(out)
+            sops[out] = rasp.SelectorWidth(_causal(selector, shape.causal).named(f"select_{out}")).named(out)
         else:
             a, b = reads
             table = {
@@ -318,6 +318,7 @@ def _rasp_closest(comps, out, reads, head, paired, sops, n_ctx: int, causal: boo
             paired(k), paired(q),
             lambda key, query, d=offset, w=want: key[1] - query[1] == d and key[0] == w[query[0]],
         ).named(f"{out}_offset{offset}")
+        selector = _causal(selector, causal).named(f"{out}_offset{offset}")
         parts.append(rasp.Aggregate(selector, found, default=(False, default)).named(f"{out}_at{offset}"))
     # Balanced tree of "first found" (associative), so the depth is log2 of the offsets.
     level = 0
@@ -330,6 +331,13 @@ def _rasp_closest(comps, out, reads, head, paired, sops, n_ctx: int, causal: boo
             merged.append(parts[-1])
         parts, level = merged, level + 1
     return rasp.Map(lambda x: x[1], parts[0]).named(out)
+
+
+def _causal(selector: rasp.Selector, causal: bool) -> rasp.Selector:
+    """In a causal program, AND the selector with key <= query so the compiler can see it is causal."""
+    if not causal:
+        return selector
+    return selector & rasp.Select(rasp.indices, rasp.indices, rasp.Comparison.LEQ)
 
 
 def _rasp_readout(comps: _Components, program: DiscreteProgram, sops: dict[str, rasp.SOp]) -> rasp.SOp:

@@ -76,16 +76,18 @@ def test_hooked_residual_labels_decode_every_variable() -> None:
         assert model.residual_labels.read(final, name) == trace.num[index][0].tolist()
 
 
-def test_compiled_rasp_equals_program_on_every_input() -> None:
+@pytest.mark.parametrize("causal", [False, True])
+def test_compiled_rasp_equals_program_on_every_input(causal: bool) -> None:
     from rasp.compiler import compile_program
 
-    small = shape(False, n_layers=1, n_cat_heads=1, n_num_heads=1, n_cat_mlps=0, n_num_mlps=1)
+    small = shape(causal, n_layers=1, n_cat_heads=1, n_num_heads=1, n_cat_mlps=0, n_num_mlps=1)
     program = random_program(small, 7)
     # Read-out from the head and the numerical MLP only, so the compiled model stays small.
     program.readout_cat[:2] = 0
     program.readout_num[:] = 0
     tokens, lengths = all_inputs(small, max_body=3)
-    compiled = compile_program(to_rasp(program), vocab=TOKENS, max_seq_len=5, attention_kind="hard")
+    compiled = compile_program(to_rasp(program), vocab=TOKENS, max_seq_len=5, causal=causal,
+                               attention_kind="hard")
     words = [[TOKENS[t] for t in row[:n].tolist()] for row, n in zip(tokens, lengths)]
     expected = [[small.labels[i] for i in row] for row in _rows(program.predict(tokens, lengths), lengths)]
     assert compiled.run_batch(words) == expected
