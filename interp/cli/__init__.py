@@ -25,6 +25,7 @@ SUBCOMMAND_MODULES = [
     "interp.cli.compile_cmd",
     "interp.cli.analysis_cmd",
     "interp.cli.train_cmd",
+    "interp.cli.program_cmd",
 ]
 
 

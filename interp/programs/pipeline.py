@@ -1,0 +1,183 @@
+"""Train -> discretise -> simplify -> decompile -> verify, for the CLI and the benchmark.
+
+Verification runs every form on every test example: the hooked-transformer conversion, the
+decompiled Python, the decompiled RASP program in the interpreter and compiled to weights,
+each compared with the exact argmax program at every position.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import rasp
+from interp.errors import InputError
+from interp.programs.convert import hooked_predict, to_hooked
+from interp.programs.data import PAPER_TASKS, Split, TaskData, make_task_data
+from interp.programs.decompile import count_lines, load_python, to_python, to_rasp
+from interp.programs.program import DiscreteProgram, ProgramShape
+from interp.programs.simplify import simplify
+from interp.programs.train import ProgramTrainConfig, accuracy, train_program
+
+
+@dataclass
+class PipelineOptions:
+    task: str
+    max_len: int | None = None
+    vocab_size: int | None = None
+    n_layers: int | None = None
+    n_heads: int | None = None  # categorical heads per layer
+    n_num_heads: int | None = None
+    n_mlps: int | None = None  # categorical MLPs per layer
+    n_num_mlps: int | None = None
+    epochs: int = 250
+    batch_size: int = 512
+    lr: float = 5e-2
+    seed: int = 0
+    size: int = 20000
+    exhaustive: bool = False
+    compile_rasp: bool = True
+
+
+def shape_for(data: TaskData, options: PipelineOptions) -> ProgramShape:
+    """The task's paper shape, with any option that is set overriding it."""
+    spec = PAPER_TASKS[options.task]
+
+    def pick(value: int | None, default: int) -> int:
+        return default if value is None else value
+
+    return ProgramShape(
+        tokens=data.tokens, labels=data.labels, n_ctx=data.n_ctx, causal=data.causal,
+        n_layers=pick(options.n_layers, spec.n_layers),
+        n_cat_heads=pick(options.n_heads, spec.n_cat_heads),
+        n_num_heads=pick(options.n_num_heads, spec.n_num_heads),
+        n_cat_mlps=pick(options.n_mlps, spec.n_cat_mlps),
+        n_num_mlps=pick(options.n_num_mlps, spec.n_num_mlps),
+    )
+
+
+def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, resume: bool = False,
+                 progress: bool = True) -> dict[str, Any]:
+    """Everything `interp train-program` reports, as a JSON-able dict."""
+    if options.task not in PAPER_TASKS:
+        raise InputError(f"unknown task {options.task!r}; known tasks: {sorted(PAPER_TASKS)}.")
+    start = time.perf_counter()
+    data = make_task_data(options.task, options.vocab_size, options.max_len, options.size,
+                          options.seed, options.exhaustive)
+    shape = shape_for(data, options)
+    config = ProgramTrainConfig(epochs=options.epochs, batch_size=options.batch_size, lr=options.lr,
+                                seed=options.seed)
+    train_dir = Path(out_dir) / "train" if out_dir is not None else None
+    trained = train_program(data, shape, config, out_dir=train_dir, resume=resume, progress=progress)
+    program = trained.model.discretize()
+    result: dict[str, Any] = {
+        "task": options.task, "seed": options.seed, "epochs": options.epochs,
+        "n_train": len(data.train), "n_val": len(data.val), "n_test": len(data.test),
+        "shape": {k: v for k, v in asdict(shape).items() if k not in ("tokens", "labels")},
+        "best_epoch": trained.best_epoch, "hard_val_accuracy": trained.best_val_hard,
+        "hard_test_accuracy": accuracy(trained.model, data.test, hard=True),
+        "soft_test_accuracy": accuracy(trained.model, data.test, hard=False),
+        "train_seconds": round(trained.seconds, 1),
+    }
+    result["discrete_matches_model"] = _discrete_agreement(trained.model, program, data.test)
+    result.update(verify(program, data, options.compile_rasp, out_dir))
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    if out_dir is not None:
+        out = Path(out_dir)
+        (out / "result.json").write_text(json.dumps(result, indent=2))
+        (out / "history.json").write_text(json.dumps(trained.history))
+        (out / "options.json").write_text(json.dumps(asdict(options), indent=2))
+    return result
+
+
+def verify(program: DiscreteProgram, data: TaskData, compile_rasp: bool = True,
+           out_dir: str | Path | None = None) -> dict[str, Any]:
+    """Simplify on every data input, decompile, and check every form on every test example."""
+    test = data.test
+    everything = _concat([data.train, data.val, data.test])
+    simplified, report = simplify(program, everything.tokens, everything.lengths)
+    source_before = to_python(program, f"Transformer Program for {data.name}")
+    source = to_python(simplified, f"Transformer Program for {data.name}")
+    expected = _label_rows(program, test, data)
+    result: dict[str, Any] = {
+        "lines_before": count_lines(source_before),
+        "lines_after": count_lines(source),
+        "simplify": {"merged": report.merged, "removed": report.removed,
+                     "readout_dropped": report.readout_dropped, "checked_inputs": report.checked_inputs},
+    }
+    inputs = [[data.tokens[t] for t in row[:n].tolist()] for row, n in zip(test.tokens, test.lengths)]
+    run = load_python(source)
+    result["program_matches_model"] = _agreement([run(x) for x in inputs], expected)
+    hooked = to_hooked(program)
+    predicted = hooked_predict(hooked, test.tokens, test.lengths)
+    result["hooked_matches_model"] = _agreement(
+        [[data.labels[i] for i in row[:n].tolist()] for row, n in zip(predicted, test.lengths)], expected
+    )
+    rasp_program = to_rasp(simplified)
+    outputs = [rasp.evaluate(rasp_program, x, causal=data.causal) for x in inputs]
+    result["rasp_interpreter_matches_model"] = _agreement(outputs, expected)
+    result["rasp_nodes"] = len(rasp.walk(rasp_program))
+    result["rasp_matches_model"] = None
+    if compile_rasp:
+        from rasp.compiler import CompileError, compile_program
+
+        try:
+            started = time.perf_counter()
+            compiled = compile_program(rasp_program, vocab=data.tokens, max_seq_len=data.n_ctx,
+                                       causal=data.causal, attention_kind="hard")
+            result["rasp_matches_model"] = _agreement(compiled.run_batch(inputs), expected)
+            result["rasp_compile_seconds"] = round(time.perf_counter() - started, 1)
+            result["rasp_compiled_layers"] = compiled.model.cfg.n_layers
+        except CompileError as err:
+            result["rasp_compile_error"] = str(err)
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "program.json").write_text(json.dumps(program.to_json()))
+        (out / "simplified.json").write_text(json.dumps(simplified.to_json()))
+        (out / "program.py").write_text(source)
+        (out / "task.json").write_text(json.dumps({"task": data.name, "tokens": data.tokens,
+                                                   "labels": data.labels, "n_ctx": data.n_ctx}))
+        hooked.save(str(out / "hooked"))
+    return result
+
+
+def _discrete_agreement(model, program: DiscreteProgram, split: Split) -> float:
+    """Fraction of examples where the trained model's hard pass equals the extracted program."""
+    with torch.no_grad():
+        hard = model(split.tokens, split.lengths, hard=True).argmax(-1)
+    real = torch.arange(split.tokens.shape[1])[None] < split.lengths[:, None]
+    same = (hard == program.predict(split.tokens, split.lengths)) | ~real
+    return same.all(1).float().mean().item()
+
+
+def _label_rows(program: DiscreteProgram, split: Split, data: TaskData) -> list[list[str]]:
+    predicted = program.predict(split.tokens, split.lengths)
+    return [[data.labels[i] for i in row[:n].tolist()] for row, n in zip(predicted, split.lengths)]
+
+
+def _agreement(got: list[list[Any]], expected: list[list[str]]) -> float:
+    """Fraction of examples where every position agrees."""
+    same = sum(1 for g, e in zip(got, expected) if [str(x) for x in g] == e)
+    return same / max(len(expected), 1)
+
+
+def _concat(splits: list[Split]) -> Split:
+    return Split(torch.cat([s.tokens for s in splits]), torch.cat([s.lengths for s in splits]),
+                 torch.cat([s.targets for s in splits]))
+
+
+def load_program(directory: str | Path, simplified: bool = True) -> DiscreteProgram:
+    """A saved program (`simplified.json` or `program.json`) from a train-program directory."""
+    path = Path(directory) / ("simplified.json" if simplified else "program.json")
+    if not path.is_file():
+        raise InputError(f"{path} does not exist; pass a directory written by `interp train-program --out`.")
+    try:
+        return DiscreteProgram.from_json(json.loads(path.read_text()))
+    except (ValueError, KeyError, TypeError) as err:
+        raise InputError(f"{path} is not a saved Transformer Program: {err}.") from err
