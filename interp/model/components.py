@@ -7,7 +7,8 @@ accepts our weights unchanged.
 
 from __future__ import annotations
 
-import einops
+import functools
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -24,6 +25,12 @@ _ACTIVATIONS = {
 }
 
 
+def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """[..., d_in] @ [d_in, d_out] + [d_out] as one addmm: the bias add fused, as in nn.Linear."""
+    out = torch.addmm(bias, x.reshape(-1, x.shape[-1]), weight)  # [prod(...), d_out]
+    return out.view(*x.shape[:-1], weight.shape[-1])
+
+
 class Embed(nn.Module):
     """Token embedding W_E [d_vocab, d_model], or a linear read-in of vectors when d_input is set."""
 
@@ -38,7 +45,7 @@ class Embed(nn.Module):
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """[batch, pos] ids or [batch, pos, d_input] vectors -> [batch, pos, d_model]."""
         if self.reads_vectors:
-            return inputs @ self.W_E + self.b_E
+            return _linear(inputs, self.W_E, self.b_E)
         return self.W_E[inputs]
 
 
@@ -103,16 +110,19 @@ class Attention(nn.Module):
 
     def forward(self, q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor) -> torch.Tensor:
         """Inputs are [b, p, d_model], or [b, p, n_heads, d_model] when split per head."""
-        q = self.hook_q(_project(q_in, self.W_Q) + self.b_Q)  # [batch, pos, n_heads, d_head]
-        k = self.hook_k(_project(k_in, self.W_K) + self.b_K)  # [batch, pos, n_heads, d_head]
-        v = self.hook_v(_project(v_in, self.W_V) + self.b_V)  # [batch, pos, n_heads, d_head]
+        if q_in is k_in and k_in is v_in:
+            q, k, v = self._project_qkv(q_in)  # each [batch, pos, n_heads, d_head]
+        else:  # split per-head inputs (use_split_qkv_input): three distinct tensors
+            q = _project(q_in, self.W_Q) + self.b_Q
+            k = _project(k_in, self.W_K) + self.b_K
+            v = _project(v_in, self.W_V) + self.b_V
+        q, k, v = self.hook_q(q), self.hook_k(k), self.hook_v(v)  # [batch, pos, n_heads, d_head]
         scores = torch.einsum("bqhe,bkhe->bhqk", q, k) / self.cfg.scale  # [batch, n_heads, q, k]
-        seq = scores.shape[-1]
         if self.cfg.causal:
-            # Built per call, not stored: an n_ctx x n_ctx buffer per layer costs memory for nothing.
-            allowed = torch.ones(seq, seq, dtype=torch.bool, device=scores.device).tril()  # [q, k]
+            seq = scores.shape[-1]
             fill = 0.0 if self.cfg.attention_kind == "linear" else float("-inf")
-            scores = scores.masked_fill(~allowed, fill)
+            # In place: `scores` is a fresh quotient that autograd does not save.
+            scores = scores.masked_fill_(_future_keys(seq, scores.device), fill)
         scores = self.hook_attn_scores(scores)
         pattern = self.hook_pattern(self._weights(scores))  # [batch, n_heads, q, k]
         z = self.hook_z(torch.einsum("bhqk,bkhe->bqhe", pattern, v))  # [batch, pos, n_heads, d_head]
@@ -120,7 +130,26 @@ class Attention(nn.Module):
             # [batch, pos, n_heads, d_model]
             result = self.hook_result(torch.einsum("bqhe,hed->bqhd", z, self.W_O))
             return result.sum(dim=2) + self.b_O
-        return einops.einsum(z, self.W_O, "b q h e, h e d -> b q d") + self.b_O
+        h, e, d = self.W_O.shape
+        # One [b*q, h*e] x [h*e, d] matmul with the bias fused, not a batch-1 bmm plus an add.
+        return _linear(z.reshape(*z.shape[:2], h * e), self.W_O.reshape(h * e, d), self.b_O)
+
+    def _project_qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """q, k, v of one shared input with one fused matmul (as GPT-2's c_attn), not three.
+
+        [b, p, d_model] or per-head [b, p, h, d_model] -> three [b, p, h, d_head] views.
+        """
+        e = self.cfg.d_head
+        weight = torch.cat([self.W_Q, self.W_K, self.W_V], dim=-1)  # [h, d_model, 3 * d_head]
+        bias = torch.cat([self.b_Q, self.b_K, self.b_V], dim=-1)  # [h, 3 * d_head]
+        if x.dim() == 3:
+            h, d, f = weight.shape
+            matrix = weight.permute(1, 0, 2).reshape(d, h * f)  # [d_model, h * 3 * d_head]
+            qkv = _linear(x, matrix, bias.reshape(-1)).view(*x.shape[:2], h, f)  # [b, p, h, 3 * d_head]
+        else:
+            qkv = torch.einsum("bphd,hdf->bphf", x, weight) + bias  # [b, p, h, 3 * d_head]
+        # Slices, not split(): hooks may edit q/k/v in place, which autograd forbids on split's outputs.
+        return qkv[..., :e], qkv[..., e : 2 * e], qkv[..., 2 * e :]
 
     def _weights(self, scores: torch.Tensor) -> torch.Tensor:
         kind = self.cfg.attention_kind
@@ -141,6 +170,14 @@ def _project(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     return torch.einsum("bphd,hde->bphe", x, weight)
 
 
+@functools.lru_cache(maxsize=32)
+def _future_keys(seq: int, device: torch.device) -> torch.Tensor:
+    """[q, k] bool mask of keys after the query; one per (length, device), shared by all layers."""
+    # A normal tensor even when first built under inference_mode: masked_fill saves it for backward.
+    with torch.inference_mode(False):
+        return torch.ones(seq, seq, dtype=torch.bool, device=device).triu(1)
+
+
 class MLP(nn.Module):
     """Two-layer MLP with hook_pre (before the activation) and hook_post (after)."""
 
@@ -156,8 +193,8 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """[batch, pos, d_model] -> [batch, pos, d_model]."""
-        pre = self.hook_pre(x @ self.W_in + self.b_in)  # [batch, pos, d_mlp]
-        return self.hook_post(self.act(pre)) @ self.W_out + self.b_out
+        pre = self.hook_pre(_linear(x, self.W_in, self.b_in))  # [batch, pos, d_mlp]
+        return _linear(self.hook_post(self.act(pre)), self.W_out, self.b_out)
 
 
 class TransformerBlock(nn.Module):
@@ -217,4 +254,4 @@ class Unembed(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """[batch, pos, d_model] -> [batch, pos, d_vocab_out]."""
-        return x @ self.W_U + self.b_U
+        return _linear(x, self.W_U, self.b_U)

@@ -89,6 +89,25 @@ def test_zeroing_one_head_changes_exactly_its_contribution():
     torch.testing.assert_close(attn_delta, -result_clean[:, :, 1], atol=1e-5, rtol=0)
 
 
+def test_in_place_hook_on_k_takes_effect_and_trains():
+    """q, k, v come from one fused matmul; editing k in place (grad on) must act on k alone."""
+    model = make_model()
+    reference = make_model()
+    with torch.no_grad():  # head 1's keys are exactly zero when its key weights and bias are
+        reference.blocks[0].attn.W_K[1] = 0.0
+        reference.blocks[0].attn.b_K[1] = 0.0
+
+    def zero_head_keys(k, hook):
+        k[:, :, 1] = 0.0  # in place, returns None
+
+    model.add_hook("blocks.0.attn.hook_k", zero_head_keys)
+    logits = model(TOKENS)
+    model.reset_hooks()
+    torch.testing.assert_close(logits, reference(TOKENS))
+    logits.sum().backward()  # autograd accepts the in-place edit of a fused projection's slice
+    assert model.blocks[0].attn.W_Q.grad is not None
+
+
 def test_logit_attrs_sum_to_logit_difference():
     model = make_model(normalization_type=None)
     logits, cache = model.run_with_cache(TOKENS)
