@@ -50,6 +50,7 @@ MAX_PER_LENGTH = 1000  # analysis inputs per length: more only slows discovery d
 MAX_IG_STEPS = 1000  # integrated-gradients steps: beyond this the estimate no longer moves
 
 positive_int = _bounded_int(1, None, "a positive integer")
+nonnegative_int = _bounded_int(0, None, "a non-negative integer")
 inputs_per_length = _bounded_int(1, MAX_PER_LENGTH, f"from 1 to {MAX_PER_LENGTH}")
 ig_step_count = _bounded_int(1, MAX_IG_STEPS, f"from 1 to {MAX_IG_STEPS}")
 seed_int = _bounded_int(0, MAX_SEED, f"an integer from 0 to {MAX_SEED}")

@@ -4,33 +4,38 @@ Transformer Program) and `interp decompile DIR` (print a trained program)."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from interp.errors import InputError, InterpError
+from interp.cli.arguments import finite_float, nonnegative_int, positive_int, seed_int
+from interp.cli.output import print_json
+from interp.errors import InputError
+
+# The paper's tasks, named here so `interp --help` needs no torch (interp.programs.data
+# refuses any other name with the full list).
+TASK_NAMES = ("reverse", "hist", "double_hist", "sort", "most_freq", "dyck1", "dyck2", "induction")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from interp.programs.data import PAPER_TASKS
-
     parser = subparsers.add_parser(
         "train-program", help="train a Transformer Program on a RASP task and decompile it",
         description="Train a Transformer Program (Friedman et al. 2023), discretise it, simplify, "
         "decompile to Python and RASP, and check every form against the argmax model.",
     )
-    parser.add_argument("task", help=f"one of {', '.join(PAPER_TASKS)}")
-    parser.add_argument("--max-len", type=int, help="longest input, BOS included (paper: 8; Dyck 16)")
-    parser.add_argument("--vocab-size", type=int, help="the paper's vocab_size (BOS/EOS/pad included)")
-    parser.add_argument("--n-layers", type=int, help="layers (default: the paper's setting)")
-    parser.add_argument("--n-heads", type=int, help="categorical heads per layer")
-    parser.add_argument("--n-num-heads", type=int, help="numerical (counting) heads per layer")
-    parser.add_argument("--n-mlps", type=int, help="categorical MLPs per layer")
-    parser.add_argument("--n-num-mlps", type=int, help="numerical MLPs per layer")
-    parser.add_argument("--epochs", type=int, default=250)
-    parser.add_argument("--batch-size", type=int, default=512)
-    parser.add_argument("--lr", type=float, default=5e-2)
-    parser.add_argument("--size", type=int, default=20000, help="examples before the 80/10/10 split")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("task", help=f"one of {', '.join(TASK_NAMES)}")
+    parser.add_argument("--max-len", type=positive_int,
+                        help="longest input, BOS included (paper: 8; Dyck 16)")
+    parser.add_argument("--vocab-size", type=positive_int,
+                        help="the paper's vocab_size (BOS/EOS/pad included)")
+    parser.add_argument("--n-layers", type=positive_int, help="layers (default: the paper's setting)")
+    parser.add_argument("--n-heads", type=nonnegative_int, help="categorical heads per layer")
+    parser.add_argument("--n-num-heads", type=nonnegative_int, help="numerical (counting) heads per layer")
+    parser.add_argument("--n-mlps", type=nonnegative_int, help="categorical MLPs per layer")
+    parser.add_argument("--n-num-mlps", type=nonnegative_int, help="numerical MLPs per layer")
+    parser.add_argument("--epochs", type=positive_int, default=250)
+    parser.add_argument("--batch-size", type=positive_int, default=512)
+    parser.add_argument("--lr", type=finite_float, default=5e-2)
+    parser.add_argument("--size", type=positive_int, default=20000, help="examples before the 80/10/10 split")
+    parser.add_argument("--seed", type=seed_int, default=0)
     parser.add_argument("--out", help="directory for the program, its Python, the hooked model")
     parser.add_argument("--resume", action="store_true", help="continue the training saved in --out")
     parser.add_argument("--no-compile", action="store_true", help="skip compiling the RASP form")
@@ -46,41 +51,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     decompile.set_defaults(handler=run_decompile)
 
 
-def _json_error(args: argparse.Namespace, err: InterpError) -> None:
-    if getattr(args, "json", False):
-        print(json.dumps({"error": str(err), "kind": type(err).__name__}))
-
-
 def run_train_program(args: argparse.Namespace) -> int:
     from interp.programs.pipeline import PipelineOptions, run_pipeline
 
-    try:
-        for name in ("max_len", "vocab_size", "n_layers", "epochs", "batch_size", "size"):
-            value = getattr(args, name)
-            if value is not None and value < 1:
-                raise InputError(f"--{name.replace('_', '-')} must be at least 1, got {value}.")
-        for name in ("n_heads", "n_num_heads", "n_mlps", "n_num_mlps"):
-            value = getattr(args, name)
-            if value is not None and value < 0:
-                raise InputError(f"--{name.replace('_', '-')} must be >= 0, got {value}.")
-        if args.resume and not args.out:
-            raise InputError("--resume needs --out DIR (where the training was saved).")
-        options = PipelineOptions(
-            task=args.task, max_len=args.max_len, vocab_size=args.vocab_size, n_layers=args.n_layers,
-            n_heads=args.n_heads, n_num_heads=args.n_num_heads, n_mlps=args.n_mlps,
-            n_num_mlps=args.n_num_mlps, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-            seed=args.seed, size=args.size, compile_rasp=not args.no_compile,
-        )
-        result = run_pipeline(options, out_dir=args.out, resume=args.resume, progress=sys.stderr.isatty())
-    except InterpError as err:
-        _json_error(args, err)
-        raise
+    if args.resume and not args.out:
+        raise InputError("--resume needs --out DIR (where the training was saved).")
+    if args.lr <= 0:
+        raise InputError(f"--lr must be positive, got {args.lr}.")
+    options = PipelineOptions(
+        task=args.task, max_len=args.max_len, vocab_size=args.vocab_size, n_layers=args.n_layers,
+        n_heads=args.n_heads, n_num_heads=args.n_num_heads, n_mlps=args.n_mlps,
+        n_num_mlps=args.n_num_mlps, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        seed=args.seed, size=args.size, compile_rasp=not args.no_compile,
+    )
+    result = run_pipeline(options, out_dir=args.out, resume=args.resume, progress=sys.stderr.isatty())
     print(f"{args.task}: hard test accuracy {result['hard_test_accuracy']:.4f} "
           f"(soft {result['soft_test_accuracy']:.4f}); program {result['lines_before']} -> "
           f"{result['lines_after']} lines; Python = model on {100 * result['program_matches_model']:.1f}% "
           f"of test examples; {result['seconds']:.0f} s")
     if args.json:
-        print(json.dumps(result))
+        print_json(result)
     return 0
 
 
@@ -92,14 +82,10 @@ def run_decompile(args: argparse.Namespace) -> int:
     from interp.programs.pipeline import load_program
     from interp.programs.shipped import shipped_program_dir, shipped_programs
 
-    try:
-        path = args.path
-        if not Path(path).exists() and path in shipped_programs():
-            path = shipped_program_dir(path)
-        program = load_program(path, simplified=not args.unsimplified)
-    except InterpError as err:
-        _json_error(args, err)
-        raise
+    path = args.path
+    if not Path(path).exists() and path in shipped_programs():
+        path = shipped_program_dir(path)
+    program = load_program(path, simplified=not args.unsimplified)
     if args.format == "python":
         text = to_python(program)
     else:
@@ -110,5 +96,5 @@ def run_decompile(args: argparse.Namespace) -> int:
         text = "\n".join(lines)
     print(text)
     if args.json:
-        print(json.dumps({"path": args.path, "format": args.format, "program": text}))
+        print_json({"path": args.path, "format": args.format, "program": text})
     return 0
