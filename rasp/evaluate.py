@@ -9,6 +9,7 @@ from typing import Any
 from rasp import core
 from rasp.errors import RASPError
 from rasp.graph import check_unique_labels, walk
+from rasp.limits import current_limits
 
 Matrix = list[list[bool]]
 
@@ -80,6 +81,12 @@ def check_input(
         )
     if len(tokens) == 0:
         raise RASPError("empty input: RASP programs need at least one token")
+    cap = current_limits().input_length
+    if len(tokens) > cap:
+        raise RASPError(
+            f"input has {len(tokens)} tokens, over the interpreter's cap of {cap} (its selectors are "
+            "n x n); shorten the input or raise it with rasp.limits.set_limits(input_length=...)"
+        )
     if max_seq_len is not None and len(tokens) > max_seq_len:
         raise RASPError(
             f"input has length {len(tokens)} but max_seq_len is {max_seq_len}; "

@@ -24,6 +24,8 @@ class Limits:
     parse_steps: int = 200_000  # evaluation steps of one textual program (~2 s; real ones use < 10k)
     int_bits: int = 4096  # size of any integer a textual program computes
     list_length: int = 100_000  # length of any list/range a textual program builds
+    # Interpreter: selectors are n x n, so time and memory grow with the square of the input.
+    input_length: int = 2048  # tokens in one evaluated input (n=1000 takes ~4 s)
     # Compiler (checked from value sets before any weight is built).
     value_set: int = 20_000  # distinct values one SOp may take
     table_entries: int = 2_000_000  # input combinations tabulated for one MLP / selector / mean

@@ -38,6 +38,9 @@ CASES: dict[str, tuple[str, str, str]] = {
                          "token ['a'] at position 0 is not in the vocabulary"),
     "too_long": ("rasp.evaluate(T, list('abc'), max_seq_len=2)", "RASPError",
                  "length 3 but max_seq_len is 2"),
+    # Without this cap a 100k-token input would build 10^10-entry selectors for hours.
+    "over_interpreter_input_cap": ("rasp.evaluate(rasp.lib.make_hist(), ['a'] * 100_000)", "RASPError",
+                                   "100000 tokens, over the interpreter's cap of 2048"),
     "program_not_expression": ("rasp.evaluate(3, ['a'])", "RASPError", "got 3"),
     "user_map_raises": ("rasp.Map(lambda x: 1 / x, T).named('inverse')([1, 0])", "RASPError",
                         "'inverse' failed on input value 0: ZeroDivisionError"),
