@@ -94,19 +94,6 @@ def program_from_text(text: str, name: str = "typed RASP program", output: str |
     return ProgramSource(rasp.parse(text, output=output), name)
 
 
-def read_text(path: Path) -> str:
-    """A user's text file as UTF-8; InputError naming the file when it is not readable text."""
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise InputError(f"{path}: cannot read it ({err.strerror}).") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path}: not UTF-8 text (byte {err.start} is {data[err.start]:#04x}); "
-                         "save the file as UTF-8.") from None
-
-
 def _load_python_program(path: Path) -> ProgramSource:
     import rasp
 
