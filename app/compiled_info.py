@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from app.subject import Subject
+from interp.programs.views import component_roles
+
+# Programs are cached (one object per shipped program); their roles are fixed: compute once.
+_ROLES: dict[int, dict[str, str]] = {}
+
+
+def _program_roles(program) -> dict[str, str]:
+    if id(program) not in _ROLES:
+        _ROLES[id(program)] = component_roles(program)
+    return _ROLES[id(program)]
 
 
 def component_captions(subject: Subject) -> dict[str, str]:
-    """Component name (`L0H1`, `MLP2`) -> the RASP operation it implements (without the name)."""
+    """Component name (`L0H1`, `MLP2`) -> the RASP operation it implements (without the name);
+    for a Transformer Program, what each component computes in its decompiled code."""
+    if subject.discrete is not None:
+        return _program_roles(subject.discrete)
     if not subject.is_compiled:
         return {}
     captions = subject.compiled.layout.captions

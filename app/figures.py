@@ -319,3 +319,20 @@ def _layered_positions(nodes: Sequence[str], layer_of: dict[str, float],
         for n in members:
             place[n] = (float(slot), -(row[n] + shift))
     return place
+
+
+def prediction_lines(curves: dict[str, Sequence[float]], truth: Sequence[float], title: str) -> go.Figure:
+    """Each estimator's prediction of point p (from the p points before it) against p, with the
+    true y as markers: the model next to the in-context regression baselines."""
+    points = list(range(len(truth)))
+    data = [{"type": "scatter", "x": points, "y": list(truth), "mode": "markers", "name": "true y",
+             "marker": {"size": 10, "color": "#000", "symbol": "x"},
+             "hovertemplate": "point %{x}: true y %{y:.4g}<extra></extra>"}]
+    for name, values in curves.items():
+        data.append({"type": "scatter", "x": points, "y": list(values), "mode": "lines+markers", "name": name,
+                     "line": {"width": 4 if name == "model" else 1.5},
+                     "hovertemplate": name + ", %{x} examples: %{y:.4g}<extra></extra>"})
+    return figure(data, {"title": {"text": title}, "height": 380,
+                         "xaxis": {"title": {"text": "examples before the point (k)"}, "dtick": 1},
+                         "yaxis": {"title": {"text": "prediction of y"}},
+                         "margin": {"l": 10, "r": 10, "t": 50, "b": 40}})

@@ -7,6 +7,7 @@ from app.inputs import read_input
 from app.model_run import run_subject
 from app.panels import VIEWS
 from app.sidebar import USER_ERRORS, pick_subject
+from app.vector_inputs import read_prompt
 from interp.threads import use_small_model_threads
 
 # Tiny models: one torch thread is many times faster than one per core (see interp.threads).
@@ -19,15 +20,20 @@ subject = pick_subject()
 st.caption(f"**{subject.title}** · {subject.model.cfg.n_layers} layers × "
            f"{subject.model.cfg.n_heads} heads · d_model {subject.model.cfg.d_model}")
 try:
-    run = run_subject(subject, read_input(subject))
+    if subject.model.cfg.d_input is not None:
+        # Vector inputs (in-context regression): a prompt editor instead of a token row.
+        run = read_prompt(subject)
+    else:
+        run = run_subject(subject, read_input(subject))
 except USER_ERRORS as err:
     # A user-caused problem (unknown token, too long, ...): say so, draw nothing stale.
     st.error(str(err))
     st.stop()
 
-in_col, out_col = st.columns(2)
-in_col.markdown("**Input** " + " ".join(f"`{t}`" for t in run.positions[run.offset:]))
-out_col.markdown("**Output** " + " ".join(f"`{t}`" for t in run.output[run.offset:]))
+if not run.is_vector:
+    in_col, out_col = st.columns(2)
+    in_col.markdown("**Input** " + " ".join(f"`{t}`" for t in run.positions[run.offset:]))
+    out_col.markdown("**Output** " + " ".join(f"`{t}`" for t in run.output[run.offset:]))
 
 # Only the chosen view runs: the others can be slow (discovery) and rerunning all of them
 # on every keystroke would break the interaction budget.

@@ -29,6 +29,16 @@ class ModelRun:
     logits: torch.Tensor  # [1, pos, d_vocab_out]
     cache: ActivationCache
     output: list[str]  # decoded output, one per model position
+    # Vector-input models: positions whose read-out is a prediction, the prompt's comparison
+    # with the baselines (interp.evaluation.icl_prompt) and sampled prompts for mean ablation.
+    scored: list[int] | None = None
+    comparison: Any = None
+    reference: torch.Tensor | None = None  # [batch, pos, d_input]
+
+    @property
+    def is_vector(self) -> bool:
+        """The model read vectors (in-context regression), not tokens."""
+        return self.ids.is_floating_point()
 
     @property
     def offset(self) -> int:
@@ -44,7 +54,7 @@ def model_input(subject: Subject, inputs: list[Any]) -> tuple[list[str], torch.T
         ids = torch.tensor([subject.compiled.encode(inputs)], dtype=torch.long)
         names = [subject.compiled.bos] + [str(t) for t in inputs]
         return names, model.validate_inputs(ids)
-    names = [str(t) for t in inputs]
+    names = [*subject.prefix, *(str(t) for t in inputs)]  # a Transformer Program's sink first
     if model.cfg.vocab is None:
         if not all(n.lstrip("-").isdigit() for n in names):
             raise InputError(f"this model has no token names; type token ids 0..{model.cfg.d_vocab - 1}.")
@@ -75,8 +85,21 @@ def run_subject(subject: Subject, inputs: list[Any]) -> ModelRun:
     return ModelRun(inputs, names, ids, logits, cache, decode_logits(subject, logits))
 
 
+def run_vectors(inputs: torch.Tensor, names: list[str], scored: list[int], subject: Subject,
+                comparison: Any, reference: torch.Tensor) -> ModelRun:
+    """A vector-input model on one encoded prompt [1, pos, d_input], with its cache."""
+    ids = subject.model.validate_inputs(inputs)
+    with MODEL_LOCK, torch.no_grad():
+        logits, cache = subject.model.run_with_cache(ids)
+    output = [show_value(float(v)) if i in scored else "" for i, v in enumerate(logits[0, :, 0].tolist())]
+    return ModelRun(names, names, ids, logits, cache, output, scored, comparison, reference)
+
+
 def reference_batch(subject: Subject, run: ModelRun, size: int = 32, seed: int = 0) -> torch.Tensor:
-    """Token ids [size, pos] of random valid inputs as long as `run` (for mean ablation)."""
+    """Token ids [size, pos] of random valid inputs as long as `run` (for mean ablation); a
+    vector-input run brings its own sampled prompts."""
+    if run.reference is not None:
+        return run.reference
     rng = random.Random(seed)
     rows = [run.ids[0]]
     for _ in range(20 * size):

@@ -17,12 +17,13 @@ from app.subject import (
     rasp_text_subject,
 )
 from app.upload import ACCEPTED_TYPES, load_uploaded_model
-from interp.errors import InputError, InterpError
+from interp.errors import InterpError
 from interp.shipped import SHIPPED, shipped_path
-from interp.subjects import saved_subject
+from interp.subjects import saved_subject, shipped_program_subject
 from rasp.lib import PROGRAMS
 
-SOURCES = ("Library program", "RASP code", "Shipped trained model", "Upload a saved model")
+SOURCES = ("Library program", "RASP code", "Shipped trained model", "Transformer Program",
+           "Upload a saved model")
 USER_ERRORS = (InterpError, rasp.RASPError)
 
 
@@ -47,13 +48,13 @@ def cached_upload(digest: str, _files: tuple[tuple[str, bytes], ...]) -> Subject
 @st.cache_resource(show_spinner="Loading…")
 def cached_shipped(name: str) -> Subject:
     """A trained model shipped in interp/shipped, loaded through the front door."""
-    subject = saved_subject(shipped_path(name), title=f"shipped: {name} — {SHIPPED[name]}")
-    if subject.model.cfg.d_input is not None:
-        raise InputError(
-            f"{name} reads vectors (d_input={subject.model.cfg.d_input}), not tokens: the dashboard's "
-            f"views need a token model; evaluate it with `interp eval {name}` (a prompt editor for "
-            "vector-input models is not in the dashboard yet).")
-    return subject
+    return saved_subject(shipped_path(name), title=f"shipped: {name} — {SHIPPED[name]}")
+
+
+@st.cache_resource(show_spinner="Loading…")
+def cached_program(name: str) -> Subject:
+    """A shipped Transformer Program, converted losslessly to the hooked model."""
+    return shipped_program_subject(name)
 
 
 def available_shipped() -> list[str]:
@@ -79,6 +80,8 @@ def pick_subject() -> Subject:
                 subject = _pick_rasp_text()
             elif source == SOURCES[2]:
                 subject = _pick_shipped()
+            elif source == SOURCES[3]:
+                subject = _pick_program()
             else:
                 subject = _pick_upload()
         except rasp.RASPSyntaxError as err:
@@ -142,6 +145,22 @@ def _pick_shipped() -> Subject | None:
     name = st.selectbox("Shipped model", names, key="shipped_model",
                         format_func=lambda n: f"{n} — {SHIPPED[n]}")
     return cached_shipped(name)
+
+
+def _pick_program() -> Subject | None:
+    from interp.programs.shipped import shipped_programs  # Transformer Programs load only when picked
+
+    names = sorted(shipped_programs())
+    if not names:
+        st.caption("No Transformer Program is shipped in this checkout (interp/shipped/programs).")
+        return None
+    entries = shipped_programs()
+    name = st.selectbox("Transformer Program", names, key="shipped_program",
+                        format_func=lambda n: f"{n} — task {entries[n].get('task', n)}")
+    accuracy = entries[name].get("hard_test_accuracy")
+    if accuracy is not None:
+        st.caption(f"test accuracy of the discrete program: {accuracy:.4f}")
+    return cached_program(name)
 
 
 def _pick_upload() -> Subject | None:

@@ -24,6 +24,7 @@ import re
 import runpy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -181,12 +182,16 @@ class Subject:
 
     model: HookedTransformer
     title: str
-    kind: str  # "compiled" (from RASP), "saved" (a plain checkpoint) or "random"
+    kind: str  # "compiled" (from RASP), "program" (a Transformer Program), "saved" or "random"
     vocab: list[Any]  # input values a user may type (matched by their str())
     max_seq_len: int
     program: Any = None  # rasp.SOp when compiled from one in this process
     compiled: Any = None  # rasp.compiler.CompiledModel
     library_name: str | None = None
+    discrete: Any = None  # interp.programs.DiscreteProgram of a Transformer Program (exact)
+    discrete_simplified: Any = None  # its simplified form, when shipped with it
+    prefix: list[str] = dataclass_field(default_factory=list)  # read before the input (a program's sink)
+    sampler: Sampler | None = None  # the model's own input sampler, when it has one
 
     @property
     def is_compiled(self) -> bool:
@@ -209,6 +214,8 @@ class Subject:
             from rasp.lib import PROGRAMS
 
             return PROGRAMS[self.library_name].sample(rng, length)[: self.max_seq_len]
+        if self.sampler is not None:
+            return self.sampler(rng, length)
         return uniform_sampler(self.vocab)(rng, length)
 
     def batches(self, per_length: int, seed: int = 0) -> list[torch.Tensor]:
@@ -323,6 +330,26 @@ def saved_subject(path: str | Path, title: str | None = None) -> Subject:
     model = load_model(path)
     vocab = list(model.cfg.vocab) if model.cfg.vocab else list(range(model.cfg.d_vocab))
     return Subject(model, title, "saved", vocab, model.cfg.n_ctx)
+
+
+def shipped_program_subject(name: str) -> Subject:
+    """A shipped Transformer Program as its lossless hooked model (input: [<sink>] + tokens),
+    with the exact and simplified programs it decompiles to."""
+    from interp.programs.convert import SINK
+    from interp.programs.shipped import load_shipped_model, load_shipped_program, shipped_programs
+    from interp.programs.views import input_sampler
+
+    model = load_shipped_model(name)
+    exact = load_shipped_program(name)
+    try:
+        simplified = load_shipped_program(name, simplified=True)
+    except InputError:  # shipped without a simplified form
+        simplified = None
+    shape = exact.shape
+    task = shipped_programs()[name].get("task", name)
+    return Subject(model, f"Transformer Program: {name} (task {task})", "program", list(shape.tokens),
+                   shape.n_ctx, discrete=exact, discrete_simplified=simplified, prefix=[SINK],
+                   sampler=input_sampler(list(shape.tokens), shape.n_ctx))
 
 
 def load_subject(spec: str, vocab_text: str | None = None, max_len: int | None = None,

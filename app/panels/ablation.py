@@ -33,6 +33,9 @@ def show(subject: Subject, run: ModelRun) -> None:
         st.info("Pick one or more heads or MLPs to switch off.")
         return
     kind = KINDS[kind_label]
+    if run.is_vector:
+        _show_vector(subject, run, chosen, kind)
+        return
     first = run.offset  # the compiler's BOS position has no output: measure input positions
     try:
         reference = reference_batch(subject, run) if kind == "mean" else None
@@ -65,6 +68,38 @@ def show(subject: Subject, run: ModelRun) -> None:
             "answer logit (clean)": [show_value(v) for v in change.clean_logit[first:]],
             "answer logit (ablated)": [show_value(v) for v in change.ablated_logit[first:]],
             "logit change": [show_value(v) for v in logit_drop],
+        },
+        hide_index=True, key="ablation_diff",
+    )
+
+
+def _show_vector(subject: Subject, run: ModelRun, chosen: list[str], kind: str) -> None:
+    """A regression model's predictions clean and ablated, with squared errors (no tokens to diff)."""
+    try:
+        reference = reference_batch(subject, run) if kind == "mean" else None
+        with MODEL_LOCK:
+            change = ablation_change(subject.model, run.ids, measured_at=run.scored, nodes=chosen, kind=kind,
+                                     reference=reference)
+    except InterpError as err:
+        st.error(f"Ablation failed: {err}")
+        return
+    truth = run.comparison.truth[-len(run.scored):].float()  # the scored points' true y, in order
+    clean = run.logits[0, run.scored, 0]
+    ablated = change.ablated_logits[0, run.scored, 0]
+    distance_col, clean_col, ablated_col = st.columns(3)
+    distance_col.metric("Squared error to the clean predictions (mean)", show_value(change.distance))
+    clean_col.metric("Squared error to the true y at the query, clean",
+                     show_value(float((clean[-1] - truth[-1]) ** 2)))
+    ablated_col.metric("… ablated", show_value(float((ablated[-1] - truth[-1]) ** 2)),
+                       delta=show_value(float((ablated[-1] - truth[-1]) ** 2 - (clean[-1] - truth[-1]) ** 2)),
+                       delta_color="inverse")
+    st.dataframe(
+        {
+            "position": [run.positions[p] for p in run.scored],
+            "true y": [show_value(float(v)) for v in truth],
+            "prediction (clean)": [show_value(float(v)) for v in clean],
+            "prediction (ablated)": [show_value(float(v)) for v in ablated],
+            "squared error to clean": [show_value(float(v)) for v in (ablated - clean) ** 2],
         },
         hide_index=True, key="ablation_diff",
     )

@@ -27,15 +27,16 @@ def show(subject: Subject, run: ModelRun) -> None:
     captions = component_captions(subject)
     heads = [f"L{layer}H{head}" for layer in range(cfg.n_layers) for head in range(cfg.n_heads)]
     # Only a compiled model says which heads are empty; for others every head may matter.
-    unused = [h for h in heads if h not in captions] if subject.is_compiled else []
+    known = subject.is_compiled or subject.discrete is not None  # programs say which heads are empty
+    unused = [h for h in heads if h not in captions] if known else []
     st.plotly_chart(attention_grid(grid, run.positions, captions, unused), key="attention_grid")
     if unused:
-        st.caption(f"Grey: heads the compiled program leaves empty ({', '.join(unused)}); their "
+        st.caption(f"Grey: heads the program leaves empty ({', '.join(unused)}); their "
                    "uniform pattern means nothing. Hover a head for its full operation.")
     chosen = st.selectbox("Enlarge head", heads, key="attention_head")
     layer, head = (int(x) for x in chosen[1:].split("H"))
     title = chosen + (f" — {captions[chosen]}" if chosen in captions else "")
     st.plotly_chart(attention_heatmap(grid[layer, head], run.positions, title, unused=chosen in unused),
                     key="attention_head_chart")
-    if subject.is_compiled and chosen not in captions:
-        st.caption(f"{chosen} implements no RASP operation (the compiler left it empty).")
+    if known and chosen not in captions:
+        st.caption(f"{chosen} implements no operation of the program (its weights are zero).")

@@ -39,6 +39,11 @@ def show(subject: Subject, run: ModelRun) -> None:
     """Clean vs corrupted, metric, then the three patching results."""
     model = subject.model
     cfg = model.cfg
+    if run.is_vector:
+        st.info("Patching does not apply to vector-input models here: its corruptions replace tokens and "
+                "its metrics (logit difference, KL, accuracy) read categorical outputs; this model reads "
+                "real vectors and predicts one number. Use Ablation (squared error) instead.")
+        return
     try:
         corrupted = _corrupted_tokens(subject, run)
         if len(corrupted) != len(run.inputs):

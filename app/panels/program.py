@@ -9,6 +9,7 @@ from app.compiled_info import component_captions, sop_components
 from app.display import show_value
 from app.figures import layered_graph, sublayer_names
 from app.model_run import ModelRun
+from app.panels import program_tp
 from app.program_text import operation_text
 from app.subject import Subject
 
@@ -66,6 +67,13 @@ def _values_on_input(program: rasp.SOp, inputs: list) -> dict[str, str]:
 def show(subject: Subject, run: ModelRun) -> None:
     """Draw the dataflow graph, placed by model sublayer when the model was compiled."""
     program = subject.program
+    if subject.discrete is not None:
+        program_tp.show(subject)
+        return
+    if run.is_vector:
+        st.info("This model reads vectors (in-context regression) and has no program: the Program view "
+                "does not apply. The prompt editor above compares it with the regression baselines.")
+        return
     if program is None and subject.is_compiled:
         # A saved compiled model carries its layout but not the program's source.
         st.info("This saved model does not carry its RASP program, only the compiler's layout: "
@@ -75,8 +83,8 @@ def show(subject: Subject, run: ModelRun) -> None:
                      hide_index=True, key="program_layout_table")
         return
     if program is None:
-        st.info("This model has no RASP program attached (it was not compiled from one). "
-                "Decompiled code of Transformer Programs will show here once that lands.")
+        st.info("This model has no RASP program attached (it was not compiled from one, nor is it a "
+                "Transformer Program): the Program view does not apply.")
         return
     nodes = [node.label for node in rasp.walk(program)]
     kinds = {node.label: type(node).__name__ for node in rasp.walk(program)}

@@ -95,17 +95,27 @@ def show_components(subject: Subject, run: ModelRun) -> None:
         attributions, dla_names = direct_logit_attribution(cache, predicted[None])
     st.plotly_chart(matrix_heatmap(norms, names, columns, "Residual contribution norm per component",
                                    "norm", signed=False), key="component_norms")
-    vocab_out = model.cfg.vocab_out or model.cfg.vocab
-    text = [[vocab_out[i] if vocab_out else str(i) for i in row] for row in top.indices.tolist()]
-    st.plotly_chart(matrix_heatmap(top.values.numpy(), stage_rows, columns,
-                                   "Logit lens: top output token (text) and its probability",
-                                   "probability", text=text, signed=False, zmax=1.0), key="logit_lens")
+    numerical = model.cfg.d_vocab_out == 1
+    if numerical:
+        # One real-valued read-out (regression): a softmax over one output is always 1, so the
+        # lens shows the read-out itself at every stage.
+        st.plotly_chart(matrix_heatmap(lens[keep, 0, :, 0].numpy(), stage_rows, columns,
+                                       "Logit lens: the read-out (prediction) at every stage", "read-out"),
+                        key="logit_lens")
+    else:
+        vocab_out = model.cfg.vocab_out or model.cfg.vocab
+        text = [[vocab_out[i] if vocab_out else str(i) for i in row] for row in top.indices.tolist()]
+        st.plotly_chart(matrix_heatmap(top.values.numpy(), stage_rows, columns,
+                                       "Logit lens: top output token (text) and its probability",
+                                       "probability", text=text, signed=False, zmax=1.0), key="logit_lens")
+    default = run.scored[-1] if run.scored else len(columns) - 1
     position = st.selectbox("Position for direct logit attribution", columns,
-                            index=len(columns) - 1, key="dla_position")
+                            index=default, key="dla_position")
     index = columns.index(position)
+    target = "the read-out" if numerical else f"the output {run.output[index]!r}"
     st.plotly_chart(bar_chart(dla_names, np.asarray(attributions[:, 0, index]),
-                              f"Direct logit attribution to the output {run.output[index]!r} "
-                              f"at {position}", "logit"), key="dla_bars")
+                              f"Direct logit attribution to {target} at {position}", "logit"),
+                    key="dla_bars")
 
 
 def show(subject: Subject, run: ModelRun) -> None:

@@ -98,11 +98,13 @@ class AblationChange:
 
 def ablation_change(model: HookedTransformer, inputs: torch.Tensor,
                     measured_at: Sequence[int] | None = None, **ablation: Any) -> AblationChange:
-    """Run `inputs` [1, pos] clean and ablated (`ablation`: `ablate` arguments) and compare;
-    the metric and agreement count positions `measured_at` only (default all; `positions` is
-    `ablate`'s: where to ablate), the answer logits are given at every position."""
-    if inputs.ndim != 2 or inputs.shape[0] != 1:
-        raise InputError(f"ablation_change takes one input row [1, pos]; got shape {tuple(inputs.shape)}.")
+    """Run `inputs` [1, pos] (or vectors [1, pos, d_input]) clean and ablated (`ablation`:
+    `ablate` arguments) and compare; the metric and agreement count positions `measured_at`
+    only (default all; `positions` is `ablate`'s: where to ablate), the answer logits are given
+    at every position."""
+    if inputs.ndim not in (2, 3) or inputs.shape[0] != 1:
+        raise InputError(f"ablation_change takes one input row [1, pos] (or [1, pos, d_input]); got shape "
+                         f"{tuple(inputs.shape)}.")
     with torch.no_grad():
         clean = model(inputs)  # [1, pos, d_vocab_out]
         with ablate(model, **ablation):

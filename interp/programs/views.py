@@ -5,11 +5,14 @@ labels, restricted to the values a variable can take (`variable_domains`)."""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from interp.errors import InputError
 from interp.programs.decompile import _Components
-from interp.programs.program import DiscreteProgram
+from interp.programs.program import BOS, EOS, DiscreteProgram
 
 
 @dataclass
@@ -100,3 +103,19 @@ def component_roles(program: DiscreteProgram) -> dict[str, str]:
     for table in lookup_tables(program):
         roles.setdefault(table.component, []).append(f"{table.name} = table({table.a}, {table.b})")
     return {component: "; ".join(parts) for component, parts in roles.items()}
+
+
+def input_sampler(tokens: list[str], n_ctx: int) -> Callable[[random.Random, int | None], list[str]]:
+    """Inputs as the program reads them: BOS, uniform non-special tokens, and EOS when the
+    vocabulary has one (sort/reverse); `length` counts every token, BOS and EOS included
+    (default: a random length that fits n_ctx)."""
+    body_tokens = [t for t in tokens if t not in (BOS, EOS)]
+    tail = [EOS] if EOS in tokens else []
+    if not body_tokens or tokens[0] != BOS:
+        raise InputError(f"a program vocabulary starts with {BOS!r} and has other tokens; got {tokens}.")
+
+    def sample(rng: random.Random, length: int | None = None) -> list[str]:
+        n = length - 1 - len(tail) if length is not None else rng.randint(1, n_ctx - 1 - len(tail))
+        return [BOS, *(rng.choice(body_tokens) for _ in range(max(n, 0))), *tail]
+
+    return sample
