@@ -56,8 +56,9 @@ def read_prompt(subject: Subject) -> ModelRun:
                f"y = w·x + noise); edit any cell. The last row is the query; its y is the true answer "
                "the model does not see.")
     # Keyed by the sample: a new seed, k or σ starts from the fresh prompt, not old edits.
-    edited = st.data_editor(table, key=f"icl_points_{subject.identity}_{seed}_{k}_{noise}",
-                            disabled=["point"], hide_index=True)
+    editor_key = f"icl_points|{subject.identity}|{seed}|{k}|{noise}"
+    st.session_state["icl_points_key"] = editor_key  # where tests (and a reader) find the edits
+    edited = st.data_editor(table, key=editor_key, disabled=["point"], hide_index=True)
     xs = torch.tensor([[_number(edited[c][p]) for c in columns] for p in range(n)])
     ys = torch.tensor([_number(v) for v in edited["y"]])
     with st.expander("Baseline settings"):

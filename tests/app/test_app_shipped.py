@@ -1,5 +1,4 @@
-"""Shipped trained models in the picker: token models get every view; vector models a clear
-message."""
+"""Shipped trained token models in the picker get every view (vector-input models: test_app_vector)."""
 
 from __future__ import annotations
 
@@ -43,14 +42,3 @@ def test_output_is_the_shipped_models_prediction(shipped_app):
 def test_every_view_renders_for_a_shipped_model(shipped_app, view):
     choose_view(shipped_app, view)
     assert not errors(shipped_app), errors(shipped_app)
-
-
-def test_vector_input_model_is_a_clear_message():
-    vector = [n for n in available_shipped() if load_model(shipped_path(n)).cfg.d_input is not None]
-    if not vector:
-        pytest.skip("no vector-input model shipped in this checkout")
-    at = start_app()
-    at.radio(key="source").set_value("Shipped trained model").run()
-    at.selectbox(key="shipped_model").set_value(vector[0]).run()
-    assert_clean(at)
-    assert any("reads vectors" in e for e in errors(at)), errors(at)
