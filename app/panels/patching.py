@@ -11,7 +11,7 @@ from app.figures import bar_chart, matrix_heatmap, position_labels
 from app.model_run import MODEL_LOCK, ModelRun, model_input
 from app.subject import Subject
 from interp.analysis import path_patch
-from interp.analysis.batched_patch import batched_activation_patch
+from interp.analysis.batched_patch import patch_sweeps, sweep_work
 from interp.analysis.corruptions import CORRUPTIONS, corrupt
 from interp.analysis.patch_metrics import PATCH_METRICS, fraction_of_effect
 from interp.circuit import Circuit
@@ -19,6 +19,8 @@ from interp.errors import InterpError
 
 TYPED = "typed below"
 NO_SENDER = "— pick a head —"
+AUTO_WORK = 5e7  # multiply-adds of the sweeps run on every input change (about 0.03 CPU-s)
+KEEP_RESULTS = 16  # patching results remembered per session (revisiting an input is instant)
 SWEEPS = {"residual stream (resid_pre)": "resid_pre", "attention output": "attn_out", "MLP output": "mlp_out"}
 
 
@@ -61,21 +63,43 @@ def show(subject: Subject, run: ModelRun) -> None:
     sweeps = {k: v for k, v in SWEEPS.items() if not (cfg.attn_only and v == "mlp_out")}
     sweep = sweep_col.selectbox("Patch per layer x position", list(sweeps), key="patch_sweep")
     measured = list(range(run.offset, len(run.positions)))  # not the compiler's BOS
+    whats = (sweeps[sweep], "head_out_all_pos")
+    work = sweep_work(cfg, len(run.positions), whats)
+    # Large models (e.g. `add`, 4028-wide MLPs): the sweeps would break the redraw budget, so
+    # they run on a button unless the user asks for them on every input.
+    auto = st.checkbox("Recompute the patching sweeps on every input change", value=work <= AUTO_WORK,
+                       key=f"patch_auto|{subject.identity}")
     try:
         with MODEL_LOCK, torch.no_grad():
             corrupted_logits = model(corrupted_ids)
-            metric = PATCH_METRICS[metric_name](run.logits, corrupted_logits, measured)
-            clean_value, corrupted_value = float(metric(run.logits)), float(metric(corrupted_logits))
-            clean_col, corrupted_col = st.columns(2)
-            clean_col.metric(f"{metric_name}, clean", show_value(clean_value))
-            corrupted_col.metric(f"{metric_name}, corrupted", show_value(corrupted_value))
-            by_position = batched_activation_patch(model, run.ids, corrupted_ids, metric, sweeps[sweep])
-            by_head = batched_activation_patch(model, run.ids, corrupted_ids, metric, "head_out_all_pos")
-            recovered_position = fraction_of_effect(by_position, clean_value, corrupted_value)
-            recovered_head = fraction_of_effect(by_head, clean_value, corrupted_value)
+        metric = PATCH_METRICS[metric_name](run.logits, corrupted_logits, measured)
+        clean_value, corrupted_value = float(metric(run.logits)), float(metric(corrupted_logits))
     except InterpError as err:
         st.warning(str(err))
         return
+    clean_col, corrupted_col = st.columns(2)
+    clean_col.metric(f"{metric_name}, clean", show_value(clean_value))
+    corrupted_col.metric(f"{metric_name}, corrupted", show_value(corrupted_value))
+    key = (subject.identity, tuple(run.ids[0].tolist()), tuple(corrupted_ids[0].tolist()), metric_name, sweep)
+    done = st.session_state.setdefault("patch_results", {})
+    if key not in done:
+        if not auto and not st.button("Run patching", key="patch_run"):
+            st.info(f"This model is large ({cfg.n_layers} layers, d_model {cfg.d_model}, MLP width "
+                    f"{cfg.d_mlp}): the two sweeps take up to {work / 1e9:.1f} G multiply-adds, too slow "
+                    "to redo on every input. Press Run patching, or tick the box above to recompute on "
+                    "every input.")
+            return
+        try:
+            with MODEL_LOCK:
+                results = patch_sweeps(model, run.ids, corrupted_ids, metric, whats)
+            restored = tuple(fraction_of_effect(results[w], clean_value, corrupted_value) for w in whats)
+        except InterpError as err:
+            st.warning(str(err))
+            return
+        if len(done) >= KEEP_RESULTS:
+            done.pop(next(iter(done)))  # the oldest
+        done[key] = restored
+    recovered_position, recovered_head = done[key]
     columns = position_labels(run.positions)
     layers = [f"L{layer}" for layer in range(cfg.n_layers)]
     st.plotly_chart(matrix_heatmap(recovered_position.numpy(), layers, columns,

@@ -7,7 +7,7 @@ import torch
 from conftest import random_model
 
 from interp.analysis import activation_patch
-from interp.analysis.batched_patch import batched_activation_patch
+from interp.analysis.batched_patch import batched_activation_patch, patch_sweeps, sweep_work
 from interp.analysis.patch_metrics import (
     accuracy_on_clean,
     fraction_of_effect,
@@ -43,6 +43,23 @@ def test_batched_patching_equals_transformer_lens(pair, what, factory):
     expected = activation_patch(model, clean, corrupted, metric, what)
     assert torch.allclose(batched_activation_patch(model, clean, corrupted, metric, what), expected,
                           atol=1e-5)
+
+
+def test_sweeps_run_together_equal_transformer_lens_each(pair):
+    model, clean, corrupted = pair
+    with torch.no_grad():
+        metric = kl_to_clean(model(clean), model(corrupted), [0, 2])
+    whats = ("resid_pre", "mlp_out", "head_out_all_pos")
+    together = patch_sweeps(model, clean, corrupted, metric, whats)
+    for what in whats:
+        expected = activation_patch(model, clean, corrupted, metric, what)
+        assert torch.allclose(together[what], expected, atol=1e-5)
+
+
+def test_sweep_work_grows_with_length_and_mlp_width():
+    small, wide = random_model(), random_model(d_mlp=64)
+    assert sweep_work(small.cfg, 8) > sweep_work(small.cfg, 4) > 0
+    assert sweep_work(wide.cfg, 4) > sweep_work(random_model(d_mlp=16).cfg, 4)
 
 
 def test_logit_difference_is_the_answer_gap(pair):

@@ -68,3 +68,31 @@ def test_typed_corruption_of_another_length_is_a_clear_error():
     at.text_input(key="patch_corrupted_text").set_value("a b c zebra").run()
     assert_clean(at)
     assert any("zebra" in e for e in errors(at)), errors(at)
+
+
+def test_large_models_patch_on_a_button_with_the_same_numbers(monkeypatch):
+    import app.panels.patching as patching
+
+    at = start_app()
+    at.text_input(key="input_text").set_value("a b c d").run()
+    choose_view(at, "Patching")
+    at.selectbox(key="patch_corruption").set_value("replace the last token").run()
+    expected = array(chart(at, "patch_heads")["data"][0]["z"])
+    # Every model counts as large now: a new input shows the button and an explanation only.
+    monkeypatch.setattr(patching, "AUTO_WORK", 0.0)
+    at = start_app()
+    at.text_input(key="input_text").set_value("a b c d").run()
+    choose_view(at, "Patching")
+    at.selectbox(key="patch_corruption").set_value("replace the last token").run()
+    assert_clean(at)
+    assert any("Press Run patching" in i.value for i in at.info)
+    assert not [c for c in at.get("plotly_chart") if "patch_heads" in c.proto.id]
+    at.button(key="patch_run").click().run()
+    assert_clean(at)
+    got = array(chart(at, "patch_heads")["data"][0]["z"])
+    assert [v for row in got for v in row] == pytest.approx([v for row in expected for v in row])
+    at.text_input(key="input_text").set_value("b b c d").run()  # a new input: not recomputed
+    assert any("Press Run patching" in i.value for i in at.info)
+    at.checkbox[0].check().run()  # recompute on every input from now on
+    assert_clean(at)
+    assert chart(at, "patch_heads")
