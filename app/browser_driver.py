@@ -103,6 +103,18 @@ class Browser:
         """A real mouse move to page pixel (x, y): hover handlers fire as for a user."""
         self.call("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
 
+    def click_at(self, x: float, y: float) -> None:
+        """A real left click at page pixel (x, y) (widgets that ignore element.click(), e.g. selects)."""
+        for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+
+    def center_of(self, expression: str) -> tuple[float, float] | None:
+        """Page centre of the element `expression` evaluates to (None if there is none)."""
+        box = self.evaluate(f"(() => {{ const e = {expression}; if (!e) return null; "
+                            "e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect(); "
+                            "return [r.left + r.width / 2, r.top + r.height / 2]; })()")
+        return None if box is None else (box[0], box[1])
+
     def set_viewport(self, width: int, height: int) -> None:
         """Resize the page (for screenshots of long views)."""
         self.call("Emulation.setDeviceMetricsOverride", width=width, height=height,

@@ -7,6 +7,7 @@ Run: PYTHONPATH=. .venv/bin/python -m app.screenshots [--out app/screenshots]
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -78,6 +79,51 @@ VIEWS: dict[str, Callable[[Browser], None] | None] = {
 }
 
 
+def _choose(browser: Browser, label: str, option: str) -> None:
+    """Pick `option` in the select box labelled `label`, with real clicks as a user would."""
+    select = f"document.querySelector('input[aria-label={json.dumps(label)}]')"
+    where = browser.center_of(select)
+    if where is None:
+        raise RuntimeError(f"no select box {label!r} on the page")
+    browser.click_at(*where)
+    item = (f"[...document.querySelectorAll('[role=option]')].find(e => e.innerText.trim()"
+            f".startsWith({json.dumps(option)}))")
+    if not browser.wait_for(f"!!({item})", timeout=20):
+        raise RuntimeError(f"no option {option!r} in {label!r}")
+    browser.click_at(*browser.center_of(item))
+    _settle(browser, 3.0)
+
+
+def _pick_model(source: str, label: str, option: str) -> Callable[[Browser], None]:
+    def action(browser: Browser) -> None:
+        if not browser.click_text(source, "[role=radiogroup] label"):
+            raise RuntimeError(f"no model source {source!r}")
+        _settle(browser, 3.0)
+        _choose(browser, label, option)
+
+    return action
+
+
+def _then(*actions: Callable[[Browser], None]) -> Callable[[Browser], None]:
+    def action(browser: Browser) -> None:
+        for step in actions:
+            step(browser)
+
+    return action
+
+
+# Other model kinds: (file, model to pick, view, what to do there). Taken after VIEWS.
+MODEL_SHOTS: list[tuple[str, Callable[[Browser], None], str, Callable[[Browser], None] | None]] = [
+    ("icl_prompt.png", _pick_model("Shipped trained model", "Shipped model", "icl-lsa"), "Attention", None),
+    ("icl_ablation.png", _pick_model("Shipped trained model", "Shipped model", "icl-gpt"), "Ablation",
+     _click("L0H0")),
+    ("tp_predicates.png", _pick_model("Transformer Program", "Transformer Program", "sort"), "Program",
+     _then(_click("Heads (predicates)"), lambda b: _choose(b, "Head", "L2H2"))),
+    ("tp_lookup.png", _pick_model("Transformer Program", "Transformer Program", "sort"), "Program",
+     _click("MLP lookup tables")),
+]
+
+
 def slug(view: str) -> str:
     """File name of a view's screenshot."""
     return view.lower().replace(" ", "_") + ".png"
@@ -103,6 +149,16 @@ def take_screenshots(out: Path, width: int = 1400, height: int = 2000) -> list[P
                     action(browser)
                 browser.evaluate("window.scrollTo(0, 0)")
                 path = out / slug(view)
+                browser.screenshot(path)
+                written.append(path)
+                print(f"wrote {path}", flush=True)
+            for name, pick, view, action in MODEL_SHOTS:
+                pick(browser)
+                _open_view(browser, view)
+                if action is not None:
+                    action(browser)
+                browser.evaluate("window.scrollTo(0, 0)")
+                path = out / name
                 browser.screenshot(path)
                 written.append(path)
                 print(f"wrote {path}", flush=True)

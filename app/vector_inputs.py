@@ -16,7 +16,6 @@ from app.subject import Subject
 from interp.evaluation.icl_prompt import (
     ESTIMATORS,
     compare_on_prompt,
-    default_ridge_lambda,
     encode_points,
     max_examples,
     position_names,
@@ -63,13 +62,13 @@ def read_prompt(subject: Subject) -> ModelRun:
     ys = torch.tensor([_number(v) for v in edited["y"]])
     with st.expander("Baseline settings"):
         lam_col, steps_col, lr_col = st.columns(3)
-        lam = lam_col.number_input("Ridge λ", min_value=1e-6, value=default_ridge_lambda(task), format="%.4g",
-                                   key="icl_ridge")
+        lam = lam_col.number_input("Ridge λ (0: σ²/τ², or 0.1 without noise)", min_value=0.0, value=0.0,
+                                   format="%.4g", key="icl_ridge")
         steps = int(steps_col.number_input("GD steps", min_value=1, max_value=1000, value=1, key="icl_steps"))
         lr = lr_col.number_input("GD step size (0: the optimal one-step size for each k)", min_value=0.0,
                                  value=0.0, format="%.4g", key="icl_lr")
-    comparison = compare_on_prompt(model, task, xs, ys, ridge_lambda=lam, gd_steps=steps,
-                                   gd_lr=lr if lr > 0 else None)
+    comparison = compare_on_prompt(model, task, xs, ys, ridge_lambda=lam if lam > 0 else None,
+                                   gd_steps=steps, gd_lr=lr if lr > 0 else None)
     _show_comparison(comparison)
     reference, _ = task.encode(task.prompts(REFERENCE_PROMPTS, seed=seed + 1))  # [batch, pos, d_input]
     return run_vectors(encode_points(task, xs, ys), position_names(task, n), scored_positions(task, n),
