@@ -6,6 +6,7 @@ names ("a b a" would otherwise show two columns).
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,13 +18,19 @@ ATTENTION_SCALE = [[0.0, "#f7fbff"], [0.25, "#c6dbef"], [0.5, "#6baed6"], [0.75,
 HOVER_ATTENTION = "query %{customdata[0]}<br>key %{customdata[1]}<br>weight %{z:.3f}<extra></extra>"
 
 
+def escaped(labels: Sequence[str]) -> list[str]:
+    """Labels as plotly text: plotly reads a subset of HTML, so `<s>` (a Transformer Program's
+    BOS) would vanish as a strike-through tag."""
+    return [html.escape(str(label), quote=False) for label in labels]
+
+
 def position_labels(tokens: Sequence[str]) -> list[str]:
     """`token` tick labels; positions make duplicates distinguishable in hovers."""
     return [f"{i}:{t}" for i, t in enumerate(tokens)]
 
 
 def _attention_customdata(tokens: Sequence[str]) -> np.ndarray:
-    labels = position_labels(tokens)
+    labels = escaped(position_labels(tokens))
     n = len(labels)
     return np.array([[[labels[q], labels[k]] for k in range(n)] for q in range(n)], dtype=object)
 
@@ -39,7 +46,7 @@ def figure(data: list[dict], layout: dict) -> go.Figure:
 
 
 def _token_axis(tokens: Sequence[str], title: str, reverse: bool = False, **extra) -> dict:
-    axis = {"tickvals": list(range(len(tokens))), "ticktext": list(tokens), "tickangle": 0,
+    axis = {"tickvals": list(range(len(tokens))), "ticktext": escaped(tokens), "tickangle": 0,
             "title": {"text": title, "standoff": 2, "font": {"size": 10}}, **extra}
     if reverse:
         axis["autorange"] = "reversed"
@@ -47,11 +54,15 @@ def _token_axis(tokens: Sequence[str], title: str, reverse: bool = False, **extr
 
 
 def attention_heatmap(pattern: np.ndarray, tokens: Sequence[str], title: str,
-                      unused: bool = False) -> go.Figure:
-    """One head's pattern [query, key] as a heatmap; hover shows query, key and weight."""
+                      unused: bool = False, signed: bool = False) -> go.Figure:
+    """One head's pattern [query, key] as a heatmap; hover shows query, key and weight.
+    `signed`: linear attention, whose weights are raw scores (any sign, not summing to 1)."""
     trace = {"type": "heatmap", "z": pattern, "customdata": _attention_customdata(tokens),
              "hovertemplate": HOVER_ATTENTION, "colorscale": UNUSED_SCALE if unused else ATTENTION_SCALE,
              "zmin": 0, "zmax": 1, "colorbar": {"title": {"text": "attention"}}}
+    if signed and not unused:
+        del trace["zmin"], trace["zmax"]
+        trace.update(colorscale="RdBu", zmid=0, colorbar={"title": {"text": "score"}})
     return figure([trace], {"title": {"text": title}, "height": 460,
                             "xaxis": _token_axis(tokens, "key"), "yaxis": _token_axis(tokens, "query", True),
                             "margin": {"l": 40, "r": 20, "t": 60, "b": 40}})
@@ -62,8 +73,9 @@ UNUSED_SCALE = [[0, "#f7f7f7"], [1, "#8c8c8c"]]  # heads the program leaves empt
 
 def attention_grid(patterns: np.ndarray, tokens: Sequence[str],
                    captions: dict[str, str] | None = None,
-                   unused: Sequence[str] = ()) -> go.Figure:
-    """All heads' patterns [layer, head, query, key] as one layers x heads grid of heatmaps.
+                   unused: Sequence[str] = (), signed: bool = False) -> go.Figure:
+    """All heads' patterns [layer, head, query, key] as one layers x heads grid of heatmaps
+    (`signed`: linear attention's raw scores, on a scale centred on 0).
 
     Titles are short; the hover carries each head's full caption. Heads in `unused` (the
     compiler left them empty) are drawn in grey and titled "unused", so their uniform
@@ -102,11 +114,12 @@ def attention_grid(patterns: np.ndarray, tokens: Sequence[str],
             annotations.append({"text": title, "x": x0 + width / 2, "y": y1, "xref": "paper",
                                 "yref": "paper", "xanchor": "center", "yanchor": "bottom",
                                 "showarrow": False, "font": {"size": 11}})
+    colorbar = {"title": {"text": "score" if signed else "attention"}, "len": min(1.0, 400 / height),
+                "y": 1, "yanchor": "top"}
     layout.update(
         height=height, margin={"l": 40, "r": 10, "t": 40, "b": 30}, annotations=annotations,
-        coloraxis={"colorscale": ATTENTION_SCALE, "cmin": 0, "cmax": 1,
-                   "colorbar": {"title": {"text": "attention"}, "len": min(1.0, 400 / height), "y": 1,
-                                "yanchor": "top"}},
+        coloraxis=({"colorscale": "RdBu", "cmid": 0, "colorbar": colorbar} if signed else
+                   {"colorscale": ATTENTION_SCALE, "cmin": 0, "cmax": 1, "colorbar": colorbar}),
         coloraxis2={"colorscale": UNUSED_SCALE, "cmin": 0, "cmax": 1, "showscale": False},
     )
     return figure(data, layout)
@@ -130,7 +143,7 @@ def _wrap(text: str, width: int = 70) -> str:
 
 
 def _labelled_axis(labels: Sequence[str], title: str = "", **extra) -> dict:
-    return {"tickvals": list(range(len(labels))), "ticktext": list(labels), "title": {"text": title},
+    return {"tickvals": list(range(len(labels))), "ticktext": escaped(labels), "title": {"text": title},
             **extra}
 
 
@@ -177,7 +190,7 @@ def matrix_heatmap(z: np.ndarray, rows: Sequence[str], columns: Sequence[str], t
     if zmax is not None:
         trace["zmax"] = zmax
     if text is not None:
-        trace.update(text=[list(r) for r in text], texttemplate="%{text}")
+        trace.update(text=[escaped(r) for r in text], texttemplate="%{text}")
     return figure([trace], {
         "title": {"text": title}, "height": max(240, 24 * len(rows) + 110),
         "margin": {"l": 10, "r": 10, "t": 50, "b": 30},

@@ -59,7 +59,10 @@ def _open_view(browser: Browser, view: str) -> None:
 
 def _click(text: str) -> Callable[[Browser], None]:
     def action(browser: Browser) -> None:
-        if not browser.click_text(text, "button, label, p"):
+        # The view may still be drawing on a busy machine: wait for the element to appear.
+        present = (f"[...document.querySelectorAll('button, label, p')]"
+                   f".some(e => e.innerText.trim() === {json.dumps(text)})")
+        if not browser.wait_for(present, timeout=60) or not browser.click_text(text, "button, label, p"):
             raise RuntimeError(f"no {text!r} to click on the page")
         _settle(browser, 3.0)
 
@@ -118,7 +121,7 @@ MODEL_SHOTS: list[tuple[str, Callable[[Browser], None], str, Callable[[Browser],
     ("icl_ablation.png", _pick_model("Shipped trained model", "Shipped model", "icl-gpt"), "Ablation",
      _click("L0H0")),
     ("tp_predicates.png", _pick_model("Transformer Program", "Transformer Program", "sort"), "Program",
-     _then(_click("Heads (predicates)"), lambda b: _choose(b, "Head", "L2H2"))),
+     _then(_click("Heads (predicates)"), lambda b: _choose(b, "Head", "L0H2"))),
     ("tp_lookup.png", _pick_model("Transformer Program", "Transformer Program", "sort"), "Program",
      _click("MLP lookup tables")),
 ]

@@ -29,14 +29,19 @@ def show(subject: Subject, run: ModelRun) -> None:
     # Only a compiled model says which heads are empty; for others every head may matter.
     known = subject.is_compiled or subject.discrete is not None  # programs say which heads are empty
     unused = [h for h in heads if h not in captions] if known else []
-    st.plotly_chart(attention_grid(grid, run.positions, captions, unused), key="attention_grid")
+    signed = cfg.attention_kind == "linear"
+    if signed:
+        st.caption("Linear attention: the weights are raw scores q·k (any sign, not summing to 1), "
+                   "drawn on a red-blue scale centred on 0.")
+    st.plotly_chart(attention_grid(grid, run.positions, captions, unused, signed), key="attention_grid")
     if unused:
         st.caption(f"Grey: heads the program leaves empty ({', '.join(unused)}); their "
                    "uniform pattern means nothing. Hover a head for its full operation.")
     chosen = st.selectbox("Enlarge head", heads, key="attention_head")
     layer, head = (int(x) for x in chosen[1:].split("H"))
     title = chosen + (f" — {captions[chosen]}" if chosen in captions else "")
-    st.plotly_chart(attention_heatmap(grid[layer, head], run.positions, title, unused=chosen in unused),
+    st.plotly_chart(attention_heatmap(grid[layer, head], run.positions, title, unused=chosen in unused,
+                                      signed=signed),
                     key="attention_head_chart")
     if known and chosen not in captions:
         st.caption(f"{chosen} implements no operation of the program (its weights are zero).")

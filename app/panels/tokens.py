@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from app.attention_lines import attention_lines_html, page_height
@@ -29,7 +30,13 @@ def show(subject: Subject, run: ModelRun) -> None:
     captions = component_captions(subject)
     names = [f"L{layer}H{h}" + (f": {captions[f'L{layer}H{h}']}" if f"L{layer}H{h}" in captions else "")
              for h in heads]
-    page = attention_lines_html(run.positions, grid[layer, heads], names)
+    weights = grid[layer, heads]  # [head, query, key]
+    if cfg.attention_kind == "linear":
+        # Raw scores of any sign: lines show their size relative to the largest (display only).
+        weights = np.abs(weights) / max(float(np.abs(weights).max()), 1e-12)
+        st.caption("Linear attention: its weights are raw scores q·k of any sign; lines show |score| "
+                   "relative to the largest one drawn. The Attention view shows the signs.")
+    page = attention_lines_html(run.positions, weights, names)
     # The page is ours (tokens are set as text, names escaped): an iframe lets its script run.
     st.iframe(page, height=page_height(len(run.positions)))
     st.caption("Left: the attending (query) positions; right: the attended (key) positions; a line's "

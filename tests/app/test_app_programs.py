@@ -4,6 +4,8 @@ decompiled Python it shows runs to the same output, and every view renders."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 import torch
 from app_harness import array, assert_clean, chart, choose_view, errors, start_app
@@ -24,6 +26,11 @@ def program_app():
     assert_clean(at)
     assert not errors(at), errors(at)
     return at
+
+
+def ticks(figure: dict, axis: str) -> list[str]:
+    """An axis' tick labels as text (plotly gets them HTML-escaped)."""
+    return [html.unescape(t) for t in figure["layout"][axis]["ticktext"]]
 
 
 def shown(at, prefix: str) -> list[str]:
@@ -52,7 +59,8 @@ def test_predicate_heatmap_is_the_saved_predicate(program_app):
     names = program.shape.cat_var_names()
     figure = chart(at, "tp_predicate")
     z = array(figure["data"][0]["z"])
-    rows, columns = figure["layout"]["yaxis"]["ticktext"], figure["layout"]["xaxis"]["ticktext"]
+    rows, columns = ticks(figure, "yaxis"), ticks(figure, "xaxis")
+    assert "<s>" in columns  # the BOS token is a key value, shown as text (not an HTML tag)
     assert figure["layout"]["yaxis"]["title"]["text"] == f"query: {names[head.q]}"
     assert figure["layout"]["xaxis"]["title"]["text"] == f"key: {names[head.k]}"
     q_labels, k_labels = program.value_labels[head.q], program.value_labels[head.k]
@@ -69,14 +77,15 @@ def test_lookup_table_is_the_saved_table(program_app):
     layer = next(layer for layer in program.layers if layer.cat_mlps)
     mlp = layer.cat_mlps[0]
     figure = chart(at, "tp_lookup")
-    rows, columns = figure["layout"]["yaxis"]["ticktext"], figure["layout"]["xaxis"]["ticktext"]
+    rows, columns = ticks(figure, "yaxis"), ticks(figure, "xaxis")
     names = program.shape.cat_var_names()
     a_labels = [str(v) for v in program.value_labels[mlp.a]]
     b_labels = [str(v) for v in program.value_labels[mlp.b]]
     for i, row in enumerate(rows):
         for j, column in enumerate(columns):
             expected = mlp.table[a_labels.index(row)][b_labels.index(column)]
-            assert figure["data"][0]["text"][i][j] == str(expected), (names[mlp.a], row, column)
+            shown_value = html.unescape(figure["data"][0]["text"][i][j])
+            assert shown_value == str(expected), (names[mlp.a], row, column)
 
 
 def test_decompiled_python_shown_runs_to_the_same_output(program_app):

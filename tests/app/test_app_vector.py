@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from app_harness import assert_clean, choose_view, errors, start_app
+from app_harness import array, assert_clean, chart, choose_view, errors, start_app
 
 from app.panels import VIEWS
 from app.sidebar import available_shipped
@@ -99,6 +99,20 @@ def test_zero_ablating_the_only_head_leaves_the_direct_path(lsa_app):
     frame = table(at, "prediction (ablated)")
     assert float(frame["prediction (ablated)"].iloc[-1]) == pytest.approx(direct, rel=1e-3, abs=1e-4)
     at.pills(key="ablate_nodes").set_value([]).run()
+
+
+def test_linear_attention_scores_are_drawn_signed_not_clipped(lsa_app):
+    at = choose_view(lsa_app, "Attention")
+    grid = chart(at, "attention_grid")
+    xs, ys = shown_points(at)
+    model = load_model(shipped_path(LSA)).eval()
+    tokens = torch.tensor(np.concatenate([xs, ys[:, None]], 1), dtype=torch.float32)
+    tokens[-1, -1] = 0.0
+    _, cache = model.run_with_cache(tokens[None])
+    pattern = cache["blocks.0.attn.hook_pattern"][0, 0]
+    assert float(pattern.min()) < 0 or float(pattern.max()) > 1  # raw scores: a 0..1 scale would clip
+    assert np.allclose(array(grid["data"][0]["z"]), pattern.detach().numpy(), atol=1e-5)
+    assert grid["layout"]["coloraxis"]["colorscale"] == "RdBu" and "cmin" not in grid["layout"]["coloraxis"]
 
 
 @pytest.mark.parametrize("view", list(VIEWS))
