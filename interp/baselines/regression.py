@@ -133,11 +133,13 @@ def best_gd_step(xs: torch.Tensor, ys: torch.Tensor, x_query: torch.Tensor, y_qu
 
 
 def prefix_predictions(xs: torch.Tensor, ys: torch.Tensor, estimator: Estimator) -> torch.Tensor:
-    """Predict each point from the points before it: [batch, n_points] (0 with no context)."""
+    """Predict each point from the points before it: [batch, n_points].
+
+    The first point is predicted from an empty context too, not set to 0: a prior that is not
+    centred (dMMSE's pool mean) already predicts something there.
+    """
     _check(xs, ys)
-    columns = [torch.zeros(xs.shape[0], dtype=xs.dtype)]
-    for k in range(1, xs.shape[1]):
-        columns.append(estimator(xs[:, :k], ys[:, :k], xs[:, k]))
+    columns = [estimator(xs[:, :k], ys[:, :k], xs[:, k]) for k in range(xs.shape[1])]
     return torch.stack(columns, dim=1)
 
 

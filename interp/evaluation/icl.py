@@ -3,6 +3,7 @@ error curves; von Oswald et al.'s comparison of a linear self-attention layer wi
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import torch
@@ -58,6 +59,29 @@ def prediction_differences(
     return {name: (ours - predicted).pow(2).mean(0) / task.d for name, predicted in baselines.items()}
 
 
+def query_prediction_differences(
+    model: nn.Module, task: RegressionTask, n_prompts: int = 2000, seed: int = 1
+) -> dict[str, float]:
+    """Akyurek et al.'s SPD at the query of von Oswald's encoding (N = n_points - 1 context points):
+    mean squared difference / d between the model's prediction and least squares, averaging and
+    one GD step at the step size best on these prompts; model_error is the model's own error / d."""
+    _require(task, "oswald")
+    prompts = task.prompts(n_prompts, seed=seed)
+    n = task.n_points - 1
+    context, (x_query, y_query) = prompts.context(n), prompts.query(n)
+    ours = model_predictions(model, task, prompts).to(torch.float64)  # [b]
+    step = B.best_gd_step(*context, x_query, y_query)
+    baselines = {
+        "least_squares": B.least_squares(*context, x_query),
+        "averaging": B.averaging(*context, x_query),
+        "gd_one_step": B.gradient_descent(*context, x_query, steps=1, lr=step),
+    }
+    report = {name: (ours - predicted.to(torch.float64)).pow(2).mean().item() / task.d
+              for name, predicted in baselines.items()}
+    return {**report, "model_error": (ours - y_query.to(torch.float64)).pow(2).mean().item() / task.d,
+            "gd_step": step}
+
+
 def evaluate_regression_gpt(
     model: nn.Module, task: RegressionTask, n_prompts: int = 2000, seed: int = 1
 ) -> dict[str, Any]:
@@ -74,6 +98,45 @@ def evaluate_regression_gpt(
         "n_prompts": n_prompts,
         "seed": seed,
     }
+
+
+def task_diversity_losses(
+    model: nn.Module, task: RegressionTask, n_prompts: int = 2000, seed: int = 1
+) -> dict[str, float]:
+    """Raventós et al.'s comparison, every number averaged over all n_points positions and divided by d.
+
+    For prompts from the task's pretraining pool ("pretrain") and prompts with fresh tasks
+    w ~ N(0, w_scale^2 I) ("new"): the loss L/D of the model, of dMMSE (Bayes-optimal for the
+    pool; only with a finite pool) and of ridge (lam = sigma^2 / w_scale^2, Bayes-optimal for
+    fresh tasks), and delta_<baseline>: the mean squared difference / D between the model's
+    predictions and the baseline's (Raventós' distance to a baseline).
+    """
+    _require(task, "garg")
+    if task.function_class != "linear" or task.noise_std <= 0:
+        raise InputError("task_diversity_losses needs a linear task with noise_std > 0 (dMMSE's posterior "
+                         f"needs noise), got function_class={task.function_class!r}, "
+                         f"noise_std={task.noise_std}.")
+    noise_var = task.noise_std**2
+    estimators = {"ridge": lambda x, y, q: B.ridge(x, y, q, lam=noise_var / task.w_scale**2)}
+    if task.pool_size is not None:
+        pool = task.pool()
+        estimators["dmmse"] = lambda x, y, q: B.dmmse(x, y, q, pool, noise_var)
+    # Bounded memory: dMMSE holds [prompts, k, M] residuals.
+    chunk = max(1, 2**21 // (task.n_points * (task.pool_size or 1)))
+    report: dict[str, float] = {}
+    for split, split_task in (("pretrain", task), ("new", dataclasses.replace(task, pool_size=None))):
+        prompts = split_task.prompts(n_prompts, seed=seed)
+        ours = model_predictions(model, split_task, prompts).to(torch.float64)  # [b, n_points]
+        ys = prompts.ys.to(torch.float64)
+        report[f"{split}_model"] = (ours - ys).pow(2).mean().item() / task.d
+        for name, estimator in estimators.items():
+            theirs = torch.cat([
+                B.prefix_predictions(prompts.xs[i:i + chunk], prompts.ys[i:i + chunk], estimator)
+                for i in range(0, n_prompts, chunk)
+            ]).to(torch.float64)
+            report[f"{split}_{name}"] = (theirs - ys).pow(2).mean().item() / task.d
+            report[f"{split}_delta_{name}"] = (ours - theirs).pow(2).mean().item() / task.d
+    return report
 
 
 def query_sensitivity(model: nn.Module, task: RegressionTask, prompts: RegressionPrompts) -> torch.Tensor:

@@ -139,6 +139,11 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
            dict(steps=4000, batch_size=64, lr=5e-4, warmup_steps=100, min_lr_ratio=0.05, eval_every=250,
                 eval_size=2000, checkpoint_every=500, log_every=50, seed=1),
            init_from="runs/icl-gpt-stage1/model"),
+    Recipe("icl-task-diversity", "regression", "in-context linear regression D=8, K=16, sigma^2=0.25 from a "
+           "pool of M tasks (set task.pool_size; Raventos et al. 2023), 4x64, 2 heads",
+           {"d": 8, "n_points": 16, "noise_std": 0.5}, dict(_ICL_GPT, n_layers=4),
+           dict(steps=2000, batch_size=64, lr=1e-3, warmup_steps=100, min_lr_ratio=0.05, eval_every=250,
+                eval_size=1000, checkpoint_every=500, log_every=50, seed=0)),
     Recipe("icl-lsa", "regression", "one linear self-attention layer, d=5, N=20 (von Oswald et al. 2023)",
            {"d": 5, "n_points": 21, "encoding": "oswald"},
            {"n_layers": 1, "d_model": 16, "n_heads": 1, "attention_kind": "linear",

@@ -103,6 +103,14 @@ def test_prefix_predictions_predict_each_point_from_the_previous_ones():
     assert torch.allclose(table[:, 3], B.averaging(prompts.xs[:, :3], prompts.ys[:, :3], prompts.xs[:, 3]))
 
 
+def test_dmmse_predicts_the_pool_mean_before_any_context():
+    task = RegressionTask(d=3, n_points=4, noise_std=0.5, pool_size=4)
+    prompts = task.prompts(6, seed=0)
+    table = B.prefix_predictions(prompts.xs, prompts.ys, lambda x, y, q: B.dmmse(x, y, q, task.pool(), 0.25))
+    expected = prompts.xs[:, 0] @ task.pool().mean(0)  # the posterior with no data is the uniform prior
+    assert torch.allclose(table[:, 0], expected, atol=1e-6) and expected.abs().min() > 0
+
+
 def test_bad_shapes_raise_input_errors():
     with pytest.raises(InputError, match="expected xs"):
         B.least_squares_weights(torch.zeros(2, 3), torch.zeros(2, 3))

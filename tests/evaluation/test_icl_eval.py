@@ -1,5 +1,7 @@
 """ICL evaluations on models whose answer is known: von Oswald's hand-built GD layer and a zero model."""
 
+import dataclasses
+
 import pytest
 import torch
 from torch import nn
@@ -112,3 +114,50 @@ def test_the_eval_report_fits_the_encoding():
     cfg = ModelConfig(n_layers=1, d_model=8, n_ctx=14, d_vocab=0, d_vocab_out=1, d_input=3, causal=True)
     gpt = regression_report(HookedTransformer(cfg), RegressionTask(d=3, n_points=7))
     assert gpt["k"] == 6 and gpt["error_per_dim"] == pytest.approx(1.0, rel=0.1) and "knn3" in gpt
+
+
+class _PredictsWith(nn.Module):
+    """A stand-in model that decodes Garg's encoding and predicts each point with an estimator."""
+
+    def __init__(self, estimator):
+        super().__init__()
+        self.estimator = estimator
+
+    def forward(self, inputs):
+        xs, ys = inputs[:, 0::2], inputs[:, 1::2, 0]  # [b, n, d], [b, n]
+        predicted = B.prefix_predictions(xs, ys, self.estimator)  # [b, n]
+        return predicted.repeat_interleave(2, dim=1).unsqueeze(-1).to(inputs.dtype)
+
+
+def test_task_diversity_losses_against_the_baselines_themselves_and_a_zero_model():
+    from interp.evaluation.icl import task_diversity_losses
+
+    task = RegressionTask(d=4, n_points=6, noise_std=0.5, pool_size=3)
+    as_dmmse = _PredictsWith(lambda x, y, q: B.dmmse(x, y, q, task.pool(), 0.25))
+    report = task_diversity_losses(as_dmmse, task, n_prompts=400)
+    assert report["pretrain_delta_dmmse"] < 1e-10 and report["new_delta_dmmse"] < 1e-10
+    assert report["pretrain_model"] == pytest.approx(report["pretrain_dmmse"], rel=1e-6)
+    assert report["pretrain_dmmse"] < report["pretrain_ridge"]  # Bayes-optimal on its own pool...
+    assert report["new_dmmse"] > report["new_ridge"]  # ...and not on fresh tasks
+    # A model predicting 0 has loss E[y^2] / d = (d tau^2 + sigma^2) / d on fresh tasks.
+    zero = _PredictsWith(lambda x, y, q: torch.zeros(len(q)))
+    fresh = task_diversity_losses(zero, dataclasses.replace(task, pool_size=None), n_prompts=4000)
+    assert fresh["new_model"] == pytest.approx((4 + 0.25) / 4, rel=0.03)
+    assert "new_dmmse" not in fresh and fresh["new_delta_ridge"] > 0.3
+    with pytest.raises(InputError, match="noise_std > 0"):
+        task_diversity_losses(zero, dataclasses.replace(task, noise_std=0.0))
+
+
+def test_query_spd_of_the_gd_construction_is_zero_to_gd_only():
+    from interp.evaluation.icl import query_prediction_differences
+
+    task = RegressionTask(d=4, n_points=9, encoding="oswald")
+    prompts = task.prompts(3000, seed=1)
+    step = B.best_gd_step(*prompts.context(8), *prompts.query(8))  # the step the evaluation fits
+    report = query_prediction_differences(gd_layer(4, 8, step), task, n_prompts=3000, seed=1)
+    assert report["gd_one_step"] < 1e-10 and report["gd_step"] == pytest.approx(step)
+    # 8 noiseless points in d = 4: least squares is exact, one GD step is not
+    assert report["least_squares"] > 0.1
+    assert report["model_error"] == pytest.approx(report["least_squares"], rel=1e-6)
+    with pytest.raises(InputError, match="oswald"):
+        query_prediction_differences(gd_layer(4, 8, step), RegressionTask(d=4, n_points=9))
