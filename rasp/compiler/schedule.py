@@ -1,11 +1,13 @@
 """Scheduling: each op goes to the earliest layer where its inputs exist (minimal depth).
 
-Residual stages: 0 after the embeddings, 2l+1 after layer l's attention, 2l+2 after its
-MLP. A head in layer l reads stage 2l and writes 2l+1; an MLP reads 2l+1, writes 2l+2.
+Residual stages (`interp.circuit.residual_stage`): 0 after the embeddings, 2l+1 after
+layer l's attention, 2l+2 after its MLP. A head in layer l reads stage 2l and writes 2l+1;
+an MLP reads 2l+1, writes 2l+2.
 """
 
 from __future__ import annotations
 
+from interp.circuit import residual_stage
 from rasp.compiler.ir import Op, Var
 
 
@@ -24,11 +26,13 @@ def op_reads(op: Op) -> dict[str, list[str]]:
 
 
 def write_stage(op: Op) -> int:
-    return 2 * op.layer + (1 if op.kind == "attn" else 2)
+    """The residual stage an op's output is first in: after its attention or its MLP."""
+    return residual_stage(op.layer, "mid" if op.kind == "attn" else "post")
 
 
 def read_stage(op: Op) -> int:
-    return 2 * op.layer + (0 if op.kind == "attn" else 1)
+    """The residual stage an op reads: before its layer (a head) or after its attention."""
+    return residual_stage(op.layer, "pre" if op.kind == "attn" else "mid")
 
 
 def schedule(ops: list[Op], variables: dict[str, Var]) -> int:
