@@ -13,6 +13,8 @@ discretized entries.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rasp import core
 from rasp.compiler import attention, mlp
 from rasp.compiler.causal import check_causal
@@ -121,9 +123,8 @@ def _emit_head(st: LoweringState, label: str, formula: Formula, bos_offset: floa
         check_causal(label, formula, st.vars, st.max_seq_len, st.limits.table_entries)
     dims, theta = head_dims(st, label, formula)
     bos_score = theta - bos_offset if bos_offset is not None else float(theta)
-    head = attention.make_head(dims, theta, bos_score, v, o)
-    head.v_bias = list(v_bias or [])
-    head.counts = bos_offset is None
+    head = replace(attention.make_head(dims, theta, bos_score, v, o), v_bias=list(v_bias or []),
+                   counts=bos_offset is None)
     bound = 1.0
     if sop is not None and sop.numerical:
         bound = max([1.0] + [abs(float(x)) for x in sop.values or []])
