@@ -35,7 +35,7 @@ class Var:
     const: Any = None
     # Numerical: value -> the near-equal floats it stands for (float rounding of sums).
     near: dict[Any, tuple[Any, ...]] = field(default_factory=dict)
-    # A Map not stored yet: its table is composed into its single reader (lower.py).
+    # A Map not stored yet: its table is composed into its single reader (fusion.py).
     pending: PendingMap | None = None
 
     def __eq__(self, other: object) -> bool:
