@@ -26,7 +26,10 @@ every real position, so nothing changes there.
 
 from __future__ import annotations
 
-from rasp.compiler.ir import BOS_DIR, Op, Var
+from collections.abc import Sequence
+from dataclasses import replace
+
+from rasp.compiler.ir import BOS_DIR, Neuron, Op, Var
 from rasp.compiler.schedule import op_reads
 
 Affine = tuple[dict, float]
@@ -64,28 +67,32 @@ def needs_clean_bos(ops: list[Op], variables: dict[str, Var], bounded: set[str],
     return need
 
 
-def strip_bos_hygiene(ops: list[Op], variables: dict[str, Var], bounded: set[str],
-                      causal: bool) -> set[str]:
-    """Drop the BOS reads nothing depends on (in place); returns the variables kept clean."""
+def strip_bos_hygiene(ops: Sequence[Op], variables: dict[str, Var], bounded: set[str],
+                      causal: bool) -> tuple[tuple[Op, ...], set[str]]:
+    """The ops without the BOS reads nothing depends on, and the variables kept clean."""
     need = needs_clean_bos(ops, variables, bounded, causal)
-    for op in ops:
-        needed = any(name in need for name in op.writes)
-        if op.kind != "attn":
-            if not needed:
-                for neuron in op.neurons:
-                    neuron.w_in.pop(BOS_DIR, None)
-        else:
-            head = op.head
-            if head.counts or causal or not needed:
-                head.q = [_without_bos(q) for q in head.q]
-            elif head.theta >= 1:
-                head.q[-1] = _without_bos(head.q[-1])  # selection_head's BOS dimension
-            # A dimension whose query or key side is now identically 0 adds nothing.
-            pairs = [(q, k) for q, k in zip(head.q, head.k) if not (_zero(q) or _zero(k))]
-            head.q = [q for q, _ in pairs]
-            head.k = [k for _, k in pairs]
-        op.reads = op_reads(op)
-    return need
+    return tuple(_stripped(op, need, causal) for op in ops), need
+
+
+def _stripped(op: Op, need: set[str], causal: bool) -> Op:
+    """One op without its unneeded BOS reads (`reads` recomputed from the new weights)."""
+    needed = any(name in need for name in op.writes)
+    if op.kind != "attn":
+        if not needed:
+            neurons = [Neuron({d: w for d, w in n.w_in.items() if d != BOS_DIR}, n.bias, n.w_out)
+                       for n in op.neurons]
+            op = replace(op, neurons=neurons)
+        return replace(op, reads=op_reads(op))
+    head = op.head
+    q = list(head.q)
+    if head.counts or causal or not needed:
+        q = [_without_bos(x) for x in q]
+    elif head.theta >= 1:
+        q[-1] = _without_bos(q[-1])  # selection_head's BOS dimension
+    # A dimension whose query or key side is now identically 0 adds nothing.
+    pairs = [(x, k) for x, k in zip(q, head.k) if not (_zero(x) or _zero(k))]
+    op = replace(op, head=replace(head, q=[x for x, _ in pairs], k=[k for _, k in pairs]))
+    return replace(op, reads=op_reads(op))
 
 
 def _without_bos(affine: Affine) -> Affine:

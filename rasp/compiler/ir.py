@@ -35,7 +35,7 @@ class Var:
     const: Any = None
     # Numerical: value -> the near-equal floats it stands for (float rounding of sums).
     near: dict[Any, tuple[Any, ...]] = field(default_factory=dict)
-    # A Map not stored yet: its table is composed into its single reader (lower.py).
+    # A Map not stored yet: its table is composed into its single reader (fusion.py).
     pending: PendingMap | None = None
 
     def __eq__(self, other: object) -> bool:
@@ -68,7 +68,7 @@ class PendingMap:
     caption: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class Neuron:
     """One MLP hidden unit: relu(sum w_in * x + bias) written with weights w_out."""
 
@@ -77,7 +77,7 @@ class Neuron:
     w_out: dict[Dir, float]
 
 
-@dataclass
+@dataclass(frozen=True)
 class HeadSpec:
     """One attention head: per q/k dimension (weights, bias); per v/o dimension weights."""
 
@@ -101,9 +101,12 @@ class HeadSpec:
 OpKind = Literal["attn", "mlp", "erase"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Op:
-    """One component's work: an attention head or an MLP part computing one RASP node."""
+    """One component's work: an attention head or an MLP part computing one RASP node.
+
+    Frozen: each stage after lowering returns new ops (dataclasses.replace) with the fields
+    it sets; lowering builds each op whole."""
 
     label: str  # the RASP node it computes (for an erase op: the variable it clears)
     kind: OpKind

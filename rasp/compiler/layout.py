@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from interp.circuit import Node
 from interp.model.labels import ResidualLabel
 from rasp.compiler import mlp
 from rasp.compiler.ir import Dir, Op, Var
@@ -104,14 +105,15 @@ def allocate(
 
 
 def component_names(ops: list[Op]) -> dict[int, str]:
-    """Circuit node name of each op (by id): L{l}H{h} for heads in order, MLP{l}."""
+    """Circuit node name of each op (by id): heads numbered in order within their layer;
+    MLP parts (erase ops included) share their layer's MLP."""
     names: dict[int, str] = {}
     heads_in_layer: dict[int, int] = {}
     for op in ops:
         if op.kind == "attn":
             h = heads_in_layer.get(op.layer, 0)
             heads_in_layer[op.layer] = h + 1
-            names[id(op)] = f"L{op.layer}H{h}"
+            names[id(op)] = Node("head", op.layer, h).name
         else:
-            names[id(op)] = f"MLP{op.layer}"
+            names[id(op)] = Node("mlp", op.layer).name
     return names

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rasp.compiler.ir import BOS_DIR, NUM, Dir, Neuron, Var
+from rasp.compiler.value_sets import domain
 
 
 def write(out: Var, value: Any, scale: float = 1.0) -> dict[Dir, float]:
@@ -261,6 +262,39 @@ def lookup_nary(inputs: list[Var], table: dict[tuple, Any], out: Var) -> list[Ne
             for value in wide_values:
                 _add(w_in, feature(inputs[wide], value)[0])
             neurons.append(Neuron(w_in, bias, write(out, z)))
+    return neurons
+
+
+def table_neurons(leaves: list[Var], table: dict[tuple, Any], out: Var) -> list[Neuron]:
+    """The smallest construction storing `out` = table[values of the leaves] (1 to n leaves)."""
+    if len(leaves) > 2:
+        return lookup_nary(leaves, table, out)
+    if len(leaves) == 1:
+        x = leaves[0]
+        single = {a[0]: z for a, z in table.items()}
+        if x.numerical:
+            return map_numerical(x, lambda a: single[a], out)
+        return map_categorical(x, {a: z for a, z in single.items() if a is not None}, out)
+    x, y = leaves
+    # A function that ignores one argument is a Map of the other, provided the ignored one
+    # is never None: a None input makes the output None (the interpreter's rule).
+    xs, ys = domain(x), domain(y)
+    if ys and all(table[(a, b)] == table[(a, ys[0])] for a in xs for b in ys):
+        return table_neurons([x], {(a,): table[(a, ys[0])] for a in xs}, out)
+    if xs and all(table[(a, b)] == table[(xs[0], b)] for a in xs for b in ys):
+        return table_neurons([y], {(b,): table[(xs[0], b)] for b in ys}, out)
+
+    def lookup(a: Any, b: Any) -> Any:
+        return table.get((a, b))
+
+    if x.numerical:
+        return sequence_map_mixed(x, y, lookup, out)
+    if y.numerical:
+        return sequence_map_mixed(y, x, lambda b, a: lookup(a, b), out)
+    neurons = sequence_map_categorical(x, y, lookup, out)
+    additive = sequence_map_additive(x, y, lookup, out)
+    if additive is not None and len(additive) < len(neurons):
+        return additive
     return neurons
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
+from dataclasses import replace
 
 from rasp.compiler.errors import CompileWarning
 from rasp.compiler.ir import Op, Var
@@ -31,13 +33,15 @@ def sharpness(max_seq_len: int, value_bound: float, tol: float) -> float:
     return 2.0 * (math.log(max_seq_len + 1) + math.log(max(value_bound, 1.0) / tol))
 
 
-def apply_sharpness(ops: list[Op], max_seq_len: int, tol: float) -> None:
-    """Multiply every head's query weights by its sharpness."""
-    for op in ops:
-        if op.kind != "attn":
-            continue
-        s = sharpness(max_seq_len, op.value_bound, tol)
-        op.head.q = [({d: w * s for d, w in weights.items()}, b * s) for weights, b in op.head.q]
+def apply_sharpness(ops: Sequence[Op], max_seq_len: int, tol: float) -> tuple[Op, ...]:
+    """The ops with every head's query weights multiplied by its sharpness."""
+    return tuple(_sharpened(op, max_seq_len, tol) if op.kind == "attn" else op for op in ops)
+
+
+def _sharpened(op: Op, max_seq_len: int, tol: float) -> Op:
+    s = sharpness(max_seq_len, op.value_bound, tol)
+    q = [({d: w * s for d, w in weights.items()}, b * s) for weights, b in op.head.q]
+    return replace(op, head=replace(op.head, q=q))
 
 
 def warn_if_imprecise(variables: dict[str, Var], discretized: set[str], tol: float) -> None:

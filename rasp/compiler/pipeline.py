@@ -15,6 +15,7 @@ from rasp.compiler.assemble import build_model
 from rasp.compiler.compiled import CompiledModel
 from rasp.compiler.errors import CompileError
 from rasp.compiler.hygiene import strip_bos_hygiene
+from rasp.compiler.ir import Op
 from rasp.compiler.layout import component_names
 from rasp.compiler.lower import lower_program
 from rasp.compiler.placement import choose_placement
@@ -69,16 +70,15 @@ def _compile(program: core.SOp, vocab: Sequence[Any], max_seq_len: int, causal: 
         bos = f"<{bos}>"
     lowered = lower_program(program, vocab, max_seq_len, causal, limits)
     output, variables = lowered.output, lowered.variables
-    ops = _live_ops(list(lowered.ops), output.name)
-    n_layers = schedule(ops, variables)
+    ops, n_layers = schedule(_live_ops(lowered.ops, output.name), variables)
     tol = numerics.tolerance(variables, lowered.discretized)
     numerics.warn_if_imprecise(variables, lowered.discretized, tol)
-    numerics.apply_sharpness(ops, max_seq_len, tol)
+    ops = numerics.apply_sharpness(ops, max_seq_len, tol)
     placement = choose_placement(ops, variables, output, n_layers, len(vocab) + 1, max_seq_len)
     _check_model_size(placement.params, ops, variables, limits)
-    all_ops, alloc = list(placement.ops), placement.alloc
+    alloc = placement.alloc
     # BOS-position hygiene only where a later read of the BOS position depends on it.
-    strip_bos_hygiene(all_ops, variables, set(lowered.bos_bounds), causal)
+    all_ops, _ = strip_bos_hygiene(placement.ops, variables, set(lowered.bos_bounds), causal)
     layout = _program_layout(variables, all_ops, alloc, output.name, lowered.fused)
     metadata = {
         "producer": "rasp.compiler",
@@ -102,7 +102,7 @@ def _compile(program: core.SOp, vocab: Sequence[Any], max_seq_len: int, causal: 
                          program)
 
 
-def _live_ops(ops: list, output: str) -> list:
+def _live_ops(ops: Sequence[Op], output: str) -> list[Op]:
     """Drop ops whose results nobody reads (e.g. an SOp only used by a TRUE Select)."""
     needed = {output}
     live = []

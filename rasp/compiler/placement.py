@@ -2,18 +2,19 @@
 directions are reused, keeping the smallest model (the depth is the same either way).
 
 Input: scheduled ops (`op.layer` = earliest layer, `op.reads` set). Output: a `Placement`
-(the chosen layer per op, the residual `Allocation`, every op including the erase ops it
-adds, sorted by layer, and the parameter count). Sets `op.layer` on the ops it returns.
+(new ops with the chosen layers, the erase ops the residual `Allocation` adds, all sorted
+by layer; the allocation; the parameter count). The input ops are left as they are.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from rasp.compiler.assemble import estimate_params
 from rasp.compiler.ir import Op, Var
 from rasp.compiler.layout import Allocation, allocate
-from rasp.compiler.schedule import op_reads, schedule_late
+from rasp.compiler.schedule import late_layers, op_reads
 
 
 @dataclass(frozen=True)
@@ -25,27 +26,20 @@ class Placement:
     params: int
 
 
-def choose_placement(ops: list[Op], variables: dict[str, Var], output: Var, n_layers: int,
+def choose_placement(ops: Sequence[Op], variables: dict[str, Var], output: Var, n_layers: int,
                      n_tokens: int, max_seq_len: int) -> Placement:
     """Try early and late placement, with and without direction reuse; keep the smallest."""
-    early = {id(op): op.layer for op in ops}
-    schedule_late(ops, n_layers, output.name)
-    late = {id(op): op.layer for op in ops}
-    best: tuple[int, Allocation, list[Op], dict[int, int]] | None = None
-    for layers, reuse in ((early, False), (early, True), (late, False), (late, True)):
-        for op in ops:
-            op.layer = layers[id(op)]
-        alloc = allocate(variables, ops, output.name, n_layers, reuse)
-        for op in alloc.erase_ops:
-            op.reads = op_reads(op)
-        all_ops = ops + alloc.erase_ops
+    early = list(ops)
+    late = [replace(op, layer=layer) for op, layer in zip(ops, late_layers(ops, n_layers))]
+    best: Placement | None = None
+    for placed, reuse in ((early, False), (early, True), (late, False), (late, True)):
+        alloc = allocate(variables, placed, output.name, n_layers, reuse)
+        erase_ops = [replace(op, reads=op_reads(op)) for op in alloc.erase_ops]
+        all_ops = placed + erase_ops
         params = estimate_params(variables, all_ops, n_layers, alloc.d_model, output, n_tokens,
                                  max_seq_len)
-        if best is None or params < best[0]:
-            best = (params, alloc, all_ops, layers)
+        if best is None or params < best.params:
+            ordered = sorted(all_ops, key=lambda op: op.layer)  # stable: keeps head order per layer
+            best = Placement(tuple(ordered), replace(alloc, erase_ops=erase_ops), params)
     assert best is not None  # four candidates were tried
-    params, alloc, all_ops, layers = best
-    for op in ops:
-        op.layer = layers[id(op)]
-    ordered = sorted(all_ops, key=lambda op: op.layer)  # stable: keeps head order per layer
-    return Placement(tuple(ordered), alloc, params)
+    return best

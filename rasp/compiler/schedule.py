@@ -1,11 +1,16 @@
 """Scheduling: each op goes to the earliest layer where its inputs exist (minimal depth).
 
-Residual stages: 0 after the embeddings, 2l+1 after layer l's attention, 2l+2 after its
-MLP. A head in layer l reads stage 2l and writes 2l+1; an MLP reads 2l+1, writes 2l+2.
+Residual stages (`interp.circuit.residual_stage`): 0 after the embeddings, 2l+1 after
+layer l's attention, 2l+2 after its MLP. A head in layer l reads stage 2l and writes 2l+1;
+an MLP reads 2l+1, writes 2l+2.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
+from interp.circuit import residual_stage
 from rasp.compiler.ir import Op, Var
 
 
@@ -24,44 +29,50 @@ def op_reads(op: Op) -> dict[str, list[str]]:
 
 
 def write_stage(op: Op) -> int:
-    return 2 * op.layer + (1 if op.kind == "attn" else 2)
+    """The residual stage an op's output is first in: after its attention or its MLP."""
+    return residual_stage(op.layer, "mid" if op.kind == "attn" else "post")
 
 
 def read_stage(op: Op) -> int:
-    return 2 * op.layer + (0 if op.kind == "attn" else 1)
+    """The residual stage an op reads: before its layer (a head) or after its attention."""
+    return residual_stage(op.layer, "pre" if op.kind == "attn" else "mid")
 
 
-def schedule(ops: list[Op], variables: dict[str, Var]) -> int:
-    """Assign `op.layer` for ops in dependency order; returns the number of layers."""
+def schedule(ops: Sequence[Op], variables: dict[str, Var]) -> tuple[tuple[Op, ...], int]:
+    """The ops (in dependency order) with `reads` and their earliest `layer` set, and the
+    number of layers."""
     ready: dict[str, int] = {name: 0 for name, var in variables.items() if var.embedded}
-    n_layers = 0
+    scheduled = []
     for op in ops:
-        op.reads = op_reads(op)
-        needed = max([ready[name] for names in op.reads.values() for name in names] + [0])
-        if op.kind == "attn":
-            op.layer = (needed + 1) // 2
-        else:
-            op.layer = max(0, needed // 2)
+        reads = op_reads(op)
+        needed = max([ready[name] for names in reads.values() for name in names] + [0])
+        layer = (needed + 1) // 2 if op.kind == "attn" else max(0, needed // 2)
+        op = replace(op, reads=reads, layer=layer)
         for name in op.writes:
             ready[name] = max(ready.get(name, 0), write_stage(op))
-        n_layers = max(n_layers, op.layer + 1)
-    return n_layers
+        scheduled.append(op)
+    return tuple(scheduled), max([op.layer + 1 for op in scheduled] + [0])
 
 
-def schedule_late(ops: list[Op], n_layers: int, output: str) -> None:
-    """Move each op to the latest layer its readers allow (same depth, shorter lifetimes)."""
-    readers: dict[str, list[Op]] = {}
-    for op in ops:
+def late_layers(ops: Sequence[Op], n_layers: int) -> list[int]:
+    """The latest layer of each scheduled op that its readers allow (same depth, shorter
+    lifetimes)."""
+    readers: dict[str, list[int]] = {}
+    for i, op in enumerate(ops):
         for names in op.reads.values():
             for name in names:
-                readers.setdefault(name, []).append(op)
-    for op in reversed(ops):
+                readers.setdefault(name, []).append(i)
+    layers = [op.layer for op in ops]
+    for i in reversed(range(len(ops))):
+        op = ops[i]
         latest = n_layers - 1
         for name in op.writes:
-            for reader in readers.get(name, []):
-                if reader is op:
+            for j in readers.get(name, []):
+                if j == i:
                     continue
+                reader = ops[j]
                 # A reader's input stage must be at or after this op's output stage.
-                ok = reader.layer if (reader.kind != "attn" and op.kind == "attn") else reader.layer - 1
+                ok = layers[j] if (reader.kind != "attn" and op.kind == "attn") else layers[j] - 1
                 latest = min(latest, ok)
-        op.layer = max(op.layer, latest)
+        layers[i] = max(layers[i], latest)
+    return layers

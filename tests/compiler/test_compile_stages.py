@@ -92,6 +92,56 @@ def test_linear_mlp_computes_the_combination() -> None:
         assert got == pytest.approx(2 * a - b + 0.5)
 
 
+# mlp.table_neurons: the construction chosen for a Map's table computes that table.
+def _residual(leaves: list[Var], combo: tuple) -> dict:
+    res = {}
+    for var, value in zip(leaves, combo):
+        if var.numerical:
+            res[(var.name, NUM)] = float(value)
+        elif value is not None:
+            res[(var.name, value)] = 1.0
+    return res
+
+
+TABLE_CASES = {
+    "pair": lambda a, b: (a + len(b)) % 3,
+    "ignores_y": lambda a, b: a * 2,
+    "additive": lambda a, b: a + len(b),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TABLE_CASES))
+def test_table_neurons_categorical_pairs(name: str) -> None:
+    f = TABLE_CASES[name]
+    x, y = Var("x", False, [0, 1, 2]), Var("y", False, ["", "u", "uv"])
+    table = {(a, b): f(a, b) for a, b in itertools.product(x.values, y.values)}
+    out = Var("out", False, sorted(set(table.values())))
+    neurons = mlp.table_neurons([x, y], table, out)
+    for combo, z in table.items():
+        assert _run_mlp(neurons, _residual([x, y], combo)) == {("out", z): 1.0}
+    if name == "ignores_y":
+        assert not any(d[0] == "y" for n in neurons for d in n.w_in)
+
+
+def test_table_neurons_three_inputs_numerical_output() -> None:
+    leaves = [Var(n, False, [0, 1]) for n in "xyz"]
+    table = {c: float(c[0] + 2 * c[1] - c[2]) for c in itertools.product([0, 1], repeat=3)}
+    out = Var("out", True, sorted(set(table.values())))
+    neurons = mlp.table_neurons(leaves, table, out)
+    for combo, z in table.items():
+        got = _run_mlp(neurons, _residual(leaves, combo)).get(("out", NUM), 0.0)
+        assert got == pytest.approx(z)
+
+
+def test_table_neurons_numerical_input() -> None:
+    x = Var("x", True, [0.0, 0.5, 2.0])
+    table = {(a,): {0.0: "lo", 0.5: "mid", 2.0: "hi"}[a] for a in x.values}
+    out = Var("out", False, ["hi", "lo", "mid"])
+    neurons = mlp.table_neurons([x], table, out)
+    for (a,), z in table.items():
+        assert _run_mlp(neurons, _residual([x], (a,))) == pytest.approx({("out", z): 1.0})
+
+
 # ---------------------------------------------------------------- selector tables
 @pytest.mark.parametrize("seed", range(5))
 def test_table_dims_factor_any_table(seed: int) -> None:
@@ -149,15 +199,17 @@ def test_schedule_places_each_op_at_its_earliest_layer() -> None:
     # MLP or a head reading an MLP output must wait for the next layer.
     ops = [_head("h1", "tok", "a"), _mlp_op("m1", "a", "b"), _mlp_op("m2", "b", "c"),
            _head("h2", "c", "d")]
-    assert schedule(ops, _vars()) == 3
-    assert [op.layer for op in ops] == [0, 0, 1, 2]
+    scheduled, n_layers = schedule(ops, _vars())
+    assert n_layers == 3
+    assert [op.layer for op in scheduled] == [0, 0, 1, 2]
+    assert [op.layer for op in ops] == [-1] * 4  # the input ops are left as they were
 
 
 def test_allocation_never_shares_a_direction_between_live_variables() -> None:
     variables = _vars()
     ops = [_head("h1", "tok", "a"), _mlp_op("m1", "a", "b"), _mlp_op("m2", "b", "c"),
            _head("h2", "c", "d")]
-    n_layers = schedule(ops, variables)
+    ops, n_layers = schedule(ops, variables)
     for reuse in (False, True):
         alloc = allocate(variables, ops, "d", n_layers, reuse)
         spans = {}
