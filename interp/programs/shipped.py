@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from interp.errors import InputError
 from interp.model import HookedTransformer
 from interp.programs.convert import to_hooked
@@ -41,3 +43,23 @@ def load_shipped_model(name: str) -> HookedTransformer:
     model = to_hooked(load_shipped_program(name))
     model.metadata.update({"program": name, **shipped_programs()[name]})
     return model
+
+
+def shipped_test_accuracy(name: str) -> float:
+    """Hard accuracy of a shipped program on its stored test split (test.json), over the scored
+    positions (labels that are not None), as the benchmark reports it."""
+    program = load_shipped_program(name)
+    shape = program.shape
+    path = shipped_program_dir(name) / "test.json"
+    if not path.is_file():
+        raise InputError(f"shipped program {name!r} has no test split ({path}); it cannot be evaluated.")
+    stored = json.loads(path.read_text())
+    index = {token: i for i, token in enumerate(shape.tokens)}
+    tokens = torch.zeros(len(stored["inputs"]), shape.n_ctx, dtype=torch.long)  # [n, n_ctx], pad = 0
+    for row, words in enumerate(stored["inputs"]):
+        tokens[row, : len(words)] = torch.tensor([index[w] for w in words])
+    lengths = torch.tensor([len(words) for words in stored["inputs"]])
+    predicted = program.predict(tokens, lengths)  # [n, n_ctx] label ids
+    scored = [(shape.labels[int(row[p])], label) for row, labels in zip(predicted, stored["targets"])
+              for p, label in enumerate(labels) if label is not None]
+    return sum(got == label for got, label in scored) / len(scored)

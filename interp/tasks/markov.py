@@ -30,11 +30,17 @@ class MarkovChain:
         self.kernel, self.order, self.symbols = kernel, order, symbols
 
     @classmethod
-    def switching(cls, p: float, q: float) -> MarkovChain:
-        """Binary first-order chain: P(0 -> 1) = p, P(1 -> 0) = q."""
+    def switching(cls, p: float, q: float, order: int = 1) -> MarkovChain:
+        """Binary switching chain on the symbol `order` steps back: P(x_t = 1 | x_{t-order} = 0) = p,
+        P(x_t = 0 | x_{t-order} = 1) = q. Order 1 is the two-state chain; order k > 1 is Rajaraman
+        et al.'s k-th order switching source (same entropy rate, but the informative symbol is k back)."""
         if not (0 < p <= 1 and 0 < q <= 1):
             raise InputError(f"switching chain needs 0 < p, q <= 1, got p={p}, q={q}.")
-        return cls([[1 - p, p], [q, 1 - q]], order=1)
+        if not isinstance(order, int) or order < 1:
+            raise InputError(f"switching chain needs an integer order >= 1, got {order!r}.")
+        # Contexts are read most recent last, so the context's leading bit is x_{t-order}.
+        rows = [[1 - p, p] if context >> (order - 1) == 0 else [q, 1 - q] for context in range(2**order)]
+        return cls(rows, order=order)
 
     @classmethod
     def dirichlet(cls, symbols: int, order: int, alpha: float, seed: int) -> MarkovChain:
@@ -106,7 +112,8 @@ class MarkovChain:
 class MarkovTask(Task):
     """Next-token prediction on sequences from one fixed Markov chain (the model learns the chain).
 
-    kind: "switching" (p, q), "dirichlet" (symbols, order, alpha, chain_seed), "kernel" (kernel, order).
+    kind: "switching" (p, q, order), "dirichlet" (symbols, order, alpha, chain_seed),
+    "kernel" (kernel, order).
     """
 
     loss = "next_token_ce"
@@ -116,7 +123,7 @@ class MarkovTask(Task):
                  order: int = 1, alpha: float = 1.0, chain_seed: int = 0, kernel: list | None = None,
                  seq_len: int = 64):
         if kind == "switching":
-            self.chain = MarkovChain.switching(p, q)
+            self.chain = MarkovChain.switching(p, q, order)
         elif kind == "dirichlet":
             self.chain = MarkovChain.dirichlet(symbols, order, alpha, chain_seed)
         elif kind == "kernel":

@@ -135,5 +135,36 @@ def nats_per_char(nats_per_token: float, n_tokens: int, n_chars: int) -> float:
     return nats_per_token * n_tokens / n_chars
 
 
+class TokenWindows:
+    """A text encoded once and cut into windows of `seq_len` tokens, for training a next-token model
+    on tokens: random windows (`sample`, the training loop's sampler), consecutive ones for
+    evaluation (`consecutive`), and the characters the predicted tokens cover (`predicted_chars`),
+    so a model's token cross-entropy converts to nats per character."""
+
+    def __init__(self, tokenizer: CharTokenizer | BPETokenizer | LZWTokenizer, text: str, seq_len: int):
+        ids = tokenizer.encode(text)
+        if not isinstance(seq_len, int) or seq_len < 2 or len(ids) < seq_len:
+            raise InputError(f"need windows of >= 2 tokens and a text of >= seq_len={seq_len!r} tokens; "
+                             f"the text encodes to {len(ids)} tokens.")
+        self.ids = torch.tensor(ids, dtype=torch.long)  # [n_tokens]
+        self.token_chars = torch.tensor([len(tokenizer.decode([i])) for i in range(tokenizer.vocab_size)])
+        self.seq_len, self.d_vocab = seq_len, tokenizer.vocab_size
+        self.chars_per_token = len(text) / len(ids)
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """n windows [n, seq_len] starting at uniformly drawn token positions."""
+        starts = torch.randint(0, len(self.ids) - self.seq_len + 1, (n,), generator=generator)
+        return self.ids[starts[:, None] + torch.arange(self.seq_len)]
+
+    def consecutive(self) -> torch.Tensor:
+        """The text as non-overlapping windows [n_windows, seq_len] (a tail shorter than one is dropped)."""
+        usable = len(self.ids) // self.seq_len * self.seq_len
+        return self.ids[:usable].view(-1, self.seq_len)
+
+    def predicted_chars(self, windows: torch.Tensor) -> int:
+        """Characters covered by the tokens a next-token loss predicts (positions 1.. of each window)."""
+        return int(self.token_chars[windows[:, 1:]].sum())
+
+
 def _chunks(text: str) -> list[str]:
     return [text[i:i + _CHUNK] for i in range(0, len(text), _CHUNK)]

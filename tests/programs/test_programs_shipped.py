@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import rasp
+from interp.errors import InputError
 from interp.programs.convert import hooked_predict
 from interp.programs.decompile import load_python, to_python
 from interp.programs.shipped import (
@@ -17,6 +18,7 @@ from interp.programs.shipped import (
     load_shipped_program,
     shipped_program_dir,
     shipped_programs,
+    shipped_test_accuracy,
 )
 
 SHIPPED = shipped_programs()
@@ -54,6 +56,8 @@ def test_shipped_program_accuracy_and_forms(name: str) -> None:
                 total += 1
                 right += shape.labels[int(row[position])] == label
     assert right / total == pytest.approx(entry["hard_test_accuracy"], abs=1e-9)
+    # the helper the notebooks use: recorded by training's own accuracy() on the same split
+    assert shipped_test_accuracy(name) == pytest.approx(entry["hard_test_accuracy"], abs=1e-9)
     rows = slice(0, 150)
     real = torch.arange(shape.n_ctx)[None] < lengths[rows, None]
     hooked = hooked_predict(load_shipped_model(name), tokens[rows], lengths[rows])
@@ -62,3 +66,8 @@ def test_shipped_program_accuracy_and_forms(name: str) -> None:
     run = load_python(to_python(simplified))
     for words, row in zip(inputs[rows], predicted[rows]):
         assert run(words) == [shape.labels[i] for i in row[: len(words)].tolist()]
+
+
+def test_shipped_test_accuracy_names_an_unknown_program() -> None:
+    with pytest.raises(InputError, match="no shipped Transformer Program"):
+        shipped_test_accuracy("no-such-program")

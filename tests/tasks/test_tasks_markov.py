@@ -27,6 +27,21 @@ def test_switching_chain_closed_form(p: float, q: float, rate: float, unigram: f
     assert round(chain.entropy_rate(), 3) == rate and round(chain.unigram_entropy(), 3) == unigram
 
 
+def test_order_k_switching_reads_the_symbol_k_back():
+    chain, first = MarkovChain.switching(0.8, 0.6, order=3), MarkovChain.switching(0.8, 0.6)
+    # k interleaved copies of the two-state chain: the same entropies as order 1.
+    assert chain.entropy_rate() == pytest.approx(first.entropy_rate())
+    assert chain.unigram_entropy() == pytest.approx(first.unigram_entropy())
+    tokens = chain.sample(20, 2000, torch.Generator().manual_seed(0)).numpy()
+    now, back3, back1 = tokens[:, 3:], tokens[:, :-3], tokens[:, 2:-1]
+    assert abs((now[back3 == 0] == 1).mean() - 0.8) < 0.02
+    assert abs((now[back3 == 1] == 0).mean() - 0.6) < 0.02
+    # The symbol one step back says nothing: P(x_t = 1 | x_{t-1} = 0) is the stationary P(1) = p / (p + q).
+    assert abs((now[back1 == 0] == 1).mean() - 0.8 / 1.4) < 0.02
+    with pytest.raises(InputError, match="order >= 1"):
+        MarkovChain.switching(0.8, 0.8, order=0)
+
+
 def plug_in_conditional_entropy(tokens: np.ndarray, symbols: int, order: int) -> float:
     """Empirical H(X_t | previous `order` symbols) from counts over all sequences (no kernel used)."""
     counts: dict[tuple, np.ndarray] = {}

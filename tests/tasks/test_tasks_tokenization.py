@@ -12,6 +12,7 @@ from interp.tasks.tokenization import (
     BPETokenizer,
     CharTokenizer,
     LZWTokenizer,
+    TokenWindows,
     nats_per_char,
     to_text,
     unigram_nats_per_char,
@@ -57,3 +58,20 @@ def test_char_tokenizer_and_per_char():
     assert nats_per_char(2.0, 10, 40) == 0.5
     with pytest.raises(InputError, match="smaller than the alphabet"):
         LZWTokenizer("abc", 2)
+
+
+def test_token_windows_cover_the_text(source_text):
+    _, train, _ = source_text
+    text = train[:5000]
+    tokenizer = BPETokenizer(text, 16)
+    windows = TokenWindows(tokenizer, text, seq_len=8)
+    rows = windows.consecutive()  # [n, 8]
+    assert rows.shape[1] == 8 and rows.shape[0] == len(tokenizer.encode(text)) // 8
+    assert text.startswith(tokenizer.decode(rows.flatten().tolist()))
+    predicted = sum(len(tokenizer.decode(row[1:].tolist())) for row in rows)
+    assert windows.predicted_chars(rows) == predicted
+    batch = windows.sample(5, torch.Generator().manual_seed(0))
+    assert batch.shape == (5, 8) and torch.equal(batch, windows.sample(5, torch.Generator().manual_seed(0)))
+    assert all(tokenizer.decode(row.tolist()) in text for row in batch)
+    with pytest.raises(InputError, match="seq_len"):
+        TokenWindows(tokenizer, "ab", seq_len=8)
