@@ -32,8 +32,9 @@ PAPER_TABLE1 = {
 def table(rows: list[dict]) -> str:
     """Markdown table of pipeline results."""
     head = ("| task | paper acc | hard test acc | soft test acc | lines before -> after | "
-            "Python = model | RASP (interp / compiled) = model | epochs | seconds | seed |")
-    lines = [head, "|" + "---|" * 10]
+            "Python = model | RASP (interp / compiled) = model | epochs | seconds | seed | "
+            "train CPU s | train wall s | total CPU s | settings |")
+    lines = [head, "|" + "---|" * 14]
     for r in rows:
         compiled = r.get("rasp_matches_model")
         compiled_text = "n/a" if compiled is None else f"{100 * compiled:.0f}%"
@@ -42,9 +43,23 @@ def table(rows: list[dict]) -> str:
             f"{100 * r['soft_test_accuracy']:.2f} | {r['lines_before']} -> {r['lines_after']} | "
             f"{100 * r['program_matches_model']:.0f}% | "
             f"{100 * r['rasp_interpreter_matches_model']:.0f}% / {compiled_text} | "
-            f"{r['epochs']} | {r['seconds']:.0f} | {r['seed']} |"
+            f"{r['epochs']} | {r['seconds']:.0f} | {r['seed']} | "
+            f"{_number(r.get('train_cpu_seconds'))} | {_number(r.get('train_seconds'))} | "
+            f"{_number(r.get('cpu_seconds'))} | {_settings(r)} |"
         )
     return "\n".join(lines)
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}"
+
+
+def _settings(r: dict) -> str:
+    """Layers, categorical/numerical heads and MLPs per layer, causal."""
+    s = r["shape"]
+    causal = ", causal" if s.get("causal") else ""
+    return (f"L{s['n_layers']} heads {s['n_cat_heads']}c+{s['n_num_heads']}n "
+            f"mlps {s['n_cat_mlps']}c+{s['n_num_mlps']}n{causal}")
 
 
 def recheck_hooked(run: Path) -> dict:
@@ -92,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         resume = (out / "train" / "checkpoint").is_dir()  # continue an interrupted run
         result = run_pipeline(options, out_dir=out, resume=resume, progress=False)
         rows.append(result)
-        print(json.dumps({k: result[k] for k in ("task", "hard_test_accuracy", "seconds")}), flush=True)
+        keys = ("task", "hard_test_accuracy", "seconds", "train_cpu_seconds", "cpu_seconds")
+        print(json.dumps({k: result[k] for k in keys}), flush=True)
     print(table(rows))
     return 0
 
