@@ -21,7 +21,7 @@ import torch
 
 from interp.programs.convert import hooked_predict, to_hooked
 from interp.programs.data import make_task_data
-from interp.programs.pipeline import PipelineOptions, load_program, run_pipeline
+from interp.programs.pipeline import PipelineOptions, load_program, run_pipeline, verify
 
 PAPER_TABLE1 = {
     "reverse": 99.79, "hist": 100.0, "double_hist": 98.40, "sort": 99.83, "most_freq": 75.69,
@@ -37,7 +37,10 @@ def table(rows: list[dict]) -> str:
     lines = [head, "|" + "---|" * 14]
     for r in rows:
         compiled = r.get("rasp_matches_model")
-        compiled_text = "n/a" if compiled is None else f"{100 * compiled:.0f}%"
+        if compiled is not None:
+            compiled_text = f"{100 * compiled:.0f}%"
+        else:  # the reason of a refusal is in result.json's rasp_compile_error
+            compiled_text = "refused" if r.get("rasp_compile_error") else "not run"
         lines.append(
             f"| {r['task']} | {PAPER_TABLE1[r['task']]:.2f} | {100 * r['hard_test_accuracy']:.2f} | "
             f"{100 * r['soft_test_accuracy']:.2f} | {r['lines_before']} -> {r['lines_after']} | "
@@ -78,6 +81,19 @@ def recheck_hooked(run: Path) -> dict:
     return {"task": result["task"], "hooked_matches_model": result["hooked_matches_model"]}
 
 
+def reverify(run: Path) -> dict:
+    """Re-run the verification (RASP compile included) of a saved run with this code."""
+    result = json.loads((run / "result.json").read_text())
+    options = json.loads((run / "options.json").read_text())
+    data = make_task_data(options["task"], options["vocab_size"], options["max_len"], options["size"],
+                          options["seed"], options["exhaustive"])
+    result.update(verify(load_program(run, simplified=False), data, compile_rasp=True, out_dir=run))
+    (run / "result.json").write_text(json.dumps(result, indent=2))
+    keys = ("task", "program_matches_model", "hooked_matches_model", "rasp_matches_model",
+            "rasp_compile_error")
+    return {k: result.get(k) for k in keys}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -89,7 +105,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-compile", action="store_true", help="skip compiling the RASP form")
     parser.add_argument("--recheck-hooked", metavar="DIR",
                         help="recompute hooked_matches_model of the runs saved in DIR with this code")
+    parser.add_argument("--reverify", metavar="RUN", nargs="+",
+                        help="re-run the verification, RASP compile included, of saved run directories")
     args = parser.parse_args(argv)
+    if args.reverify:
+        torch.set_num_threads(1)
+        for run in args.reverify:
+            print(json.dumps(reverify(Path(run))), flush=True)
+        return 0
     if args.recheck_hooked:
         for path in sorted(Path(args.recheck_hooked).glob("*/result.json")):
             print(json.dumps(recheck_hooked(path.parent)))

@@ -147,8 +147,18 @@ def verify(program: DiscreteProgram, data: TaskData, compile_rasp: bool = True,
         (out / "program.py").write_text(source)
         (out / "task.json").write_text(json.dumps({"task": data.name, "tokens": data.tokens,
                                                    "labels": data.labels, "n_ctx": data.n_ctx}))
+        (out / "test.json").write_text(json.dumps(_test_words(data)))
         hooked.save(str(out / "hooked"))
     return result
+
+
+def _test_words(data: TaskData) -> dict[str, list]:
+    """The test split as words and label strings (None: unscored), for shipping with a program."""
+    test = data.test
+    inputs = [[data.tokens[t] for t in row[:n].tolist()] for row, n in zip(test.tokens, test.lengths)]
+    targets = [[None if t < 0 else data.labels[t] for t in row[:n].tolist()]
+               for row, n in zip(test.targets, test.lengths)]
+    return {"inputs": inputs, "targets": targets}
 
 
 def _discrete_agreement(model, program: DiscreteProgram, split: Split) -> float:
