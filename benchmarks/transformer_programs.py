@@ -33,8 +33,8 @@ def table(rows: list[dict]) -> str:
     """Markdown table of pipeline results."""
     head = ("| task | paper acc | hard test acc | soft test acc | lines before -> after | "
             "Python = model | RASP (interp / compiled) = model | epochs | seconds | seed | "
-            "train CPU s | train wall s | total CPU s | settings |")
-    lines = [head, "|" + "---|" * 14]
+            "train CPU s | train wall s | total CPU s | settings | hooked = model |")
+    lines = [head, "|" + "---|" * 15]
     for r in rows:
         compiled = r.get("rasp_matches_model")
         if compiled is not None:
@@ -48,13 +48,17 @@ def table(rows: list[dict]) -> str:
             f"{100 * r['rasp_interpreter_matches_model']:.0f}% / {compiled_text} | "
             f"{r['epochs']} | {r['seconds']:.0f} | {r['seed']} | "
             f"{_number(r.get('train_cpu_seconds'))} | {_number(r.get('train_seconds'))} | "
-            f"{_number(r.get('cpu_seconds'))} | {_settings(r)} |"
+            f"{_number(r.get('cpu_seconds'))} | {_settings(r)} | {_percent(r.get('hooked_matches_model'))} |"
         )
     return "\n".join(lines)
 
 
 def _number(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0f}"
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.0f}%"
 
 
 def _settings(r: dict) -> str:
