@@ -21,7 +21,7 @@ import torch
 
 from interp.programs.convert import hooked_predict, to_hooked
 from interp.programs.data import make_task_data
-from interp.programs.pipeline import PipelineOptions, load_program, run_pipeline
+from interp.programs.pipeline import PipelineOptions, load_program, run_pipeline, verify
 
 PAPER_TABLE1 = {
     "reverse": 99.79, "hist": 100.0, "double_hist": 98.40, "sort": 99.83, "most_freq": 75.69,
@@ -32,19 +32,41 @@ PAPER_TABLE1 = {
 def table(rows: list[dict]) -> str:
     """Markdown table of pipeline results."""
     head = ("| task | paper acc | hard test acc | soft test acc | lines before -> after | "
-            "Python = model | RASP (interp / compiled) = model | epochs | seconds | seed |")
-    lines = [head, "|" + "---|" * 10]
+            "Python = model | RASP (interp / compiled) = model | epochs | seconds | seed | "
+            "train CPU s | train wall s | total CPU s | settings | hooked = model |")
+    lines = [head, "|" + "---|" * 15]
     for r in rows:
         compiled = r.get("rasp_matches_model")
-        compiled_text = "n/a" if compiled is None else f"{100 * compiled:.0f}%"
+        if compiled is not None:
+            compiled_text = f"{100 * compiled:.0f}%"
+        else:  # the reason of a refusal is in result.json's rasp_compile_error
+            compiled_text = "refused" if r.get("rasp_compile_error") else "not run"
         lines.append(
             f"| {r['task']} | {PAPER_TABLE1[r['task']]:.2f} | {100 * r['hard_test_accuracy']:.2f} | "
             f"{100 * r['soft_test_accuracy']:.2f} | {r['lines_before']} -> {r['lines_after']} | "
             f"{100 * r['program_matches_model']:.0f}% | "
             f"{100 * r['rasp_interpreter_matches_model']:.0f}% / {compiled_text} | "
-            f"{r['epochs']} | {r['seconds']:.0f} | {r['seed']} |"
+            f"{r['epochs']} | {r['seconds']:.0f} | {r['seed']} | "
+            f"{_number(r.get('train_cpu_seconds'))} | {_number(r.get('train_seconds'))} | "
+            f"{_number(r.get('cpu_seconds'))} | {_settings(r)} | {_percent(r.get('hooked_matches_model'))} |"
         )
     return "\n".join(lines)
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}"
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.0f}%"
+
+
+def _settings(r: dict) -> str:
+    """Layers, categorical/numerical heads and MLPs per layer, causal."""
+    s = r["shape"]
+    causal = ", causal" if s.get("causal") else ""
+    return (f"L{s['n_layers']} heads {s['n_cat_heads']}c+{s['n_num_heads']}n "
+            f"mlps {s['n_cat_mlps']}c+{s['n_num_mlps']}n{causal}")
 
 
 def recheck_hooked(run: Path) -> dict:
@@ -63,6 +85,19 @@ def recheck_hooked(run: Path) -> dict:
     return {"task": result["task"], "hooked_matches_model": result["hooked_matches_model"]}
 
 
+def reverify(run: Path) -> dict:
+    """Re-run the verification (RASP compile included) of a saved run with this code."""
+    result = json.loads((run / "result.json").read_text())
+    options = json.loads((run / "options.json").read_text())
+    data = make_task_data(options["task"], options["vocab_size"], options["max_len"], options["size"],
+                          options["seed"], options["exhaustive"])
+    result.update(verify(load_program(run, simplified=False), data, compile_rasp=True, out_dir=run))
+    (run / "result.json").write_text(json.dumps(result, indent=2))
+    keys = ("task", "program_matches_model", "hooked_matches_model", "rasp_matches_model",
+            "rasp_compile_error")
+    return {k: result.get(k) for k in keys}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -74,7 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-compile", action="store_true", help="skip compiling the RASP form")
     parser.add_argument("--recheck-hooked", metavar="DIR",
                         help="recompute hooked_matches_model of the runs saved in DIR with this code")
+    parser.add_argument("--reverify", metavar="RUN", nargs="+",
+                        help="re-run the verification, RASP compile included, of saved run directories")
     args = parser.parse_args(argv)
+    if args.reverify:
+        torch.set_num_threads(1)
+        for run in args.reverify:
+            print(json.dumps(reverify(Path(run))), flush=True)
+        return 0
     if args.recheck_hooked:
         for path in sorted(Path(args.recheck_hooked).glob("*/result.json")):
             print(json.dumps(recheck_hooked(path.parent)))
@@ -92,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         resume = (out / "train" / "checkpoint").is_dir()  # continue an interrupted run
         result = run_pipeline(options, out_dir=out, resume=resume, progress=False)
         rows.append(result)
-        print(json.dumps({k: result[k] for k in ("task", "hard_test_accuracy", "seconds")}), flush=True)
+        keys = ("task", "hard_test_accuracy", "seconds", "train_cpu_seconds", "cpu_seconds")
+        print(json.dumps({k: result[k] for k in keys}), flush=True)
     print(table(rows))
     return 0
 

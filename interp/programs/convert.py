@@ -6,10 +6,13 @@ kept clean, like a compiled RASP model's BOS. Each program layer becomes two blo
 
 * block 2l — every head of the layer (``attention_kind="hard"``: uniform over the top keys).
   A categorical head scores ``C * match - rank(q, k)`` on real keys and ``C / 2`` on the sink,
-  so the best-ranked match wins and the sink (value = the default, index 0) wins when nothing
-  matches: exactly `interp.programs.spec`. A counting head scores ``C`` on matches and on the
-  sink, whose value is 1: it writes 1/(width+1), and this block's MLP decodes that into a
-  one-hot count. The MLP also erases what the heads wrote at the sink position.
+  so the best-ranked match wins and the sink wins when nothing matches; the sink's value is a
+  "no match" flag. A companion head always attends to BOS and copies the value variable there
+  into scratch directions, and this block's MLP writes that BOS value where the flag is set
+  (relu(flag + bos_j - 1)): no match -> BOS, exactly `interp.programs.spec`. A counting head
+  scores ``C`` on matches and on the sink, whose value is 1: it writes 1/(width+1), and this
+  block's MLP decodes that into a one-hot count. The MLP also erases the scratch directions
+  everywhere and what the heads wrote at the sink position.
 * block 2l+1 — no attention (zero weights); its MLP holds the layer's lookup tables, one
   neuron per input pair: relu(a_i + b_j - 1) is 1 exactly when a = i and b = j.
 
@@ -24,14 +27,15 @@ from interp.errors import InputError
 from interp.model import HookedTransformer, ModelConfig
 from interp.model.labels import ResidualLabel, ResidualLabels
 from interp.programs.program import DiscreteProgram
-from interp.programs.spec import DEFAULT_INDEX, rank
+from interp.programs.spec import rank
 
 SINK = "<sink>"
 _GATE = 1e6  # kills every MLP neuron at the sink position
 
 
 class _Layout:
-    """Residual directions: sink, categorical variables, one-hot counts, raw count inputs."""
+    """Residual directions: sink, categorical variables, one-hot counts, raw count inputs, and
+    per categorical head its no-match flag and the value at BOS (scratch, erased by its MLP)."""
 
     def __init__(self, program: DiscreteProgram):
         shape = program.shape
@@ -44,7 +48,8 @@ class _Layout:
             first = 0
             if index >= 2:
                 layer, offset = divmod(index - 2, per_layer)
-                first = 4 * layer + (1 if offset < shape.n_cat_heads else 4)
+                # A head's output is complete after its block's MLP (the no-match case).
+                first = 4 * layer + (2 if offset < shape.n_cat_heads else 4)
             values = program.value_labels[index]
             self.cat.append([self._add(name, values[j], first) for j in range(shape.d_var)])
         self.num: list[list[int]] = []
@@ -55,10 +60,21 @@ class _Layout:
             self.num.append([self._add(name, w, first) for w in range(shape.n_counts)])
             if index:
                 self.raw.append(self._add(f"{name}_raw", None, 4 * layer + 1, numerical=True))
+        self.nomatch: list[int] = []  # per categorical head, in layer order
+        self.at_bos: list[list[int]] = []
+        for layer in range(shape.n_layers):
+            for h in range(shape.n_cat_heads):
+                var = shape.cat_vars_before(layer) + h
+                name, stage = cat_names[var], 4 * layer + 1
+                self.nomatch.append(self._add(f"{name}_nomatch", None, stage, numerical=True, last=stage))
+                values = program.value_labels[var]
+                self.at_bos.append([self._add(f"{name}_at_bos", values[j], stage, last=stage)
+                                    for j in range(shape.d_var)])
 
-    def _add(self, variable: str, value, first: int, numerical: bool = False) -> int:
+    def _add(self, variable: str, value, first: int, numerical: bool = False, last: int | None = None) -> int:
         index = len(self.labels)
-        self.labels.append(ResidualLabel(index, variable, value, numerical, first_stage=first))
+        label = ResidualLabel(index, variable, value, numerical, first_stage=first, last_stage=last)
+        self.labels.append(label)
         return index
 
     @property
@@ -74,7 +90,7 @@ def to_hooked(program: DiscreteProgram) -> HookedTransformer:
                          f"{sorted(program.removed)} constant, which the weights do not express.")
     layout = _Layout(program)
     n, d = shape.n_ctx, shape.d_var
-    n_heads = max(shape.n_cat_heads + shape.n_num_heads, 1)
+    n_heads = max(2 * shape.n_cat_heads + shape.n_num_heads, 1)  # + one BOS-copy head per categorical
     d_head = d + n + 1
     mlps = [_attention_mlp(program, layout, layer) for layer in range(shape.n_layers)]
     mlps += [_lookup_mlp(program, layout, layer) for layer in range(shape.n_layers)]
@@ -120,6 +136,7 @@ def _heads(attn, program: DiscreteProgram, layout: _Layout, layer: int) -> None:
     spec = program.layers[layer]
     heads = [(h, False) for h in spec.cat_heads] + [(h, True) for h in spec.num_heads]
     raw = iter(layout.raw[layer * shape.n_num_heads :])
+    first_head = layer * shape.n_cat_heads
     for slot, (head, counts) in enumerate(heads):
         for value, wanted in enumerate(head.predicate):
             attn.W_Q[slot, layout.cat[head.q][value], wanted] = big
@@ -128,10 +145,12 @@ def _heads(attn, program: DiscreteProgram, layout: _Layout, layer: int) -> None:
         attn.W_K[slot, layout.sink, sink_coord] = 1.0
         for position in range(n):
             attn.W_Q[slot, pos_dims[position], sink_coord] = big if counts else big / 2
-        attn.W_V[slot, layout.sink, 0 if counts else DEFAULT_INDEX] = 1.0
         if counts:
+            attn.W_V[slot, layout.sink, 0] = 1.0
             attn.W_O[slot, 0, next(raw)] = 1.0
             continue
+        attn.W_V[slot, layout.sink, d] = 1.0  # the no-match flag
+        attn.W_O[slot, d, layout.nomatch[first_head + slot]] = 1.0
         for q_pos in range(n):
             attn.W_Q[slot, pos_dims[q_pos], d + q_pos] = 1.0
             for k_pos in range(n):
@@ -141,6 +160,15 @@ def _heads(attn, program: DiscreteProgram, layout: _Layout, layer: int) -> None:
         out_var = shape.cat_vars_before(layer) + slot
         for value in range(d):
             attn.W_O[slot, value, layout.cat[out_var][value]] = 1.0
+    # BOS-copy heads: score C on BOS (the only key with position 0), 0 elsewhere and on the sink.
+    for h, head in enumerate(spec.cat_heads):
+        slot = len(heads) + h
+        for position in range(n):
+            attn.W_Q[slot, pos_dims[position], 0] = big
+        attn.W_K[slot, pos_dims[0], 0] = 1.0
+        for value in range(d):
+            attn.W_V[slot, layout.cat[head.v][value], value] = 1.0
+            attn.W_O[slot, value, layout.at_bos[first_head + h][value]] = 1.0
 
 
 def _attention_mlp(
@@ -181,6 +209,16 @@ def _attention_mlp(
             neuron({u: 1 / eps}, -t / eps, out)
             neuron({u: 1 / eps}, -t / eps - 1, {k: -v for k, v in out.items()})
         neuron(real, 0.0, {onehot[n_counts - 1]: 1.0})
+    # No match: write the value at BOS. Then erase the scratch everywhere (exact: relu(x) - relu(-x)).
+    first_head = layer * shape.n_cat_heads
+    for h in range(shape.n_cat_heads):
+        flag, at_bos = layout.nomatch[first_head + h], layout.at_bos[first_head + h]
+        out_dims = layout.cat[shape.cat_vars_before(layer) + h]
+        for value in range(shape.d_var):
+            neuron({flag: 1.0, at_bos[value]: 1.0}, -1.0, {out_dims[value]: 1.0})
+        for index in [flag, *at_bos]:
+            for sign in (1.0, -1.0):
+                neuron({index: sign}, 0.0, {index: -sign}, gated=False)
     # Erase at the sink whatever this layer's heads wrote there (relu(x) - relu(-x) = x). The
     # gate is -10 per position one-hot (0 at the sink, 1 elsewhere): no large constant is added
     # at the sink, so the erasure is exact in float32 and the sink stays exactly clean.

@@ -47,8 +47,9 @@ PAPER_TASKS = {
     name: TaskSpec(name, 8, 8)
     for name in ("reverse", "hist", "double_hist", "sort", "most_freq")
 }
-PAPER_TASKS["dyck1"] = TaskSpec("dyck1", 4, 16)
-PAPER_TASKS["dyck2"] = TaskSpec("dyck2", 6, 16)
+# src/run.py makes the Dyck tasks autoregressive (causal).
+PAPER_TASKS["dyck1"] = TaskSpec("dyck1", 4, 16, causal=True)
+PAPER_TASKS["dyck2"] = TaskSpec("dyck2", 6, 16, causal=True)
 PAPER_TASKS["induction"] = TaskSpec(
     "induction", 10, 10, causal=True, n_layers=2, n_cat_heads=1, n_num_heads=0, n_cat_mlps=0, n_num_mlps=0
 )
@@ -126,29 +127,35 @@ def _sample(name: str, spec_vocab: int, max_len: int, rng: random.Random) -> Exa
 
 
 def _dyck_body(pairs: list[str], length: int, rng: random.Random) -> list[str]:
-    """Half: a random balanced word (extended or cut to `length`); half: uniform tokens."""
+    """The paper's make_dyck_pft: half a balanced word of (length + 1) // 2 pairs, each appended
+    or wrapped around the word so far, cut (or extended at random) to `length`; half uniform."""
     vocab = [c for pair in pairs for c in pair]
     if rng.randrange(2):
         word: list[str] = []
-        for _ in range(rng.randint(1, (length + 1) // 2)):
+        for _ in range((length + 1) // 2):
             left, right = rng.choice(pairs)
-            word = [left, right] + word if rng.randrange(2) == 0 else [left] + word + [right]
+            word = word + [left, right] if rng.randrange(2) == 0 else [left] + word + [right]
         word = word[:length]
         return word + [rng.choice(vocab) for _ in range(length - len(word))]
     return [rng.choice(vocab) for _ in range(length)]
 
 
 def _induction(length: int, rng: random.Random) -> Example:
-    """Letter/digit pairs with a per-sequence letter->digit map; label each letter by the
-    digit that followed its previous occurrence (<unk> if none)."""
+    """The paper's make_induction: (length - 2) // 2 letter/digit pairs under a per-sequence
+    letter->digit map, then either a stray digit inserted after BOS or a final query letter
+    (one coin flip); each letter is labelled by the digit that followed its previous occurrence
+    (<unk> if none), digits are unlabelled."""
     letters, digits = list("abcd"), _digits(4)
     mapping = {c: rng.choice(digits) for c in letters}
     seq, labels = [BOS], [None]
-    for _ in range((length - 1) // 2):
+    for _ in range((length - 2) // 2):
         c = rng.choice(letters)
         labels += [mapping[c] if c in seq else UNK, None]
         seq += [c, mapping[c]]
-    if len(seq) < length:
+    if rng.randrange(2):
+        seq.insert(1, rng.choice(digits))
+        labels.insert(1, None)
+    else:
         c = rng.choice(letters)
         labels.append(mapping[c] if c in seq else UNK)
         seq.append(c)

@@ -2,7 +2,7 @@
 `rasp` program (the project's compiler turns it back into weights; `rasp.evaluate` runs it).
 
 Both follow `interp.programs.spec` (closest match, earlier on ties, itself last; no match ->
-the default value) exactly as the model does. Only live components are written: a variable
+BOS) exactly as the model does. Only live components are written: a variable
 is live when the read-out depends on it or a live component reads it. Removed components
 (see `simplify`) appear as constants.
 """
@@ -17,7 +17,7 @@ import torch
 import rasp
 from interp.programs.domains import variable_domains
 from interp.programs.program import DiscreteProgram
-from interp.programs.spec import DEFAULT_INDEX, offsets_by_rank
+from interp.programs.spec import NO_MATCH_POSITION, offsets_by_rank
 
 
 class _Components:
@@ -98,17 +98,17 @@ def visible(q, n):
 
 
 def select_closest(keys, queries, predicate):
-    """Per query position: the best-ranked key position whose key matches, or None."""
+    """Per query position: the best-ranked key position whose key matches; BOS (0) if none."""
     chosen = []
     for q, query in enumerate(queries):
         matches = [k for k in visible(q, len(keys)) if predicate(query, keys[k])]
-        chosen.append(min(matches, key=lambda k: rank(q, k)) if matches else None)
+        chosen.append(min(matches, key=lambda k: rank(q, k)) if matches else 0)
     return chosen
 
 
-def aggregate(chosen, values, default):
-    """The value at each chosen key position; `default` where nothing matched."""
-    return [default if k is None else values[k] for k in chosen]
+def aggregate(chosen, values):
+    """The value at each chosen key position."""
+    return [values[k] for k in chosen]
 
 
 def select_width(keys, queries, predicate):
@@ -130,7 +130,7 @@ def to_python(program: DiscreteProgram, title: str = "Transformer Program") -> s
         "",
         "Semantics (interp.programs.spec): a categorical head selects, among the keys whose value",
         "matches what the query's predicate asks for, the closest position (earlier on ties, the",
-        "query itself last); when nothing matches it returns the default value.",
+        "query itself last); when nothing matches it attends to BOS (position 0).",
         '"""',
         "",
         f"N_CTX = {shape.n_ctx}",
@@ -150,9 +150,8 @@ def to_python(program: DiscreteProgram, title: str = "Transformer Program") -> s
             lines += ["", ""] + _predicate_source(comps, out, reads, spec)
             q, k = reads[0], reads[1]
             if kind == "cat_head":
-                default = comps.label(reads[2], DEFAULT_INDEX)
                 selected = f"select_closest({k}, {q}, predicate_{out})"
-                body.append(f"    {out} = aggregate({selected}, {reads[2]}, {default!r})")
+                body.append(f"    {out} = aggregate({selected}, {reads[2]})")
             else:
                 body.append(f"    {out} = select_width({k}, {q}, predicate_{out})")
         else:
@@ -304,11 +303,11 @@ def _wanted(comps: _Components, reads: list[str], head) -> dict[Any, Any]:
 
 
 def _rasp_closest(comps, out, reads, head, paired, sops, n_ctx: int, causal: bool) -> rasp.SOp:
-    """One Aggregate per key offset in rank order (each selects at most one key), combined by
-    'first that found a match': the spec's closest-match head in plain RASP."""
+    """One Aggregate per key offset in rank order (each selects at most one key), then BOS, combined
+    by 'first that found a match': the spec's closest-match head in plain RASP."""
     q, k, v = reads
     want = _wanted(comps, reads, head)
-    default = comps.label(v, DEFAULT_INDEX)
+    default = comps.label(v, 0)  # never the result: the BOS part always finds its key
     found = rasp.Map(lambda x: (True, x), sops[v]).named(f"{out}_value")
     parts = []
     for offset in offsets_by_rank(n_ctx):
@@ -320,6 +319,10 @@ def _rasp_closest(comps, out, reads, head, paired, sops, n_ctx: int, causal: boo
         ).named(f"{out}_offset{offset}")
         selector = _causal(selector, causal).named(f"{out}_offset{offset}")
         parts.append(rasp.Aggregate(selector, found, default=(False, default)).named(f"{out}_at{offset}"))
+    # No match: attend to BOS (position 0), which every query sees.
+    at_bos = rasp.Select(rasp.indices, rasp.indices, lambda key, query: key == NO_MATCH_POSITION)
+    at_bos = _causal(at_bos.named(f"{out}_bos"), causal).named(f"{out}_bos")
+    parts.append(rasp.Aggregate(at_bos, found, default=(False, default)).named(f"{out}_atbos"))
     # Balanced tree of "first found" (associative), so the depth is log2 of the offsets.
     level = 0
     while len(parts) > 1:

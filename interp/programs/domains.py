@@ -1,11 +1,11 @@
 """Which values each variable of a discrete program can take, from its structure alone
 (exact, no data): tokens and positions by construction, a head's output within its value
-variable's values plus the default, an MLP's output within its table's image."""
+variable's values (a head with no match copies the value at BOS, one of them), an MLP's output
+within its table's image."""
 
 from __future__ import annotations
 
 from interp.programs.program import DiscreteProgram
-from interp.programs.spec import DEFAULT_INDEX
 
 
 def variable_domains(program: DiscreteProgram) -> tuple[list[list[int]], list[list[int]]]:
@@ -22,7 +22,7 @@ def variable_domains(program: DiscreteProgram) -> tuple[list[list[int]], list[li
 
     for layer in program.layers:
         for head in layer.cat_heads:
-            add(cat, cat_names, set(cat[head.v]) | {DEFAULT_INDEX})
+            add(cat, cat_names, set(cat[head.v]))
         for _ in layer.num_heads:
             add(num, num_names, set(range(shape.n_ctx + 1)))
         images = [{m.table[i][j] for i in cat[m.a] for j in cat[m.b]} for m in layer.cat_mlps]

@@ -66,14 +66,16 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
     """Everything `interp train-program` reports, as a JSON-able dict."""
     if options.task not in PAPER_TASKS:
         raise InputError(f"unknown task {options.task!r}; known tasks: {sorted(PAPER_TASKS)}.")
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     data = make_task_data(options.task, options.vocab_size, options.max_len, options.size,
                           options.seed, options.exhaustive)
     shape = shape_for(data, options)
     config = ProgramTrainConfig(epochs=options.epochs, batch_size=options.batch_size, lr=options.lr,
                                 seed=options.seed)
     train_dir = Path(out_dir) / "train" if out_dir is not None else None
+    train_cpu = time.process_time()
     trained = train_program(data, shape, config, out_dir=train_dir, resume=resume, progress=progress)
+    train_cpu = time.process_time() - train_cpu  # this session's CPU time (a resumed run: since resume)
     program = trained.model.discretize()
     result: dict[str, Any] = {
         "task": options.task, "seed": options.seed, "epochs": options.epochs,
@@ -83,10 +85,12 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
         "hard_test_accuracy": accuracy(trained.model, data.test, hard=True),
         "soft_test_accuracy": accuracy(trained.model, data.test, hard=False),
         "train_seconds": round(trained.seconds, 1),
+        "train_cpu_seconds": round(train_cpu, 1),
     }
     result["discrete_matches_model"] = _discrete_agreement(trained.model, program, data.test)
     result.update(verify(program, data, options.compile_rasp, out_dir))
     result["seconds"] = round(time.perf_counter() - start, 1)
+    result["cpu_seconds"] = round(time.process_time() - cpu_start, 1)
     if out_dir is not None:
         out = Path(out_dir)
         (out / "result.json").write_text(json.dumps(result, indent=2))
@@ -143,8 +147,18 @@ def verify(program: DiscreteProgram, data: TaskData, compile_rasp: bool = True,
         (out / "program.py").write_text(source)
         (out / "task.json").write_text(json.dumps({"task": data.name, "tokens": data.tokens,
                                                    "labels": data.labels, "n_ctx": data.n_ctx}))
+        (out / "test.json").write_text(json.dumps(_test_words(data)))
         hooked.save(str(out / "hooked"))
     return result
+
+
+def _test_words(data: TaskData) -> dict[str, list]:
+    """The test split as words and label strings (None: unscored), for shipping with a program."""
+    test = data.test
+    inputs = [[data.tokens[t] for t in row[:n].tolist()] for row, n in zip(test.tokens, test.lengths)]
+    targets = [[None if t < 0 else data.labels[t] for t in row[:n].tolist()]
+               for row, n in zip(test.targets, test.lengths)]
+    return {"inputs": inputs, "targets": targets}
 
 
 def _discrete_agreement(model, program: DiscreteProgram, split: Split) -> float:

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from interp.errors import InputError
-from interp.programs.spec import DEFAULT_INDEX, rank_matrix
+from interp.programs.spec import rank_matrix
 
 BOS = "<s>"
 EOS = "</s>"
@@ -182,8 +182,8 @@ class DiscreteProgram:
                 match = _match(head, cat, key_ok)
                 score = torch.where(match, priority, torch.zeros_like(priority))
                 best = score.argmax(-1)  # [b, q]
-                picked = cat[head.v].gather(1, best)
-                new_cat.append(torch.where(match.any(-1), picked, torch.full_like(picked, DEFAULT_INDEX)))
+                best = torch.where(match.any(-1), best, torch.zeros_like(best))  # no match: BOS
+                new_cat.append(cat[head.v].gather(1, best))
             for head in layer.num_heads:
                 new_num.append(_match(head, cat, key_ok).sum(-1))
             cat, num = extend(cat, new_cat, cat_names), extend(num, new_num, num_names)

@@ -6,16 +6,17 @@ A categorical head at query position q selects, among the key positions k whose 
 matches the query (``predicate[query_value] == key_value``), the one of lowest `rank(q, k)`:
 the closest position, the earlier one when two are equally close, and q itself last — the
 order the paper's fixed relative-position bias induces. Position 0 (BOS) is an ordinary key.
-When no key matches, the head outputs value index 0 of its value variable (`DEFAULT_INDEX`:
-``<s>`` for tokens, 0 for positions and for computed variables). Numerical heads count the
-matching keys (RASP's SelectorWidth); ties do not arise there.
+When no key matches, the head attends to BOS (`NO_MATCH_POSITION`) and copies its value
+variable's value there, as the paper's model does (it adds a match at BOS for a query that
+matches nothing). Numerical heads count the matching keys (RASP's SelectorWidth); ties do not
+arise there.
 """
 
 from __future__ import annotations
 
 import torch
 
-DEFAULT_INDEX = 0
+NO_MATCH_POSITION = 0  # BOS
 
 
 def rank(query: int, key: int, n_ctx: int) -> int:

@@ -62,7 +62,7 @@ def all_inputs(shape: ProgramShape, max_body: int) -> tuple[torch.Tensor, torch.
 
 
 def reference_run(program: DiscreteProgram, tokens: list[int]) -> list[int]:
-    """Per-example loops straight from the spec: closest match, earlier on ties, self last."""
+    """Per-example loops straight from the spec: closest match, earlier on ties, self last, BOS if none."""
     shape = program.shape
     n = len(tokens)
 
@@ -80,7 +80,8 @@ def reference_run(program: DiscreteProgram, tokens: list[int]) -> list[int]:
             for q in range(n):
                 keys = range(q + 1) if shape.causal else range(n)
                 matches = [k for k in keys if cat[head.k][k] == head.predicate[cat[head.q][q]]]
-                out.append(cat[head.v][min(matches, key=lambda k, q=q: rank(q, k))] if matches else 0)
+                # No match: attend to BOS (position 0) and copy its value.
+                out.append(cat[head.v][min(matches, key=lambda k, q=q: rank(q, k)) if matches else 0])
             new_cat.append(out)
         for head in layer.num_heads:
             new_num.append([

@@ -126,3 +126,29 @@ def test_cli_bad_input_is_one_error_line(args: tuple[str, ...], capsys) -> None:
     assert code == 2
     assert stderr.strip().startswith("error:") and len(stderr.strip().splitlines()) == 1
     assert "error" in json.loads(stdout.strip().splitlines()[-1])
+
+
+def test_hand_built_induction_program_is_exact_on_the_paper_data() -> None:
+    """The in-context task is expressible in the spec (closest match, itself last, no match ->
+    BOS): a letter finds its closest earlier occurrence (itself if none), the next position's
+    token is the answer; every scored position of the data, labelled independently, is right."""
+    from interp.programs.pipeline import PipelineOptions, shape_for
+    from interp.programs.program import CatHead
+
+    data = make_task_data("induction", size=1000, seed=3)
+    shape = shape_for(data, PipelineOptions(task="induction"))
+    d, tokens, labels = shape.d_var, data.tokens, data.labels
+    index = {t: i for i, t in enumerate(tokens)}
+    find = [index[t] if t in "abcd" else 0 for t in tokens] + [0] * (d - len(tokens))  # else: BOS
+    after = [p + 1 if 0 < p < d - 1 else 0 for p in range(d)]  # position -> the next one
+    layers = [ProgramLayer(cat_heads=[CatHead(0, 0, 1, find)]),  # q, k = tokens; v = positions
+              ProgramLayer(cat_heads=[CatHead(2, 1, 0, after)])]  # q = attn_0_0, k = positions; v = tokens
+    readout = torch.zeros(4, d, len(labels))
+    for token, i in index.items():  # attn_1_0's token is the label; a letter or BOS means <unk>
+        readout[3, i, labels.index(token if token in labels else "<unk>")] = 1.0
+    program = DiscreteProgram(shape, layers, readout, torch.zeros(1, len(labels)), torch.zeros(len(labels)))
+    for split in (data.train, data.val, data.test):
+        scored = split.targets != -100
+        assert torch.equal(program.predict(split.tokens, split.lengths)[scored], split.targets[scored])
+    # Both forms of the paper's data occur: a stray digit after BOS, and a final query letter.
+    assert {tokens[t] in "0123" for t in data.train.tokens[:, 1].tolist()} == {True, False}
