@@ -134,14 +134,17 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
            dict(steps=3000, batch_size=32, lr=1e-3, warmup_steps=100, eval_every=250, eval_size=1000,
                 checkpoint_every=250, log_every=50, seed=0)),
     Recipe("icl-gpt-stage1", "regression", "in-context linear regression d=5, 11 points; GPT-2 style 3x64, "
-           "2 heads (Garg et al. 2022): first cosine cycle", {"d": 5, "n_points": 11}, dict(_ICL_GPT),
+           "2 heads (Garg et al. 2022): a short 4000-step schedule", {"d": 5, "n_points": 11}, dict(_ICL_GPT),
            dict(steps=4000, batch_size=64, lr=1e-3, warmup_steps=500, min_lr_ratio=0.05, eval_every=250,
                 eval_size=2000, checkpoint_every=500, log_every=50, seed=0)),
-    Recipe("icl-gpt", "regression", "in-context linear regression d=5 (Garg et al. 2022): a second cosine "
-           "cycle from icl-gpt-stage1 (train that first)", {"d": 5, "n_points": 11}, dict(_ICL_GPT),
-           dict(steps=4000, batch_size=64, lr=5e-4, warmup_steps=100, min_lr_ratio=0.05, eval_every=250,
-                eval_size=2000, checkpoint_every=500, log_every=50, seed=1),
-           init_from="runs/icl-gpt-stage1/model"),
+    # The shipped model: one cosine cycle from scratch. No curriculum: at d = 5 and 11 points there
+    # is nothing to grow (Garg et al. grow d and the prompt length up to 20 and 41); the warm-up
+    # carries the model over the initial plateau (error ~1 for ~1000 steps). Batch 128: ~1.2x the
+    # examples per CPU-second of batch 64 at this size.
+    Recipe("icl-gpt", "regression", "in-context linear regression d=5, 11 points; GPT-2 style 3x64, "
+           "2 heads (Garg et al. 2022)", {"d": 5, "n_points": 11}, dict(_ICL_GPT),
+           dict(steps=5000, batch_size=128, lr=1e-3, warmup_steps=500, min_lr_ratio=0.05, eval_every=500,
+                eval_size=2000, checkpoint_every=250, log_every=50, seed=0)),
     Recipe("icl-lsa", "regression", "one linear self-attention layer, d=5, N=20 (von Oswald et al. 2023)",
            {"d": 5, "n_points": 21, "encoding": "oswald"},
            {"n_layers": 1, "d_model": 16, "n_heads": 1, "attention_kind": "linear",
