@@ -26,6 +26,8 @@ from interp.training import loss_by_name
 from interp.training.recipes import recipe_by_name
 
 TASKS = ("addition-1l", "addition-2l", "markov-switching", "reverse", "ngrams")
+# Hook points whose fused fast path (F.layer_norm, SDPA) is skipped while a hook watches them.
+SLOW_PATH_HOOKS = ("hook_scale", "hook_normalized", "hook_attn_scores", "hook_pattern")
 D_INPUT, N_POS, D_MODEL, N_LAYERS, N_HEADS, BATCH = 5, 41, 64, 3, 2, 64
 
 
@@ -121,12 +123,19 @@ def main() -> None:
     ours_model.cfg.use_attn_result = False
     fast = regression_step(ours_model)
     ours_hooked = ours()
+    ours_slow = ours()
+    ours_slow.cfg.use_attn_result = False
+    for name in ours_slow.hook_dict:
+        if name.endswith(SLOW_PATH_HOOKS):  # a no-op hook: what an analysis watching them pays
+            ours_slow.hook_dict[name].add_perma_hook(lambda act, hook: None)
     timed = median_seconds({"ours": fast, "ours (use_attn_result)": regression_step(ours_hooked),
+                            "ours (slow path)": regression_step(ours_slow),
                             "hf GPT2Model": regression_step(hf)}, args.repeats)
     print(f"\nGPT-style training step, {N_LAYERS} layers, d_model {D_MODEL}, {N_HEADS} heads, "
           f"{N_POS} positions, batch {BATCH}")
     print(f"{'model':<24} {'params':>8} {'CPU ms/step':>12} {'hf/model':>9}")
-    params = {"ours": ours_model, "ours (use_attn_result)": ours_hooked, "hf GPT2Model": hf}
+    params = {"ours": ours_model, "ours (use_attn_result)": ours_hooked, "ours (slow path)": ours_slow,
+              "hf GPT2Model": hf}
     for name, seconds in timed.items():
         count = sum(p.numel() for p in params[name].parameters())
         print(f"{name:<24} {count:>8} {seconds * 1e3:>12.2f} {timed['hf GPT2Model'] / seconds:>9.2f}")

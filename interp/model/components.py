@@ -12,6 +12,7 @@ import functools
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.modules import module as _module_hooks
 from transformer_lens.hook_points import HookPoint
 
 from interp.model.config import ModelConfig
@@ -29,6 +30,19 @@ def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.
     """[..., d_in] @ [d_in, d_out] + [d_out] as one addmm: the bias add fused, as in nn.Linear."""
     out = torch.addmm(bias, x.reshape(-1, x.shape[-1]), weight)  # [prod(...), d_out]
     return out.view(*x.shape[:-1], weight.shape[-1])
+
+
+def is_observed(point: HookPoint) -> bool:
+    """Whether any hook (TransformerLens', or torch's own, per module or global) sees `point`.
+
+    Mirrors the check torch's Module.__call__ makes before it skips hook dispatch.
+    """
+    return bool(
+        point._forward_hooks or point._forward_pre_hooks or point._backward_hooks
+        or point._backward_pre_hooks or _module_hooks._global_forward_hooks
+        or _module_hooks._global_forward_pre_hooks or _module_hooks._global_backward_hooks
+        or _module_hooks._global_backward_pre_hooks
+    )
 
 
 class Embed(nn.Module):
@@ -74,6 +88,11 @@ class LayerNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """[..., d_model] -> [..., d_model] (per-head inputs [batch, pos, n_heads, d_model] too)."""
+        if not (is_observed(self.hook_scale) or is_observed(self.hook_normalized)):
+            # Fast path (training, plain forwards): torch's fused kernel, one op forward and one
+            # backward instead of five each. Same values; it only skips the two hook points, so it
+            # is taken only when nothing watches them (run_with_cache and hooks get the slow path).
+            return F.layer_norm(x, x.shape[-1:], self.w, self.b, self.eps)
         x = x - x.mean(-1, keepdim=True)
         scale = self.hook_scale((x.pow(2).mean(-1, keepdim=True) + self.eps).sqrt())  # [..., 1]
         return self.hook_normalized(x / scale) * self.w + self.b
@@ -117,6 +136,18 @@ class Attention(nn.Module):
             k = _project(k_in, self.W_K) + self.b_K
             v = _project(v_in, self.W_V) + self.b_V
         q, k, v = self.hook_q(q), self.hook_k(k), self.hook_v(v)  # [batch, pos, n_heads, d_head]
+        if self.cfg.attention_kind == "softmax" and not (
+            is_observed(self.hook_attn_scores) or is_observed(self.hook_pattern)
+        ):
+            # Fast path: torch's fused attention (no [b, h, q, k] scores/pattern tensors kept for
+            # backward), taken only when nothing watches the two hook points it skips.
+            z = F.scaled_dot_product_attention(
+                q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),  # [batch, n_heads, pos, d_head]
+                is_causal=self.cfg.causal, scale=1.0 / self.cfg.scale,
+            ).transpose(1, 2)  # [batch, pos, n_heads, d_head]
+            if is_observed(self.hook_z):
+                z = z.clone()  # a hook may edit z in place, and SDPA's backward reads its own output
+            return self._output(self.hook_z(z))
         scores = torch.einsum("bqhe,bkhe->bhqk", q, k) / self.cfg.scale  # [batch, n_heads, q, k]
         if self.cfg.causal:
             seq = scores.shape[-1]
@@ -126,6 +157,10 @@ class Attention(nn.Module):
         scores = self.hook_attn_scores(scores)
         pattern = self.hook_pattern(self._weights(scores))  # [batch, n_heads, q, k]
         z = self.hook_z(torch.einsum("bhqk,bkhe->bqhe", pattern, v))  # [batch, pos, n_heads, d_head]
+        return self._output(z)
+
+    def _output(self, z: torch.Tensor) -> torch.Tensor:
+        """z [batch, pos, n_heads, d_head] -> attention output [batch, pos, d_model] (+ hook_result)."""
         if self.cfg.use_attn_result:
             # [batch, pos, n_heads, d_model]
             result = self.hook_result(torch.einsum("bqhe,hed->bqhd", z, self.W_O))

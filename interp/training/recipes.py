@@ -124,21 +124,27 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
     Recipe("addition-2l", "addition", "5-digit addition, 2 layers, 3 heads (handles carry cascades)",
            {"n_digits": 5, "enrich": 0.1},
            {"n_layers": 2, "d_model": 96, "n_heads": 3, "d_mlp": 384, "act_fn": "gelu",
-            "normalization_type": "LN"}, dict(_ADDITION_TRAIN, steps=3000)),
+            "normalization_type": "LN"},
+           # One schedule, 4x the examples of the first 99.80% model (4,500 steps of 64, two
+           # commands): the last 0.1% of questions are learnt late, on a slow cosine tail.
+           dict(_ADDITION_TRAIN, steps=9000, batch_size=128, warmup_steps=300)),
     Recipe("markov-switching", "markov", "binary switching chain p=0.5, q=0.8 (Makkuva et al. 2024)",
            {"kind": "switching", "p": 0.5, "q": 0.8, "seq_len": 64},
            {"n_layers": 1, "d_model": 32, "n_heads": 1, "d_mlp": 64, "normalization_type": "LN"},
            dict(steps=3000, batch_size=32, lr=1e-3, warmup_steps=100, eval_every=250, eval_size=1000,
                 checkpoint_every=250, log_every=50, seed=0)),
     Recipe("icl-gpt-stage1", "regression", "in-context linear regression d=5, 11 points; GPT-2 style 3x64, "
-           "2 heads (Garg et al. 2022): first cosine cycle", {"d": 5, "n_points": 11}, dict(_ICL_GPT),
+           "2 heads (Garg et al. 2022): a short 4000-step schedule", {"d": 5, "n_points": 11}, dict(_ICL_GPT),
            dict(steps=4000, batch_size=64, lr=1e-3, warmup_steps=500, min_lr_ratio=0.05, eval_every=250,
                 eval_size=2000, checkpoint_every=500, log_every=50, seed=0)),
-    Recipe("icl-gpt", "regression", "in-context linear regression d=5 (Garg et al. 2022): a second cosine "
-           "cycle from icl-gpt-stage1 (train that first)", {"d": 5, "n_points": 11}, dict(_ICL_GPT),
-           dict(steps=4000, batch_size=64, lr=5e-4, warmup_steps=100, min_lr_ratio=0.05, eval_every=250,
-                eval_size=2000, checkpoint_every=500, log_every=50, seed=1),
-           init_from="runs/icl-gpt-stage1/model"),
+    # The shipped model: one cosine cycle from scratch. No curriculum: at d = 5 and 11 points there
+    # is nothing to grow (Garg et al. grow d and the prompt length up to 20 and 41); the warm-up
+    # carries the model over the initial plateau (error ~1 for ~1000 steps). Batch 128: ~1.2x the
+    # examples per CPU-second of batch 64 at this size.
+    Recipe("icl-gpt", "regression", "in-context linear regression d=5, 11 points; GPT-2 style 3x64, "
+           "2 heads (Garg et al. 2022)", {"d": 5, "n_points": 11}, dict(_ICL_GPT),
+           dict(steps=5000, batch_size=128, lr=1e-3, warmup_steps=500, min_lr_ratio=0.05, eval_every=500,
+                eval_size=2000, checkpoint_every=250, log_every=50, seed=0)),
     Recipe("icl-task-diversity", "regression", "in-context linear regression D=8, K=16, sigma^2=0.25 from a "
            "pool of M tasks (set task.pool_size; Raventos et al. 2023), 4x64, 2 heads",
            {"d": 8, "n_points": 16, "noise_std": 0.5}, dict(_ICL_GPT, n_layers=4),

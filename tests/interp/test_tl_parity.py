@@ -396,11 +396,13 @@ def test_attribution_patching_edges_equal_our_eap(subject):
         summed[edge] = summed.get(edge, 0.0) + value
     assert set(summed) == {e for e in ours.scores if e.src != "pos_embed"}
     for edge, value in summed.items():
-        assert abs(value) == pytest.approx(ours.scores[edge], abs=ATOL), str(edge)
+        # rel: the runs may take different kernels (fused when no hook watches LN scale or
+        # attention pattern, hooked otherwise): float32 rounding of scores up to ~5.
+        assert abs(value) == pytest.approx(ours.scores[edge], abs=ATOL, rel=2e-5), str(edge)
     one_step = eap(model, clean, ablation="resample", corrupted=corrupted, ig_steps=1,
                    metric=lambda _clean_logits: metric)
     for edge, value in ours.scores.items():
-        assert one_step.scores[edge] == pytest.approx(value, abs=ATOL), str(edge)
+        assert one_step.scores[edge] == pytest.approx(value, abs=ATOL, rel=2e-5), str(edge)
     # Node granularity: each writer's score is the sum of its edges' (TL's own identity),
     # and the node sweep computes it from the writer's own gradient.
     nodes = attribution_patch(model, corrupted, clean, metric).node_scores
