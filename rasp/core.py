@@ -415,38 +415,31 @@ class ConstantSelector(Selector):
         self.check_length = check_length
 
 
-class SelectorAnd(Selector):
+class _SelectorPair(Selector):
+    """A positionwise combination of two selectors (the shared shape of AND and OR)."""
+
+    def __init__(self, fst: Selector, snd: Selector):
+        super().__init__()
+        _require_selector(fst, "the first input", type(self).__name__)
+        _require_selector(snd, "the second input", type(self).__name__)
+        self.fst = fst
+        self.snd = snd
+
+    @property
+    def children(self) -> list[RASPExpr]:
+        return [self.fst, self.snd]
+
+
+class SelectorAnd(_SelectorPair):
     """Positionwise AND of two selectors."""
 
     kind = "selector_and"
 
-    def __init__(self, fst: Selector, snd: Selector):
-        super().__init__()
-        _require_selector(fst, "the first input", "SelectorAnd")
-        _require_selector(snd, "the second input", "SelectorAnd")
-        self.fst = fst
-        self.snd = snd
 
-    @property
-    def children(self) -> list[RASPExpr]:
-        return [self.fst, self.snd]
-
-
-class SelectorOr(Selector):
+class SelectorOr(_SelectorPair):
     """Positionwise OR of two selectors."""
 
     kind = "selector_or"
-
-    def __init__(self, fst: Selector, snd: Selector):
-        super().__init__()
-        _require_selector(fst, "the first input", "SelectorOr")
-        _require_selector(snd, "the second input", "SelectorOr")
-        self.fst = fst
-        self.snd = snd
-
-    @property
-    def children(self) -> list[RASPExpr]:
-        return [self.fst, self.snd]
 
 
 class SelectorNot(Selector):
