@@ -214,7 +214,7 @@ def make_task_data(
     if len(items) < 3:
         raise InputError(f"task {name!r} with max_len={max_len} has too few inputs to split.")
     parts = [items[n_test + n_val :], items[n_test : n_test + n_val], items[:n_test]]
-    splits = [_encode(part, tokens, labels, max_len) for part in parts]
+    splits = [encode_split(part, tokens, labels, max_len) for part in parts]
     return TaskData(name, tokens, labels, max_len, spec.causal, *splits)
 
 
@@ -238,7 +238,8 @@ def _all_inputs(name: str, vocab_size: int, max_len: int) -> list[Example]:
     return out
 
 
-def _encode(items: list, tokens: list[str], labels: list[str], n_ctx: int) -> Split:
+def encode_split(items: list, tokens: list[str], labels: list[str], n_ctx: int) -> Split:
+    """(words, labels) pairs -> a padded Split; a None label is unscored (-100)."""
     tok_index = {t: i for i, t in enumerate(tokens)}
     lab_index = {t: i for i, t in enumerate(labels)}
     n = len(items)

@@ -8,11 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from interp.errors import InputError
 from interp.model import HookedTransformer
 from interp.programs.convert import to_hooked
+from interp.programs.data import encode_split
 from interp.programs.pipeline import load_program
 from interp.programs.program import DiscreteProgram
 
@@ -54,12 +53,8 @@ def shipped_test_accuracy(name: str) -> float:
     if not path.is_file():
         raise InputError(f"shipped program {name!r} has no test split ({path}); it cannot be evaluated.")
     stored = json.loads(path.read_text())
-    index = {token: i for i, token in enumerate(shape.tokens)}
-    tokens = torch.zeros(len(stored["inputs"]), shape.n_ctx, dtype=torch.long)  # [n, n_ctx], pad = 0
-    for row, words in enumerate(stored["inputs"]):
-        tokens[row, : len(words)] = torch.tensor([index[w] for w in words])
-    lengths = torch.tensor([len(words) for words in stored["inputs"]])
-    predicted = program.predict(tokens, lengths)  # [n, n_ctx] label ids
-    scored = [(shape.labels[int(row[p])], label) for row, labels in zip(predicted, stored["targets"])
-              for p, label in enumerate(labels) if label is not None]
-    return sum(got == label for got, label in scored) / len(scored)
+    pairs = list(zip(stored["inputs"], stored["targets"]))
+    split = encode_split(pairs, shape.tokens, shape.labels, shape.n_ctx)
+    predicted = program.predict(split.tokens, split.lengths)  # [n, n_ctx] label ids
+    scored = split.targets >= 0  # [n, n_ctx]
+    return (predicted[scored] == split.targets[scored]).double().mean().item()
