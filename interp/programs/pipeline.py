@@ -8,6 +8,7 @@ each compared with the exact argmax program at every position.
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -74,9 +75,7 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
     config = ProgramTrainConfig(epochs=options.epochs, batch_size=options.batch_size, lr=options.lr,
                                 seed=options.seed, stop_when_perfect=options.stop_when_perfect)
     train_dir = Path(out_dir) / "train" if out_dir is not None else None
-    train_cpu = time.process_time()
     trained = train_program(data, shape, config, out_dir=train_dir, resume=resume, progress=progress)
-    train_cpu = time.process_time() - train_cpu  # this session's CPU time (a resumed run: since resume)
     program = trained.model.discretize()
     result: dict[str, Any] = {
         "task": options.task, "seed": options.seed, "epochs": options.epochs,
@@ -87,7 +86,9 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
         "hard_test_accuracy": accuracy(trained.model, data.test, hard=True),
         "soft_test_accuracy": accuracy(trained.model, data.test, hard=False),
         "train_seconds": round(trained.seconds, 1),
-        "train_cpu_seconds": round(train_cpu, 1),
+        # CPU time of the training steps over every session (None: resumed from a checkpoint saved
+        # before CPU time was recorded)
+        "train_cpu_seconds": None if math.isnan(trained.cpu_seconds) else round(trained.cpu_seconds, 1),
     }
     result["discrete_matches_model"] = _discrete_agreement(trained.model, program, data.test)
     result.update(verify(program, data, options.compile_rasp, out_dir))

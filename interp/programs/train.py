@@ -45,6 +45,7 @@ class ProgramTrainResult:
     best_epoch: int = -1
     best_val_hard: float = -1.0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # training CPU time over every session (nan: resumed from an older checkpoint)
     stop_reason: str = "completed"
     epochs_run: int = 0
 
@@ -138,6 +139,6 @@ def train_program(
     return ProgramTrainResult(
         model=result.model, history=result.history,
         best_epoch=(result.best_step or 0) // steps_per_epoch, best_val_hard=result.best or 0.0,
-        seconds=result.seconds, stop_reason=result.stop_reason,
+        seconds=result.seconds, cpu_seconds=result.cpu_seconds, stop_reason=result.stop_reason,
         epochs_run=math.ceil(result.steps / steps_per_epoch),
     )

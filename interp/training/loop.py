@@ -10,6 +10,7 @@ uninterrupted one (bit for bit on CPU).
 from __future__ import annotations
 
 import json
+import math
 import signal
 import threading
 import time
@@ -73,6 +74,7 @@ class TrainState:
     bad_evals: int = 0
     history: list[dict[str, float]] = field(default_factory=list)  # one record per evaluation
     seconds: float = 0.0  # training wall time, summed over resumed sessions
+    cpu_seconds: float = 0.0  # this process's CPU time in training, summed over resumed sessions
     should_stop: bool = False
     stop_reason: str | None = None
     rank: int = 0
@@ -108,6 +110,7 @@ class TrainResult:
     best_step: int | None
     history: list[dict[str, float]]
     seconds: float
+    cpu_seconds: float  # this process's CPU time in training over every session (nan if unknown)
     examples_per_second: float
     stop_reason: str  # "completed", "early_stopping" or "interrupted"
 
@@ -115,7 +118,9 @@ class TrainResult:
         """The JSON-able summary (everything but the model)."""
         return {
             "steps": self.steps, "metrics": self.metrics, "best": self.best, "best_step": self.best_step,
-            "seconds": round(self.seconds, 3), "examples_per_second": round(self.examples_per_second, 1),
+            "seconds": round(self.seconds, 3),
+            "cpu_seconds": None if math.isnan(self.cpu_seconds) else round(self.cpu_seconds, 3),
+            "examples_per_second": round(self.examples_per_second, 1),
             "stop_reason": self.stop_reason, "history": self.history,
         }
 
@@ -193,7 +198,7 @@ def _run(model: nn.Module, sample: Sampler, config: TrainConfig, loss: LossFn, m
     session_start, session_steps = time.perf_counter(), 0
     with stop_requests:
         while state.step < config.steps and not state.should_stop:
-            step_start = time.perf_counter()
+            step_start, step_cpu_start = time.perf_counter(), time.process_time()
             global_batch = sample(config.batch_size, step_generator(config.seed, state.step))
             batch = dist_utils.to_device(dist_utils.shard(global_batch, place.rank, place.world_size),
                                          place.device)
@@ -222,6 +227,7 @@ def _run(model: nn.Module, sample: Sampler, config: TrainConfig, loss: LossFn, m
                                              and state.step % config.checkpoint_every == 0)):
                 _checkpoint(out, state, callbacks, best_weights, place)
             state.seconds += time.perf_counter() - step_start  # wall time, evaluation and saving included
+            state.cpu_seconds += time.process_time() - step_cpu_start
             bar.update(1)
     bar.close()
     return _finish(state, held_out, metrics, best_weights, restore_best, out, place)
@@ -272,7 +278,7 @@ def _checkpoint(out: Path, state: TrainState, callbacks: Sequence[Callback],
         loop = {
             "step": state.step, "best": state.best, "best_step": state.best_step,
             "bad_evals": state.bad_evals, "history": state.history, "metrics": state.metrics,
-            "seconds": state.seconds, "config": state.config.to_dict(),
+            "seconds": state.seconds, "cpu_seconds": state.cpu_seconds, "config": state.config.to_dict(),
             "callbacks": [callback.state_dict() for callback in callbacks],
         }
         save_training_state(out / CHECKPOINT_DIR, state.model, state.optimizer, loop, best_weights)
@@ -301,6 +307,7 @@ def _resume(out: Path, state: TrainState, callbacks: Sequence[Callback]) -> dict
     state.step, state.best, state.best_step = loop["step"], loop["best"], loop["best_step"]
     state.bad_evals, state.history = loop["bad_evals"], loop["history"]
     state.metrics, state.seconds = loop["metrics"], loop["seconds"]
+    state.cpu_seconds = loop.get("cpu_seconds", float("nan"))  # nan: saved before CPU time was recorded
     if state.config.patience is not None and state.bad_evals >= state.config.patience:
         state.should_stop, state.stop_reason = True, "early_stopping"
     return best_weights
@@ -318,7 +325,7 @@ def _finish(state: TrainState, held_out: Batch, metrics: MetricsFn,
     reason = state.stop_reason or "completed"
     result = TrainResult(
         model=model, steps=state.step, metrics=final_metrics, best=state.best, best_step=state.best_step,
-        history=state.history, seconds=state.seconds,
+        history=state.history, seconds=state.seconds, cpu_seconds=state.cpu_seconds,
         examples_per_second=state.step * state.config.batch_size / max(1e-9, state.seconds),
         stop_reason=reason,
     )

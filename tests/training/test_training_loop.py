@@ -64,6 +64,8 @@ def test_resume_after_interruption_equals_uninterrupted_run(tmp_path: Path, stop
     assert resumed.steps == 12 and resumed.stop_reason == "completed"
     assert_same_weights(weights(full.model), weights(resumed.model))
     assert resumed.history == full.history
+    # CPU time adds up over both sessions: more than the first session alone recorded.
+    assert 0 < cut.cpu_seconds < resumed.cpu_seconds
     saved = load_model(tmp_path / "cut" / "model")
     assert_same_weights(weights(full.model), weights(saved))
 
