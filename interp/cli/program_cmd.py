@@ -39,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", help="directory for the program, its Python, the hooked model")
     parser.add_argument("--resume", action="store_true", help="continue the training saved in --out")
     parser.add_argument("--no-compile", action="store_true", help="skip compiling the RASP form")
+    parser.add_argument("--all-epochs", action="store_true",
+                        help="train every epoch even after 100%% hard validation accuracy (by default the "
+                        "run stops there: the selected checkpoint is the same)")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     parser.set_defaults(handler=run_train_program)
 
@@ -63,6 +66,7 @@ def run_train_program(args: argparse.Namespace) -> int:
         n_heads=args.n_heads, n_num_heads=args.n_num_heads, n_mlps=args.n_mlps,
         n_num_mlps=args.n_num_mlps, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         seed=args.seed, size=args.size, compile_rasp=not args.no_compile,
+        stop_when_perfect=not args.all_epochs,
     )
     result = run_pipeline(options, out_dir=args.out, resume=args.resume, progress=sys.stderr.isatty())
     print(f"{args.task}: hard test accuracy {result['hard_test_accuracy']:.4f} "

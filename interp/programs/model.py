@@ -2,7 +2,7 @@
 (which variable a head or MLP reads, each predicate row, the attended key, each MLP output)
 is a Gumbel-softmax sample at temperature `tau` while training and an argmax once `hard`.
 
-All heads of a layer are computed together ([batch, pos, head, ...] tensors); nothing loops
+All heads of a layer are computed together ([head, batch, pos, ...] tensors); nothing loops
 over examples. `discretize()` returns the exact `DiscreteProgram` whose forward pass equals
 this module's hard forward pass.
 """
@@ -43,15 +43,17 @@ def _choose(logits: torch.Tensor, dim: int, tau: float, hard: bool) -> torch.Ten
 
 
 def _read(cat: torch.Tensor, reads: torch.Tensor) -> torch.Tensor:
-    """Mixtures of variables: cat [b, n, V, d], reads [s, h, V] -> [s, b, n, h, d] (one GEMM)."""
-    b, n, v, d = cat.shape
-    s, h, _ = reads.shape
-    out = cat.transpose(2, 3).reshape(b * n * d, v) @ reads.reshape(s * h, v).T  # [b*n*d, s*h]
-    return out.view(b, n, d, s, h).permute(3, 0, 1, 4, 2)
+    """Mixtures of variables: cat [V, b, n, d], reads [r, V] -> [r, b, n, d] (one GEMM, no copy)."""
+    v, b, n, d = cat.shape
+    return (reads @ cat.reshape(v, b * n * d)).view(reads.shape[0], b, n, d)
 
 
 class ProgramBlock(nn.Module):
-    """One layer: categorical and counting heads, then categorical and numerical MLPs."""
+    """One layer: categorical and counting heads, then categorical and numerical MLPs.
+
+    The residual stream is kept variable-major (cat [V, b, n, d], num [U, b, n]) so that every
+    read is one GEMM and every write one concatenation along dim 0, with no transposed copies.
+    """
 
     def __init__(self, shape: ProgramShape, layer: int):
         super().__init__()
@@ -85,55 +87,61 @@ class ProgramBlock(nn.Module):
         self, cat: torch.Tensor, num: torch.Tensor, key_ok: torch.Tensor, bias: torch.Tensor,
         tau: float, hard: bool,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """cat [b, n, V, d], num [b, n, U] -> both with this layer's variables appended."""
+        """cat [V, b, n, d], num [U, b, n] -> both with this layer's variables appended."""
+        _, b, n, d = cat.shape
         # ---- categorical heads
-        if self.cat_reads.shape[1]:
+        h = self.cat_reads.shape[1]
+        if h:
             reads = _choose(self.cat_reads, -1, tau, hard)  # [3, h, V]
-            q, k, v = _read(cat, reads)  # each [b, n, h, d]
-            match = self._match(q, k, self.cat_predicate, tau, hard) * key_ok[:, None]  # [b, h, q, k]
+            q, k, v = _read(cat, reads.flatten(0, 1)).view(3, h, b, n, d).unbind(0)  # each [h, b, n, d]
+            match = self._match(q, k, self.cat_predicate, tau, hard) * key_ok  # [h, b, q, k]
             # No match -> BOS, as the paper's CatAttention does: BOS (key 0) gains a match of
             # relu(1 - s / (s + 1e-10)), s = the query's total match: 1 when s = 0, else ~1e-10 / s
             # (exactly 0 in float32 for a hard match, so the argmax model is the spec's).
-            total = match.sum(-1, keepdim=True)  # [b, h, q, 1]
+            total = match.sum(-1, keepdim=True)  # [h, b, q, 1]
             at_bos = match[..., :1] + F.relu(1.0 - total / (total + 1e-10))
             match = torch.cat([at_bos, match[..., 1:]], -1)
             scores = ((match + _EPS).log() + bias) / self.attention_temp
-            scores = scores.masked_fill(~key_ok[:, None], float("-inf"))
-            pattern = _choose(scores, -1, tau, hard)  # [b, h, q, k]
-            out = torch.einsum("bhqk,bkhd->bqhd", pattern, v)
-            cat = torch.cat([cat, out], 2)
+            scores = scores.masked_fill(~key_ok, float("-inf"))
+            pattern = _choose(scores, -1, tau, hard)  # [h, b, q, k]
+            cat = torch.cat([cat, pattern @ v], 0)  # + [h, b, q, d]
         # ---- counting heads (value = ones): RASP's SelectorWidth
-        if self.num_reads.shape[1]:
-            reads = _choose(self.num_reads, -1, tau, hard)
-            q, k = _read(cat[:, :, : self.num_reads.shape[2]], reads)
-            match = self._match(q, k, self.num_predicate, tau, hard) * key_ok[:, None]
-            num = torch.cat([num, match.sum(-1).transpose(1, 2)], 2)
+        h = self.num_reads.shape[1]
+        if h:
+            reads = _choose(self.num_reads, -1, tau, hard)  # [2, h, V_before]
+            q, k = _read(cat[: self.num_reads.shape[2]], reads.flatten(0, 1)).view(2, h, b, n, d).unbind(0)
+            match = self._match(q, k, self.num_predicate, tau, hard) * key_ok  # [h, b, q, k]
+            num = torch.cat([num, match.sum(-1)], 0)  # + [h, b, q]
         # ---- MLPs (lookup tables once hard)
         outs = []
-        if self.mlp_reads.shape[0]:
+        m = self.mlp_reads.shape[0]
+        if m:
             reads = _choose(self.mlp_reads, -1, tau, hard)  # [m, 2, V]
-            x = _read(cat, reads.transpose(0, 1)).permute(1, 2, 3, 0, 4).flatten(-2)  # [b, n, m, 2d]
+            x = _read(cat, reads.flatten(0, 1)).view(m, 2, b * n, d).transpose(1, 2).reshape(m, b * n, 2 * d)
             outs.append(self._mlp(x, self.mlp_in, self.mlp_in_bias, self.mlp_out, self.mlp_out_bias,
-                                  tau, hard))
-        if self.num_mlp_reads.shape[0]:
+                                  tau, hard).view(m, b, n, d))
+        m = self.num_mlp_reads.shape[0]
+        if m:
             reads = _choose(self.num_mlp_reads, -1, tau, hard)  # [m, 2, U]
-            x = torch.einsum("bnu,miu->bnmi", num, reads)  # [b, n, m, 2]
-            outs.append(self._mlp(x, self.num_mlp_in, self.num_mlp_in_bias, self.num_mlp_out,
-                                  self.num_mlp_out_bias, tau, hard))
+            x = (reads.flatten(0, 1) @ num.reshape(num.shape[0], b * n)).view(m, 2, b * n)
+            outs.append(self._mlp(x.transpose(1, 2), self.num_mlp_in, self.num_mlp_in_bias, self.num_mlp_out,
+                                  self.num_mlp_out_bias, tau, hard).view(m, b, n, d))
         if outs:
-            cat = torch.cat([cat, *outs], 2)
+            cat = torch.cat([cat, *outs], 0)
         return cat, num
 
     @staticmethod
     def _match(q: torch.Tensor, k: torch.Tensor, predicate: torch.Tensor, tau: float, hard: bool):
-        """[b, h, q, k] in [0, 1]: how much key k's value is the one the query's value asks for."""
-        wanted = torch.einsum("bnhd,hde->bnhe", q, _choose(predicate, -1, tau, hard))
-        return torch.einsum("bqhe,bkhe->bhqk", wanted, k)
+        """[h, b, q, k] in [0, 1]: how much key k's value is the one the query's value asks for."""
+        h, b, n, d = q.shape
+        wanted = (q.reshape(h, b * n, d) @ _choose(predicate, -1, tau, hard)).view(h, b, n, d)
+        return wanted @ k.transpose(-1, -2)
 
     @staticmethod
     def _mlp(x, w_in, b_in, w_out, b_out, tau: float, hard: bool) -> torch.Tensor:
-        hidden = torch.relu(torch.einsum("bnmi,mih->bnmh", x, w_in) + b_in)
-        logits = torch.einsum("bnmh,mhd->bnmd", hidden, w_out) + b_out
+        """x [m, rows, inputs] -> one-hot (hard) or sampled outputs [m, rows, d]."""
+        hidden = torch.relu(torch.baddbmm(b_in[:, None], x, w_in))  # [m, rows, d_mlp]
+        logits = torch.baddbmm(b_out[:, None], hidden, w_out)  # [m, rows, d]
         return _choose(logits.log_softmax(-1), -1, tau, hard)
 
 
@@ -162,9 +170,9 @@ class TransformerProgramModel(nn.Module):
         d = shape.d_var
         positions = torch.arange(n)
         cat = torch.stack(
-            [F.one_hot(tokens, d), F.one_hot(positions, d).expand(batch, n, d)], 2
-        ).float()  # [b, n, 2, d]
-        num = torch.ones(batch, n, 1)
+            [F.one_hot(tokens, d), F.one_hot(positions, d).expand(batch, n, d)]
+        ).float()  # [2, b, n, d]
+        num = torch.ones(1, batch, n)
         key_ok = positions[None, None, :] < lengths[:, None, None]
         if shape.causal:
             key_ok = key_ok & (positions[None, :] <= positions[:, None])[None]
@@ -172,8 +180,10 @@ class TransformerProgramModel(nn.Module):
         bias = self.position_bias[:n, :n]
         for block in self.blocks:
             cat, num = block(cat, num, key_ok, bias, self.tau, hard)
-        logits = torch.einsum("bnvd,vdo->bno", cat, self.readout_cat)
-        return logits + num @ self.readout_num + self.readout_bias
+        v = cat.shape[0]
+        logits = (cat.reshape(v, batch * n, d) @ self.readout_cat).sum(0)  # [b*n, n_labels]
+        logits = logits + num.reshape(num.shape[0], batch * n).T @ self.readout_num + self.readout_bias
+        return logits.view(batch, n, -1)
 
     @torch.no_grad()
     def discretize(self) -> DiscreteProgram:
@@ -206,7 +216,7 @@ class TransformerProgramModel(nn.Module):
         grid = torch.cat([eye.repeat_interleave(d, 0), eye.repeat(d, 1)], 1)
         out = []
         for m, (a, b) in enumerate(block.mlp_reads.argmax(-1).tolist()):
-            x = grid[None, :, None, :]  # [1, d*d, 1, 2d]
+            x = grid[None]  # [1, d*d, 2d]
             table = ProgramBlock._mlp(x, block.mlp_in[m : m + 1], block.mlp_in_bias[m : m + 1],
                                       block.mlp_out[m : m + 1], block.mlp_out_bias[m : m + 1], 1.0, True)
             out.append(LookupMLP(a, b, table.argmax(-1).view(d, d).tolist()))
@@ -218,7 +228,7 @@ class TransformerProgramModel(nn.Module):
         grid = torch.stack([values.repeat_interleave(c), values.repeat(c)], 1)  # [c*c, 2]
         out = []
         for m, (a, b) in enumerate(block.num_mlp_reads.argmax(-1).tolist()):
-            x = grid[None, :, None, :]
+            x = grid[None]  # [1, c*c, 2]
             table = ProgramBlock._mlp(x, block.num_mlp_in[m : m + 1], block.num_mlp_in_bias[m : m + 1],
                                       block.num_mlp_out[m : m + 1], block.num_mlp_out_bias[m : m + 1],
                                       1.0, True)

@@ -42,6 +42,7 @@ class PipelineOptions:
     size: int = 20000
     exhaustive: bool = False
     compile_rasp: bool = True
+    stop_when_perfect: bool = True  # stop at 100% hard validation accuracy (same selected model)
 
 
 def shape_for(data: TaskData, options: PipelineOptions) -> ProgramShape:
@@ -71,7 +72,7 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
                           options.seed, options.exhaustive)
     shape = shape_for(data, options)
     config = ProgramTrainConfig(epochs=options.epochs, batch_size=options.batch_size, lr=options.lr,
-                                seed=options.seed)
+                                seed=options.seed, stop_when_perfect=options.stop_when_perfect)
     train_dir = Path(out_dir) / "train" if out_dir is not None else None
     train_cpu = time.process_time()
     trained = train_program(data, shape, config, out_dir=train_dir, resume=resume, progress=progress)
@@ -81,6 +82,7 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
         "task": options.task, "seed": options.seed, "epochs": options.epochs,
         "n_train": len(data.train), "n_val": len(data.val), "n_test": len(data.test),
         "shape": {k: v for k, v in asdict(shape).items() if k not in ("tokens", "labels")},
+        "epochs_run": trained.epochs_run, "stop_reason": trained.stop_reason,
         "best_epoch": trained.best_epoch, "hard_val_accuracy": trained.best_val_hard,
         "hard_test_accuracy": accuracy(trained.model, data.test, hard=True),
         "soft_test_accuracy": accuracy(trained.model, data.test, hard=False),

@@ -33,6 +33,9 @@ class ProgramTrainConfig:
     tau_init: float = 3.0
     tau_end: float = 0.01
     seed: int = 0
+    # Stop once the hard model is right on every validation example: selection keeps the earliest
+    # best checkpoint, so no later epoch could be chosen; the result equals the full run's.
+    stop_when_perfect: bool = True
 
 
 @dataclass
@@ -42,6 +45,8 @@ class ProgramTrainResult:
     best_epoch: int = -1
     best_val_hard: float = -1.0
     seconds: float = 0.0
+    stop_reason: str = "completed"
+    epochs_run: int = 0
 
 
 def accuracy(model: TransformerProgramModel, split: Split, hard: bool, seed: int = 0,
@@ -85,8 +90,9 @@ class HardAndSoftValidation(Callback):
     """Adds val_hard (argmax model) and val_soft (one Gumbel sample) to every evaluation."""
 
     def __init__(self, val: Split, steps_per_epoch: int,
-                 on_epoch: Callable[[dict[str, float]], None] | None = None):
+                 on_epoch: Callable[[dict[str, float]], None] | None = None, stop_when_perfect: bool = False):
         self.val, self.steps_per_epoch, self.on_epoch = val, steps_per_epoch, on_epoch
+        self.stop_when_perfect = stop_when_perfect
 
     def on_eval(self, state: TrainState, metrics: dict[str, float]) -> None:
         model = state.model
@@ -94,6 +100,8 @@ class HardAndSoftValidation(Callback):
         metrics["tau"] = model.tau
         metrics["val_soft"] = accuracy(model, self.val, hard=False, seed=state.step)
         metrics["val_hard"] = accuracy(model, self.val, hard=True)
+        if self.stop_when_perfect and metrics["val_hard"] == 1.0:
+            state.should_stop, state.stop_reason = True, "perfect_validation"
         if self.on_epoch is not None:
             self.on_epoch(dict(metrics))
 
@@ -123,12 +131,13 @@ def train_program(
 
     callbacks = [
         AnnealTemperature(model, config, steps),
-        HardAndSoftValidation(data.val, steps_per_epoch, on_epoch),
+        HardAndSoftValidation(data.val, steps_per_epoch, on_epoch, config.stop_when_perfect),
     ]
     result = train(model, sample, loop, loss=loss, out_dir=out_dir, resume=resume, callbacks=callbacks,
                    restore_best=True, progress=progress)
     return ProgramTrainResult(
         model=result.model, history=result.history,
         best_epoch=(result.best_step or 0) // steps_per_epoch, best_val_hard=result.best or 0.0,
-        seconds=result.seconds,
+        seconds=result.seconds, stop_reason=result.stop_reason,
+        epochs_run=math.ceil(result.steps / steps_per_epoch),
     )

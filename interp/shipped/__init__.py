@@ -32,8 +32,21 @@ def shipped_path(name: str) -> Path:
 
 def shipped_card(name: str) -> dict[str, Any]:
     """The card of a shipped model ({} when it has none)."""
-    path = shipped_path(name) / CARD_FILE
-    return json.loads(path.read_text()) if path.is_file() else {}
+    return model_card(shipped_path(name))
+
+
+def model_card(name_or_path: str | Path) -> dict[str, Any]:
+    """The card.json of a shipped model or of a model directory ({} when it has none)."""
+    path = resolve_model_path(str(name_or_path)) / CARD_FILE
+    if not path.is_file():
+        return {}
+    try:
+        card = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputError(f"{path}: unreadable model card ({err}); fix or delete the file.") from err
+    if not isinstance(card, dict):
+        raise InputError(f"{path}: a model card must hold a JSON object.")
+    return card
 
 
 def resolve_model_path(name_or_path: str) -> Path:

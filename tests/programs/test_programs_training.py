@@ -23,7 +23,8 @@ def tiny_hist():
 def test_short_training_learns_and_every_form_agrees_on_every_input() -> None:
     torch.set_num_threads(1)
     data, shape = tiny_hist()
-    trained = train_program(data, shape, ProgramTrainConfig(epochs=40, batch_size=16, seed=7), progress=False)
+    config = ProgramTrainConfig(epochs=40, batch_size=16, seed=7, stop_when_perfect=False)
+    trained = train_program(data, shape, config, progress=False)
     history = trained.history
     assert {"val_soft", "val_hard", "tau", "loss", "epoch"} <= set(history[0])
     assert history[-1]["tau"] < 0.02 < 2.9 < history[0]["tau"]  # annealed 3.0 -> 0.01
@@ -43,6 +44,19 @@ def test_short_training_learns_and_every_form_agrees_on_every_input() -> None:
     assert result["hooked_matches_model"] == 1.0
     assert result["rasp_interpreter_matches_model"] == 1.0
     assert result["rasp_matches_model"] == 1.0
+
+
+def test_stopping_at_perfect_validation_selects_the_full_runs_weights() -> None:
+    torch.set_num_threads(1)
+    data, shape = tiny_hist()
+    config = ProgramTrainConfig(epochs=40, batch_size=16, seed=7, stop_when_perfect=False)
+    full = train_program(data, shape, config, progress=False)
+    early = train_program(data, shape, ProgramTrainConfig(epochs=40, batch_size=16, seed=7), progress=False)
+    assert full.stop_reason == "completed" and full.epochs_run == 40
+    assert early.stop_reason == "perfect_validation" and early.epochs_run < 40
+    assert early.best_epoch == full.best_epoch and early.best_val_hard == full.best_val_hard == 1.0
+    for (name, a), b in zip(full.model.state_dict().items(), early.model.state_dict().values()):
+        assert torch.equal(a, b), name
 
 
 def test_resume_equals_uninterrupted(tmp_path: Path) -> None:
