@@ -5,10 +5,14 @@ numbers). Register a model with one line in SHIPPED."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interp.errors import InputError
+
+if TYPE_CHECKING:
+    from interp.model import HookedTransformer
 
 ROOT = Path(__file__).parent
 CARD_FILE = "card.json"
@@ -58,3 +62,33 @@ def resolve_model_path(name_or_path: str) -> Path:
         raise InputError(f"{name_or_path!r} is neither a shipped model ({', '.join(SHIPPED)}) nor a "
                          "model directory.")
     return path
+
+
+def training_seed_path(name: str, seed: int, seed_dir: str | Path) -> Path:
+    """Seed 0 is the shipped `name`; seed S is `seed_dir/<name>-seed<S>` (the same command with --seed S)."""
+    return shipped_path(name) if seed == 0 else Path(seed_dir) / f"{name}-seed{seed}"
+
+
+def training_seed_models(
+    name: str, seeds: Iterable[int], seed_dir: str | Path
+) -> dict[int, HookedTransformer]:
+    """One recipe's models by training seed (see `training_seed_path`). Refuses a checkpoint whose
+    config or card names another seed, or whose config or task differs from the others' in more
+    than the seed, so a mislabelled folder cannot silently change a study's per-seed numbers."""
+    from interp.model import load_model  # loading weights: only the studies need it, not start-up
+
+    models: dict[int, HookedTransformer] = {}
+    for seed in seeds:
+        path = training_seed_path(name, seed, seed_dir)
+        model = load_model(path)
+        card_seed = model_card(path).get("seed", seed)  # the shipped addition-1l's card has no seed
+        if model.cfg.seed != seed or card_seed != seed:
+            raise InputError(f"{path}: expected training seed {seed}, but its config says {model.cfg.seed} "
+                             f"and its card {card_seed}; store each seed under its own name.")
+        first_seed, first = next(iter(models.items()), (seed, model))
+        same_config = model.cfg.to_dict() | {"seed": 0} == first.cfg.to_dict() | {"seed": 0}
+        if not same_config or model.metadata != first.metadata:  # metadata: recipe and task options
+            raise InputError(f"{path}: its config or task differs from seed {first_seed}'s in more than "
+                             "the seed; it is not the same recipe.")
+        models[seed] = model
+    return models

@@ -14,19 +14,25 @@ MODELS = Path(__file__).resolve().parents[2] / "studies" / "models"
 SEEDS = [1, 2]
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_extra_seed_is_the_shipped_recipe_with_only_the_seed_changed(seed):
-    directory = MODELS / f"icl-gpt-seed{seed}"
+def _card_of_recipe_built_model(directory: Path, recipe, seed: int) -> dict:
+    """Check the stored model is what `recipe` builds (config, seed, metadata), small and timed;
+    return its card."""
     model, card = load_model(directory), model_card(directory)
-    recipe = recipe_by_name("icl-gpt").with_overrides({"train": {"seed": seed}})
     fresh = recipe.build_model(recipe.build_task())  # the reference: what the recipe builds
     assert model.cfg.to_dict() == fresh.cfg.to_dict() and model.cfg.seed == seed
     assert model.metadata == fresh.metadata
+    assert card["cpu_seconds"] > 0 and card["wall_seconds"] > 0
+    assert (directory / "model.safetensors").stat().st_size < 2**20
+    return card
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_extra_seed_is_the_shipped_recipe_with_only_the_seed_changed(seed):
+    recipe = recipe_by_name("icl-gpt").with_overrides({"train": {"seed": seed}})
+    card = _card_of_recipe_built_model(MODELS / f"icl-gpt-seed{seed}", recipe, seed)
     assert card["seed"] == seed and card["command"] == f"interp train icl-gpt --seed {seed}"
     assert card["config"] == recipe.to_dict()
     assert card["steps"] == recipe.train_config().steps and card["stop_reason"] == "completed"
-    assert card["cpu_seconds"] > 0 and card["wall_seconds"] > 0
-    assert (directory / "model.safetensors").stat().st_size < 2**20
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -47,20 +53,14 @@ ADDITION = {"addition-1l": 8000, "addition-2l": None}  # recipe -> the resumed r
 @pytest.mark.parametrize("recipe_name", sorted(ADDITION))
 @pytest.mark.parametrize("seed", SEEDS)
 def test_addition_seed_is_the_shipped_recipe_with_only_the_seed_changed(recipe_name, seed):
-    directory = MODELS / f"{recipe_name}-seed{seed}"
-    model, card = load_model(directory), model_card(directory)
     recipe = recipe_by_name(recipe_name).with_overrides({"train": {"seed": seed}})
-    fresh = recipe.build_model(recipe.build_task())  # the reference: what the recipe builds
-    assert model.cfg.to_dict() == fresh.cfg.to_dict() and model.cfg.seed == seed
-    assert model.metadata == fresh.metadata
+    card = _card_of_recipe_built_model(MODELS / f"{recipe_name}-seed{seed}", recipe, seed)
     steps = ADDITION[recipe_name] or recipe.train_config().steps
     final = recipe.with_overrides({"train": {"seed": seed, "steps": steps}})
     assert card["seed"] == seed and card["config"] == final.to_dict()
     assert card["steps"] == steps and card["stop_reason"] == "completed"
     assert all(f"--seed {seed}" in command for command in card["commands"])
     assert len(card["commands"]) == (2 if ADDITION[recipe_name] else 1)
-    assert card["cpu_seconds"] > 0 and card["wall_seconds"] > 0
-    assert (directory / "model.safetensors").stat().st_size < 2**20
 
 
 # One checkpoint per recipe: the report scores 10,000 questions (8-15 s at load 4 for a pair).
