@@ -42,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--all-epochs", action="store_true",
                         help="train every epoch even after 100%% hard validation accuracy (by default the "
                         "run stops there: the selected checkpoint is the same)")
+    parser.add_argument("--gumbel-samples", type=positive_int, default=1,
+                        help="Gumbel samples averaged per training step (each costs one forward pass)")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     parser.set_defaults(handler=run_train_program)
 
@@ -66,7 +68,7 @@ def run_train_program(args: argparse.Namespace) -> int:
         n_heads=args.n_heads, n_num_heads=args.n_num_heads, n_mlps=args.n_mlps,
         n_num_mlps=args.n_num_mlps, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         seed=args.seed, size=args.size, compile_rasp=not args.no_compile,
-        stop_when_perfect=not args.all_epochs,
+        stop_when_perfect=not args.all_epochs, gumbel_samples=args.gumbel_samples,
     )
     result = run_pipeline(options, out_dir=args.out, resume=args.resume, progress=sys.stderr.isatty())
     print(f"{args.task}: hard test accuracy {result['hard_test_accuracy']:.4f} "

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from interp.errors import InputError
 from interp.programs.data import Split, TaskData
 from interp.programs.model import TransformerProgramModel
 from interp.programs.program import ProgramShape
@@ -33,6 +34,9 @@ class ProgramTrainConfig:
     tau_init: float = 3.0
     tau_end: float = 0.01
     seed: int = 0
+    # Gumbel samples per step (the paper's --gumbel_samples): the loss is averaged over this many
+    # forward passes, each with fresh noise, so a step costs this many times one sample.
+    gumbel_samples: int = 1
     # Stop once the hard model is right on every validation example: selection keeps the earliest
     # best checkpoint, so no later epoch could be chosen; the result equals the full run's.
     stop_when_perfect: bool = True
@@ -112,6 +116,8 @@ def train_program(
     resume: bool = False, progress: bool = True, on_epoch: Callable[[dict[str, float]], None] | None = None,
 ) -> ProgramTrainResult:
     """Train; return the weights with the best hard validation accuracy (ties: the earlier)."""
+    if config.gumbel_samples < 1:
+        raise InputError(f"gumbel_samples must be at least 1, got {config.gumbel_samples}.")
     model = TransformerProgramModel(shape, seed=config.seed)
     train_split = data.train
     steps_per_epoch = math.ceil(len(train_split) / config.batch_size)
@@ -128,7 +134,9 @@ def train_program(
 
     def loss(module: torch.nn.Module, batch) -> torch.Tensor:
         tokens, lengths, targets = batch
-        return F.cross_entropy(module(tokens, lengths).flatten(0, 1), targets.flatten(), ignore_index=-100)
+        losses = [F.cross_entropy(module(tokens, lengths).flatten(0, 1), targets.flatten(), ignore_index=-100)
+                  for _ in range(config.gumbel_samples)]
+        return torch.stack(losses).mean()
 
     callbacks = [
         AnnealTemperature(model, config, steps),

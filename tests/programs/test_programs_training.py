@@ -3,10 +3,14 @@ and every decompiled form agrees with it on every input; resume equals an uninte
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+import pytest
 import torch
 
+import interp.programs.train as train_module
+from interp.errors import InputError
 from interp.programs.data import make_task_data
 from interp.programs.pipeline import _concat, verify
 from interp.programs.program import ProgramShape
@@ -85,3 +89,26 @@ def _train_epochs(data, shape, config, out_dir: Path, stop_after: int) -> None:
         train_program(data, shape, config, out_dir=out_dir, progress=False, on_epoch=stop)
     except _Stop:
         pass
+
+
+def test_gumbel_samples_average_that_many_noisy_forward_passes_per_step() -> None:
+    data, shape = tiny_hist()
+    calls: list[bool] = []
+
+    class Counting(train_module.TransformerProgramModel):
+        def forward(self, tokens, lengths, hard=False):
+            calls.append(torch.is_grad_enabled() and not hard)
+            return super().forward(tokens, lengths, hard=hard)
+
+    original = train_module.TransformerProgramModel
+    train_module.TransformerProgramModel = Counting
+    try:
+        config = ProgramTrainConfig(epochs=2, batch_size=32, seed=3, gumbel_samples=3,
+                                    stop_when_perfect=False)
+        train_program(data, shape, config, progress=False)
+    finally:
+        train_module.TransformerProgramModel = original
+    steps = 2 * math.ceil(len(data.train) / 32)
+    assert sum(calls) == 3 * steps  # training passes only: evaluation runs without gradients
+    with pytest.raises(InputError, match="gumbel_samples"):
+        train_program(data, shape, ProgramTrainConfig(epochs=1, gumbel_samples=0), progress=False)
