@@ -70,11 +70,13 @@ def _percent(value: float | None) -> str:
 
 
 def _settings(r: dict) -> str:
-    """Layers, categorical/numerical heads and MLPs per layer, causal, Gumbel samples when > 1."""
+    """Layers, categorical/numerical heads and MLPs per layer, causal, Gumbel samples when > 1,
+    epoch-shuffled batches when used."""
     s = r["shape"]
     extras = ", causal" if s.get("causal") else ""
     samples = r.get("gumbel_samples", 1)
     extras += f", {samples} Gumbel samples" if samples > 1 else ""
+    extras += ", epoch-shuffled batches" if r.get("batches") == "epochs" else ""
     return (f"L{s['n_layers']} heads {s['n_cat_heads']}c+{s['n_num_heads']}n "
             f"mlps {s['n_cat_mlps']}c+{s['n_num_mlps']}n{extras}")
 
@@ -119,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-compile", action="store_true", help="skip compiling the RASP form")
     parser.add_argument("--gumbel-samples", type=int, default=1,
                         help="Gumbel samples averaged per training step (the paper's default: 1)")
+    parser.add_argument("--batches", choices=("replacement", "epochs"), default="replacement",
+                        help="random batches (default) or each example once per epoch (the paper's)")
     parser.add_argument("--recheck-hooked", metavar="DIR",
                         help="recompute hooked_matches_model of the runs saved in DIR with this code")
     parser.add_argument("--reverify", metavar="RUN", nargs="+",
@@ -141,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for task in args.tasks:
         options = PipelineOptions(task=task, epochs=args.epochs or PAPER_EPOCHS[task], seed=args.seed,
-                                  compile_rasp=not args.no_compile, gumbel_samples=args.gumbel_samples)
+                                  compile_rasp=not args.no_compile, gumbel_samples=args.gumbel_samples,
+                                  batches=args.batches)
         out = Path(args.out) / task
         resume = (out / "train" / "checkpoint").is_dir()  # continue an interrupted run
         result = run_pipeline(options, out_dir=out, resume=resume, progress=False)

@@ -22,6 +22,7 @@ from interp.programs.data import Split, TaskData
 from interp.programs.model import TransformerProgramModel
 from interp.programs.program import ProgramShape
 from interp.training import Callback, TrainConfig, TrainState, train
+from interp.training.loop import eval_generator
 
 
 @dataclass
@@ -37,6 +38,10 @@ class ProgramTrainConfig:
     # Gumbel samples per step (the paper's --gumbel_samples): the loss is averaged over this many
     # forward passes, each with fresh noise, so a step costs this many times one sample.
     gumbel_samples: int = 1
+    # Batches: "replacement" draws each batch's rows at random (the project's loop); "epochs" goes
+    # through the training split once per epoch in a fresh order, as the paper's
+    # DataLoader(shuffle=True) does (the last batch of an epoch is then the remainder).
+    batches: str = "replacement"
     # Stop once the hard model is right on every validation example: selection keeps the earliest
     # best checkpoint, so no later epoch could be chosen; the result equals the full run's.
     stop_when_perfect: bool = True
@@ -91,6 +96,39 @@ class AnnealTemperature(Callback):
         self.model.tau = state["tau"]
 
 
+class EpochShuffledBatches(Callback):
+    """A sampler that visits every training example once per epoch, in an order drawn from
+    (seed, epoch) alone, so a resumed run sees the same batches. It is also a callback: the loop
+    tells it the step after each one, and its checkpointed state is the next step to serve."""
+
+    def __init__(self, split: Split, batch_size: int, seed: int):
+        self.split, self.batch_size, self.seed = split, batch_size, seed
+        self.steps_per_epoch = math.ceil(len(split) / batch_size)
+        self.next_step = 0
+        self._eval_seed = eval_generator(seed).initial_seed()
+        self._order: tuple[int, torch.Tensor] | None = None  # (epoch, permutation) cache
+
+    def __call__(self, n: int, generator: torch.Generator):
+        if generator.initial_seed() == self._eval_seed:  # the loop's held-out set: any n rows
+            rows = torch.randint(len(self.split), (n,), generator=generator)
+        else:
+            epoch, index = divmod(self.next_step, self.steps_per_epoch)
+            if self._order is None or self._order[0] != epoch:
+                shuffle = torch.Generator().manual_seed((self.seed * 1_000_003 + epoch) % 2**62)
+                self._order = (epoch, torch.randperm(len(self.split), generator=shuffle))
+            rows = self._order[1][index * self.batch_size : (index + 1) * self.batch_size]
+        return self.split.tokens[rows], self.split.lengths[rows], self.split.targets[rows]
+
+    def on_step(self, state: TrainState) -> None:
+        self.next_step = state.step
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"next_step": self.next_step}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.next_step = state["next_step"]
+
+
 class HardAndSoftValidation(Callback):
     """Adds val_hard (argmax model) and val_soft (one Gumbel sample) to every evaluation."""
 
@@ -118,6 +156,8 @@ def train_program(
     """Train; return the weights with the best hard validation accuracy (ties: the earlier)."""
     if config.gumbel_samples < 1:
         raise InputError(f"gumbel_samples must be at least 1, got {config.gumbel_samples}.")
+    if config.batches not in ("replacement", "epochs"):
+        raise InputError(f"batches must be 'replacement' or 'epochs', got {config.batches!r}.")
     model = TransformerProgramModel(shape, seed=config.seed)
     train_split = data.train
     steps_per_epoch = math.ceil(len(train_split) / config.batch_size)
@@ -128,7 +168,7 @@ def train_program(
         select_mode="max", checkpoint_every=steps_per_epoch, log_every=steps_per_epoch, seed=config.seed,
     )
 
-    def sample(n: int, generator: torch.Generator):
+    def sample_with_replacement(n: int, generator: torch.Generator):
         rows = torch.randint(len(train_split), (n,), generator=generator)
         return train_split.tokens[rows], train_split.lengths[rows], train_split.targets[rows]
 
@@ -138,10 +178,14 @@ def train_program(
                   for _ in range(config.gumbel_samples)]
         return torch.stack(losses).mean()
 
-    callbacks = [
+    callbacks: list[Callback] = [
         AnnealTemperature(model, config, steps),
         HardAndSoftValidation(data.val, steps_per_epoch, on_epoch, config.stop_when_perfect),
     ]
+    sample = sample_with_replacement
+    if config.batches == "epochs":
+        sample = EpochShuffledBatches(train_split, config.batch_size, config.seed)
+        callbacks.insert(0, sample)
     result = train(model, sample, loop, loss=loss, out_dir=out_dir, resume=resume, callbacks=callbacks,
                    restore_best=True, progress=progress)
     return ProgramTrainResult(

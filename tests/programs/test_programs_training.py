@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
 
 import interp.programs.train as train_module
 from interp.errors import InputError
-from interp.programs.data import make_task_data
+from interp.programs.data import Split, make_task_data
 from interp.programs.pipeline import _concat, verify
 from interp.programs.program import ProgramShape
-from interp.programs.train import ProgramTrainConfig, accuracy, train_program
+from interp.programs.train import EpochShuffledBatches, ProgramTrainConfig, accuracy, train_program
+from interp.training.loop import eval_generator, step_generator
 
 
 def tiny_hist():
@@ -63,16 +65,42 @@ def test_stopping_at_perfect_validation_selects_the_full_runs_weights() -> None:
         assert torch.equal(a, b), name
 
 
-def test_resume_equals_uninterrupted(tmp_path: Path) -> None:
+@pytest.mark.parametrize("batches", ["replacement", "epochs"])
+def test_resume_equals_uninterrupted(tmp_path: Path, batches: str) -> None:
     data, shape = tiny_hist()
-    straight = train_program(data, shape, ProgramTrainConfig(epochs=4, batch_size=32, seed=3), progress=False)
+    config = ProgramTrainConfig(epochs=4, batch_size=32, seed=3, batches=batches)
+    straight = train_program(data, shape, config, progress=False)
     interrupted = tmp_path / "interrupted"
-    config = ProgramTrainConfig(epochs=4, batch_size=32, seed=3)
     _train_epochs(data, shape, config, interrupted, stop_after=2)
     resumed = train_program(data, shape, config, out_dir=interrupted, resume=True, progress=False)
     assert resumed.history == straight.history
     for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
         assert torch.equal(a, b), name
+
+
+def test_epoch_batches_visit_every_example_once_per_epoch_in_a_fresh_order() -> None:
+    n, batch_size, seed = 70, 16, 5  # 5 batches per epoch, the last one of 6 rows
+    ids = torch.arange(n)
+    split = Split(tokens=ids[:, None], lengths=torch.ones(n, dtype=torch.long), targets=ids[:, None])
+    sampler = EpochShuffledBatches(split, batch_size, seed)
+    held_out = sampler(40, eval_generator(seed))[0][:, 0]
+    assert len(held_out) == 40 and len(set(held_out.tolist())) < 40  # drawn with replacement, not an epoch
+    epochs = []
+    for epoch in range(3):
+        seen = []
+        for step in range(epoch * 5, epoch * 5 + 5):
+            tokens, _, targets = sampler(batch_size, step_generator(seed, step))
+            assert torch.equal(tokens, targets) and len(tokens) == (6 if step % 5 == 4 else batch_size)
+            seen += tokens[:, 0].tolist()
+            sampler.on_step(SimpleNamespace(step=step + 1))
+        assert sorted(seen) == list(range(n))  # every example exactly once
+        epochs.append(seen)
+    assert epochs[0] != epochs[1] != epochs[2] != epochs[0]
+    again = EpochShuffledBatches(split, batch_size, seed)
+    again.load_state_dict({"next_step": 7})  # as a resumed run: epoch 1, its third batch
+    assert again(batch_size, step_generator(seed, 7))[0][:, 0].tolist() == epochs[1][32:48]
+    with pytest.raises(InputError, match="batches"):
+        train_program(*tiny_hist(), ProgramTrainConfig(epochs=1, batches="shuffled"), progress=False)
 
 
 class _Stop(Exception):
