@@ -15,3 +15,7 @@ class InputError(InterpError, ValueError):
 
 class CheckpointError(InterpError):
     """A saved model that is missing, corrupt, truncated or not in this project's format."""
+
+
+class TrainingDiverged(InterpError):
+    """A training step whose loss or gradient is not finite: stopped before it changed any weight."""

@@ -24,7 +24,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from interp.errors import ConfigError
+from interp.errors import ConfigError, TrainingDiverged
 from interp.training import distributed as dist_utils
 from interp.training.config import TrainConfig
 from interp.training.losses import Batch, LossFn, per_position_ce
@@ -208,6 +208,7 @@ def _run(model: nn.Module, sample: Sampler, config: TrainConfig, loss: LossFn, m
             value = loss(trained, batch)
             optimizer.zero_grad(set_to_none=True)
             value.backward()
+            _refuse_non_finite(value, model, state.step, place)
             if config.grad_clip is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
@@ -231,6 +232,21 @@ def _run(model: nn.Module, sample: Sampler, config: TrainConfig, loss: LossFn, m
             bar.update(1)
     bar.close()
     return _finish(state, held_out, metrics, best_weights, restore_best, out, place)
+
+
+def _refuse_non_finite(value: torch.Tensor, model: nn.Module, step: int, place: dist_utils.Placement) -> None:
+    """Raise before the optimizer step when the loss or a gradient is nan/inf, so no weight is ever
+    non-finite: a diverged run would otherwise go on, and its argmax or loss would be reported."""
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    norm = torch.nn.utils.get_total_norm(grads) if grads else value.new_zeros(())
+    # The loss is this process's shard: agree on every process before raising, or the others hang.
+    bad = dist_utils.all_max(not bool(torch.isfinite(value.detach() + norm)), place)
+    if bad:
+        raise TrainingDiverged(
+            f"training diverged at step {step}: the loss ({value.item():.4g}) or gradient norm "
+            f"({norm.item():.4g}) is not finite; no weight was changed by this step (the last "
+            "checkpoint is intact). Lower the learning rate, clip gradients, or change the loss."
+        )
 
 
 def _evaluate(state: TrainState, held_out: Batch, metrics: MetricsFn, callbacks: Sequence[Callback],

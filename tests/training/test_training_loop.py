@@ -13,9 +13,10 @@ import torch
 from safetensors.torch import load_file
 from training_helpers import TASK, tiny_config, tiny_model
 
-from interp.errors import CheckpointError, ConfigError
+from interp.errors import CheckpointError, ConfigError, TrainingDiverged
 from interp.model import load_model
 from interp.training import Callback, TrainConfig, TrainState, learning_rate, train
+from interp.training.losses import per_position_ce
 from interp.training.state import _flatten_optimizer, _unflatten_optimizer
 
 
@@ -184,3 +185,36 @@ def test_device_choice():
     else:
         with pytest.raises(ConfigError, match="no CUDA device"):
             train(tiny_model(), TASK.sample, tiny_config(device="cuda"), progress=False)
+
+
+class Snapshots(Callback):
+    """The weights after every step."""
+
+    def __init__(self, model: torch.nn.Module):
+        self.model, self.after_step = model, {}
+
+    def on_step(self, state: TrainState) -> None:
+        self.after_step[state.step] = weights(self.model)
+
+
+@pytest.mark.parametrize("poison", ["loss", "gradient"])
+def test_a_non_finite_step_is_refused_before_it_changes_a_weight(tmp_path: Path, poison: str):
+    calls = []
+
+    def loss(model, batch):
+        value = per_position_ce(model, batch)
+        calls.append(torch.is_grad_enabled())  # False: an evaluation
+        if torch.is_grad_enabled() and sum(calls) == 6:  # the sixth step (step index 5)
+            if poison == "loss":
+                return value * float("nan")
+            # finite loss, infinite gradient: d sqrt(x) / dx at x = 0
+            return value + torch.sqrt(model.embed.W_E.sum() * 0.0)
+        return value
+
+    model = tiny_model()
+    snapshots = Snapshots(model)
+    with pytest.raises(TrainingDiverged, match="step 5"):
+        train(model, TASK.sample, tiny_config(), loss=loss, out_dir=tmp_path, callbacks=[snapshots],
+              progress=False)
+    assert_same_weights(weights(model), snapshots.after_step[5])
+    assert all(torch.isfinite(w).all() for w in weights(model).values())
