@@ -71,12 +71,13 @@ def _percent(value: float | None) -> str:
 
 def _settings(r: dict) -> str:
     """Layers, categorical/numerical heads and MLPs per layer, causal, Gumbel samples when > 1,
-    epoch-shuffled batches when used."""
+    epoch-shuffled batches and straight-through samples when used."""
     s = r["shape"]
     extras = ", causal" if s.get("causal") else ""
     samples = r.get("gumbel_samples", 1)
     extras += f", {samples} Gumbel samples" if samples > 1 else ""
     extras += ", epoch-shuffled batches" if r.get("batches") == "epochs" else ""
+    extras += ", straight-through" if r.get("sampling") == "straight-through" else ""
     return (f"L{s['n_layers']} heads {s['n_cat_heads']}c+{s['n_num_heads']}n "
             f"mlps {s['n_cat_mlps']}c+{s['n_num_mlps']}n{extras}")
 
@@ -123,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="Gumbel samples averaged per training step (the paper's default: 1)")
     parser.add_argument("--batches", choices=("replacement", "epochs"), default="replacement",
                         help="random batches (default) or each example once per epoch (the paper's)")
+    parser.add_argument("--sampling", choices=("soft", "straight-through"), default="soft",
+                        help="Gumbel-softmax samples (default) or straight-through ones "
+                        "(the paper's gumbel_hard)")
     parser.add_argument("--recheck-hooked", metavar="DIR",
                         help="recompute hooked_matches_model of the runs saved in DIR with this code")
     parser.add_argument("--reverify", metavar="RUN", nargs="+",
@@ -146,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     for task in args.tasks:
         options = PipelineOptions(task=task, epochs=args.epochs or PAPER_EPOCHS[task], seed=args.seed,
                                   compile_rasp=not args.no_compile, gumbel_samples=args.gumbel_samples,
-                                  batches=args.batches)
+                                  batches=args.batches, sampling=args.sampling)
         out = Path(args.out) / task
         resume = (out / "train" / "checkpoint").is_dir()  # continue an interrupted run
         result = run_pipeline(options, out_dir=out, resume=resume, progress=False)

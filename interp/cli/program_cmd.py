@@ -47,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batches", choices=("replacement", "epochs"), default="replacement",
                         help="draw each batch at random (default), or visit every training example once "
                         "per epoch in a fresh order (the paper's DataLoader(shuffle=True))")
+    parser.add_argument("--sampling", choices=("soft", "straight-through"), default="soft",
+                        help="Gumbel-softmax samples while training (default), or straight-through ones: "
+                        "one-hot forward, the soft sample's gradient (the paper's gumbel_hard)")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     parser.set_defaults(handler=run_train_program)
 
@@ -72,7 +75,7 @@ def run_train_program(args: argparse.Namespace) -> int:
         n_num_mlps=args.n_num_mlps, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         seed=args.seed, size=args.size, compile_rasp=not args.no_compile,
         stop_when_perfect=not args.all_epochs, gumbel_samples=args.gumbel_samples,
-        batches=args.batches,
+        batches=args.batches, sampling=args.sampling,
     )
     result = run_pipeline(options, out_dir=args.out, resume=args.resume, progress=sys.stderr.isatty())
     print(f"{args.task}: hard test accuracy {result['hard_test_accuracy']:.4f} "

@@ -28,18 +28,36 @@ from interp.programs.spec import rank_matrix
 # Scores of keys: log(match + eps) + a position bias in (-1, 0], divided by sqrt(d_var) as the
 # paper's attention temperature: any match (>= -1) beats any non-match (log 1e-20 ~ -46).
 _EPS = 1e-20
+# Straight-through samples make non-matching keys' match, and a query's total match, exactly 0,
+# where the gradients of log(match + 1e-20) and of total / (total + 1e-10) (the BOS default)
+# overflow: measured inf within 1-4 steps on reverse and induction. Training with them uses 1e-3
+# for both: a non-match scores log(1e-3) ~ -6.9, still below any match (>= -1), and BOS gains
+# at most 1e-3 when something matches. Hard (argmax) passes keep the exact constants above.
+_STRAIGHT_THROUGH_EPS = 1e-3
 
 
-def _choose(logits: torch.Tensor, dim: int, tau: float, hard: bool) -> torch.Tensor:
-    """One-hot argmax (hard) or a Gumbel-softmax sample (soft) along `dim`."""
+def _one_hot_argmax(logits: torch.Tensor, dim: int) -> torch.Tensor:
+    return F.one_hot(logits.argmax(dim), logits.shape[dim]).movedim(-1, dim).to(logits.dtype)
+
+
+def _choose(logits: torch.Tensor, dim: int, tau: float, hard: bool,
+            straight_through: bool = False) -> torch.Tensor:
+    """One-hot argmax (hard) or a Gumbel-softmax sample (soft) along `dim`.
+
+    straight_through: the sample's one-hot argmax forward, the soft sample's gradient backward
+    (the paper's `gumbel_hard`, torch's gumbel_softmax(hard=True)).
+    """
     if hard:
-        return F.one_hot(logits.argmax(dim), logits.shape[dim]).movedim(-1, dim).to(logits.dtype)
+        return _one_hot_argmax(logits, dim)
     # Gumbel noise as -log(-log U): the same distribution as F.gumbel_softmax's -log(Exp(1)), but
     # torch's exponential_ is slow on CPU (3.7 vs 0.6 ms for rand on sort's [512, 4, 8, 9] scores;
     # about 5% of a training step).
     uniform = torch.rand_like(logits).clamp_(min=_EPS)
     gumbels = -(-uniform.log()).log()
-    return ((logits + gumbels) / tau).softmax(dim)
+    sample = ((logits + gumbels) / tau).softmax(dim)
+    if straight_through:
+        return _one_hot_argmax(sample, dim) + (sample - sample.detach())  # exactly one-hot forward
+    return sample
 
 
 def _read(cat: torch.Tensor, reads: torch.Tensor) -> torch.Tensor:
@@ -85,64 +103,69 @@ class ProgramBlock(nn.Module):
 
     def forward(
         self, cat: torch.Tensor, num: torch.Tensor, key_ok: torch.Tensor, bias: torch.Tensor,
-        tau: float, hard: bool,
+        tau: float, hard: bool, straight: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """cat [V, b, n, d], num [U, b, n] -> both with this layer's variables appended."""
+        """cat [V, b, n, d], num [U, b, n] -> both with this layer's variables appended.
+
+        straight: straight-through samples (one-hot forward, soft gradient) instead of soft ones.
+        """
         _, b, n, d = cat.shape
         # ---- categorical heads
         h = self.cat_reads.shape[1]
         if h:
-            reads = _choose(self.cat_reads, -1, tau, hard)  # [3, h, V]
+            reads = _choose(self.cat_reads, -1, tau, hard, straight)  # [3, h, V]
             q, k, v = _read(cat, reads.flatten(0, 1)).view(3, h, b, n, d).unbind(0)  # each [h, b, n, d]
-            match = self._match(q, k, self.cat_predicate, tau, hard) * key_ok  # [h, b, q, k]
+            match = self._match(q, k, self.cat_predicate, tau, hard, straight) * key_ok  # [h, b, q, k]
             # No match -> BOS, as the paper's CatAttention does: BOS (key 0) gains a match of
             # relu(1 - s / (s + 1e-10)), s = the query's total match: 1 when s = 0, else ~1e-10 / s
             # (exactly 0 in float32 for a hard match, so the argmax model is the spec's).
+            eps, bos_eps = (_STRAIGHT_THROUGH_EPS, _STRAIGHT_THROUGH_EPS) if straight else (_EPS, 1e-10)
             total = match.sum(-1, keepdim=True)  # [h, b, q, 1]
-            at_bos = match[..., :1] + F.relu(1.0 - total / (total + 1e-10))
+            at_bos = match[..., :1] + F.relu(1.0 - total / (total + bos_eps))
             match = torch.cat([at_bos, match[..., 1:]], -1)
-            scores = ((match + _EPS).log() + bias) / self.attention_temp
+            scores = ((match + eps).log() + bias) / self.attention_temp
             scores = scores.masked_fill(~key_ok, float("-inf"))
-            pattern = _choose(scores, -1, tau, hard)  # [h, b, q, k]
+            pattern = _choose(scores, -1, tau, hard, straight)  # [h, b, q, k]
             cat = torch.cat([cat, pattern @ v], 0)  # + [h, b, q, d]
         # ---- counting heads (value = ones): RASP's SelectorWidth
         h = self.num_reads.shape[1]
         if h:
-            reads = _choose(self.num_reads, -1, tau, hard)  # [2, h, V_before]
+            reads = _choose(self.num_reads, -1, tau, hard, straight)  # [2, h, V_before]
             q, k = _read(cat[: self.num_reads.shape[2]], reads.flatten(0, 1)).view(2, h, b, n, d).unbind(0)
-            match = self._match(q, k, self.num_predicate, tau, hard) * key_ok  # [h, b, q, k]
+            match = self._match(q, k, self.num_predicate, tau, hard, straight) * key_ok  # [h, b, q, k]
             num = torch.cat([num, match.sum(-1)], 0)  # + [h, b, q]
         # ---- MLPs (lookup tables once hard)
         outs = []
         m = self.mlp_reads.shape[0]
         if m:
-            reads = _choose(self.mlp_reads, -1, tau, hard)  # [m, 2, V]
+            reads = _choose(self.mlp_reads, -1, tau, hard, straight)  # [m, 2, V]
             x = _read(cat, reads.flatten(0, 1)).view(m, 2, b * n, d).transpose(1, 2).reshape(m, b * n, 2 * d)
             outs.append(self._mlp(x, self.mlp_in, self.mlp_in_bias, self.mlp_out, self.mlp_out_bias,
-                                  tau, hard).view(m, b, n, d))
+                                  tau, hard, straight).view(m, b, n, d))
         m = self.num_mlp_reads.shape[0]
         if m:
-            reads = _choose(self.num_mlp_reads, -1, tau, hard)  # [m, 2, U]
+            reads = _choose(self.num_mlp_reads, -1, tau, hard, straight)  # [m, 2, U]
             x = (reads.flatten(0, 1) @ num.reshape(num.shape[0], b * n)).view(m, 2, b * n)
             outs.append(self._mlp(x.transpose(1, 2), self.num_mlp_in, self.num_mlp_in_bias, self.num_mlp_out,
-                                  self.num_mlp_out_bias, tau, hard).view(m, b, n, d))
+                                  self.num_mlp_out_bias, tau, hard, straight).view(m, b, n, d))
         if outs:
             cat = torch.cat([cat, *outs], 0)
         return cat, num
 
     @staticmethod
-    def _match(q: torch.Tensor, k: torch.Tensor, predicate: torch.Tensor, tau: float, hard: bool):
+    def _match(q: torch.Tensor, k: torch.Tensor, predicate: torch.Tensor, tau: float, hard: bool,
+               straight: bool = False):
         """[h, b, q, k] in [0, 1]: how much key k's value is the one the query's value asks for."""
         h, b, n, d = q.shape
-        wanted = (q.reshape(h, b * n, d) @ _choose(predicate, -1, tau, hard)).view(h, b, n, d)
+        wanted = (q.reshape(h, b * n, d) @ _choose(predicate, -1, tau, hard, straight)).view(h, b, n, d)
         return wanted @ k.transpose(-1, -2)
 
     @staticmethod
-    def _mlp(x, w_in, b_in, w_out, b_out, tau: float, hard: bool) -> torch.Tensor:
+    def _mlp(x, w_in, b_in, w_out, b_out, tau: float, hard: bool, straight: bool = False) -> torch.Tensor:
         """x [m, rows, inputs] -> one-hot (hard) or sampled outputs [m, rows, d]."""
         hidden = torch.relu(torch.baddbmm(b_in[:, None], x, w_in))  # [m, rows, d_mlp]
         logits = torch.baddbmm(b_out[:, None], hidden, w_out)  # [m, rows, d]
-        return _choose(logits.log_softmax(-1), -1, tau, hard)
+        return _choose(logits.log_softmax(-1), -1, tau, hard, straight)
 
 
 class TransformerProgramModel(nn.Module):
@@ -162,6 +185,9 @@ class TransformerProgramModel(nn.Module):
         # About -1/n per step of distance, as the paper's fixed relative-position bias.
         self.register_buffer("position_bias", -ranks / (2 * shape.n_ctx + 1), persistent=False)
         self.tau = 3.0
+        # Training samples: soft Gumbel-softmax (the paper's default `gumbel_soft`) or
+        # straight-through (`gumbel_hard`: one-hot forward, soft gradient). Hard passes ignore it.
+        self.straight_through = False
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor, hard: bool = False) -> torch.Tensor:
         """Logits [batch, pos, n_labels] for token ids [batch, pos] (padded past `lengths`)."""
@@ -179,7 +205,7 @@ class TransformerProgramModel(nn.Module):
         key_ok = key_ok.expand(batch, n, n)
         bias = self.position_bias[:n, :n]
         for block in self.blocks:
-            cat, num = block(cat, num, key_ok, bias, self.tau, hard)
+            cat, num = block(cat, num, key_ok, bias, self.tau, hard, self.straight_through)
         v = cat.shape[0]
         logits = (cat.reshape(v, batch * n, d) @ self.readout_cat).sum(0)  # [b*n, n_labels]
         logits = logits + num.reshape(num.shape[0], batch * n).T @ self.readout_num + self.readout_bias

@@ -46,6 +46,7 @@ class PipelineOptions:
     stop_when_perfect: bool = True  # stop at 100% hard validation accuracy (same selected model)
     gumbel_samples: int = 1  # Gumbel samples averaged per training step (the paper's default: 1)
     batches: str = "replacement"  # or "epochs": each epoch visits every example once (the paper's)
+    sampling: str = "soft"  # or "straight-through": one-hot forward, soft gradient (the paper's gumbel_hard)
 
 
 def shape_for(data: TaskData, options: PipelineOptions) -> ProgramShape:
@@ -76,13 +77,15 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
     shape = shape_for(data, options)
     config = ProgramTrainConfig(epochs=options.epochs, batch_size=options.batch_size, lr=options.lr,
                                 seed=options.seed, stop_when_perfect=options.stop_when_perfect,
-                                gumbel_samples=options.gumbel_samples, batches=options.batches)
+                                gumbel_samples=options.gumbel_samples, batches=options.batches,
+                                sampling=options.sampling)
     train_dir = Path(out_dir) / "train" if out_dir is not None else None
     trained = train_program(data, shape, config, out_dir=train_dir, resume=resume, progress=progress)
     program = trained.model.discretize()
     result: dict[str, Any] = {
         "task": options.task, "seed": options.seed, "epochs": options.epochs,
         "gumbel_samples": options.gumbel_samples, "batches": options.batches,
+        "sampling": options.sampling,
         "n_train": len(data.train), "n_val": len(data.val), "n_test": len(data.test),
         "shape": {k: v for k, v in asdict(shape).items() if k not in ("tokens", "labels")},
         "epochs_run": trained.epochs_run, "stop_reason": trained.stop_reason,

@@ -42,6 +42,9 @@ class ProgramTrainConfig:
     # through the training split once per epoch in a fresh order, as the paper's
     # DataLoader(shuffle=True) does (the last batch of an epoch is then the remainder).
     batches: str = "replacement"
+    # Samples while training: "soft" Gumbel-softmax (the paper's default `gumbel_soft`) or
+    # "straight-through" (its `gumbel_hard`: one-hot forward, the soft sample's gradient).
+    sampling: str = "soft"
     # Stop once the hard model is right on every validation example: selection keeps the earliest
     # best checkpoint, so no later epoch could be chosen; the result equals the full run's.
     stop_when_perfect: bool = True
@@ -158,7 +161,10 @@ def train_program(
         raise InputError(f"gumbel_samples must be at least 1, got {config.gumbel_samples}.")
     if config.batches not in ("replacement", "epochs"):
         raise InputError(f"batches must be 'replacement' or 'epochs', got {config.batches!r}.")
+    if config.sampling not in ("soft", "straight-through"):
+        raise InputError(f"sampling must be 'soft' or 'straight-through', got {config.sampling!r}.")
     model = TransformerProgramModel(shape, seed=config.seed)
+    model.straight_through = config.sampling == "straight-through"
     train_split = data.train
     steps_per_epoch = math.ceil(len(train_split) / config.batch_size)
     steps = config.epochs * steps_per_epoch
