@@ -180,3 +180,24 @@ def test_straight_through_training_gradients_are_finite() -> None:
         optimizer.step()
     with pytest.raises(InputError, match="sampling"):
         train_program(data, shape, ProgramTrainConfig(epochs=1, sampling="hard"), progress=False)
+
+
+def test_training_flushes_subnormal_floats_and_restores_the_setting() -> None:
+    # Subnormal arithmetic made late-anneal steps 3-5x slower (benchmarks/README.md); the flush
+    # must hold during training only.
+    data, shape = tiny_hist()
+    seen: list[bool] = []
+
+    class Probe(train_module.TransformerProgramModel):
+        def forward(self, tokens, lengths, hard=False):
+            seen.append((torch.tensor([1e-39]) * 1.0).item() == 0.0)
+            return super().forward(tokens, lengths, hard=hard)
+
+    original = train_module.TransformerProgramModel
+    train_module.TransformerProgramModel = Probe
+    try:
+        train_program(data, shape, ProgramTrainConfig(epochs=1, batch_size=32, seed=3), progress=False)
+    finally:
+        train_module.TransformerProgramModel = original
+    assert seen and all(seen)
+    assert (torch.tensor([1e-39]) * 1.0).item() != 0.0  # restored: subnormals survive again
