@@ -135,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reverify", metavar="RUN", nargs="+",
                         help="re-run the verification, RASP compile included, of saved run directories")
     args = parser.parse_args(argv)
+    # Before any parallel work, so torch's worker threads inherit it (see train.flush_denormals).
+    torch.set_flush_denormal(True)
     if args.reverify:
         torch.set_num_threads(1)
         for run in args.reverify:

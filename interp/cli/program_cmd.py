@@ -63,8 +63,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_train_program(args: argparse.Namespace) -> int:
+    import torch
+
     from interp.programs.pipeline import PipelineOptions, run_pipeline
 
+    # Before any parallel work, so torch's worker threads inherit it (see train.flush_denormals).
+    torch.set_flush_denormal(True)
     if args.resume and not args.out:
         raise InputError("--resume needs --out DIR (where the training was saved).")
     if args.lr <= 0:
