@@ -21,7 +21,8 @@ import torch
 
 from interp.programs.convert import hooked_predict, to_hooked
 from interp.programs.data import make_task_data
-from interp.programs.pipeline import PipelineOptions, load_program, run_pipeline, verify
+from interp.programs.pipeline import PipelineOptions, load_program, run_pipeline, shape_for, verify
+from interp.programs.train import ProgramTrainConfig, train_program
 
 PAPER_TABLE1 = {
     "reverse": 99.79, "hist": 100.0, "double_hist": 98.40, "sort": 99.83, "most_freq": 75.69,
@@ -113,6 +114,22 @@ def reverify(run: Path) -> dict:
     return {k: result.get(k) for k in keys}
 
 
+def time_epochs(tasks: list[str], epochs: int) -> None:
+    """Wall and CPU seconds per training epoch at 1 and 2 threads. The anneal of an `epochs`-long
+    run reaches tau 0.01, so short runs measure the late-anneal cost too."""
+    print("| task | threads | wall s / epoch | CPU s / epoch | 250 epochs, wall min |")
+    print("|---|---|---|---|---|")
+    for task in tasks:
+        options = PipelineOptions(task=task)
+        data = make_task_data(task, options.vocab_size, options.max_len, options.size, 0, False)
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            config = ProgramTrainConfig(epochs=epochs, seed=0, stop_when_perfect=False)
+            trained = train_program(data, shape_for(data, options), config, progress=False)
+            wall, cpu = trained.seconds / epochs, trained.cpu_seconds / epochs
+            print(f"| {task} | {threads} | {wall:.2f} | {cpu:.2f} | {250 * wall / 60:.1f} |", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -130,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="Gumbel-softmax samples (default) or straight-through ones "
                         "(the paper's gumbel_hard)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads for training (default 1)")
+    parser.add_argument("--time-epochs", type=int, metavar="E",
+                        help="only time E-epoch trainings of --tasks at 1 and 2 threads (per-epoch table)")
     parser.add_argument("--recheck-hooked", metavar="DIR",
                         help="recompute hooked_matches_model of the runs saved in DIR with this code")
     parser.add_argument("--reverify", metavar="RUN", nargs="+",
@@ -137,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Before any parallel work, so torch's worker threads inherit it (see train.flush_denormals).
     torch.set_flush_denormal(True)
+    if args.time_epochs:
+        time_epochs(args.tasks, args.time_epochs)
+        return 0
     if args.reverify:
         torch.set_num_threads(1)
         for run in args.reverify:
