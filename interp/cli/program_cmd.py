@@ -63,12 +63,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_train_program(args: argparse.Namespace) -> int:
-    import torch
-
     from interp.programs.pipeline import PipelineOptions, run_pipeline
+    from interp.programs.train import flush_denormals
 
-    # Before any parallel work, so torch's worker threads inherit it (see train.flush_denormals).
-    torch.set_flush_denormal(True)
     if args.resume and not args.out:
         raise InputError("--resume needs --out DIR (where the training was saved).")
     if args.lr <= 0:
@@ -81,7 +78,9 @@ def run_train_program(args: argparse.Namespace) -> int:
         stop_when_perfect=not args.all_epochs, gumbel_samples=args.gumbel_samples,
         batches=args.batches, sampling=args.sampling,
     )
-    result = run_pipeline(options, out_dir=args.out, resume=args.resume, progress=sys.stderr.isatty())
+    # Flushed before any parallel work, so torch's worker threads inherit it (see flush_denormals).
+    with flush_denormals():
+        result = run_pipeline(options, out_dir=args.out, resume=args.resume, progress=sys.stderr.isatty())
     print(f"{args.task}: hard test accuracy {result['hard_test_accuracy']:.4f} "
           f"(soft {result['soft_test_accuracy']:.4f}); program {result['lines_before']} -> "
           f"{result['lines_after']} lines; Python = model on {100 * result['program_matches_model']:.1f}% "

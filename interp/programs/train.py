@@ -169,8 +169,8 @@ def flush_denormals() -> Iterator[None]:
     The CPU flag is per thread: this sets it on the calling thread, and torch's worker threads
     inherit it only if they are created afterwards (measured at 2 threads and tau 0.05: 0.43 s a
     step unflushed, 0.32 flushed after the workers exist, 0.09 flushed before). Entry points that
-    train with several threads (`interp train-program`, the benchmark) therefore call
-    `torch.set_flush_denormal(True)` before any parallel work.
+    train with several threads (`interp train-program`, the benchmark) therefore enter this
+    before any parallel work; entering it again inside is harmless.
     """
     was_on = _flushing_denormals()
     torch.set_flush_denormal(True)  # returns False where the CPU cannot: then it is slow, not wrong

@@ -182,22 +182,28 @@ def test_straight_through_training_gradients_are_finite() -> None:
         train_program(data, shape, ProgramTrainConfig(epochs=1, sampling="hard"), progress=False)
 
 
-def test_training_flushes_subnormal_floats_and_restores_the_setting() -> None:
+@pytest.mark.parametrize("flushing_before", [False, True])
+def test_training_flushes_subnormal_floats_and_restores_the_setting(flushing_before: bool) -> None:
     # Subnormal arithmetic made late-anneal steps 3-5x slower (benchmarks/README.md); the flush
-    # must hold during training only.
+    # must hold during training and leave the caller's setting as it was.
     data, shape = tiny_hist()
     seen: list[bool] = []
 
+    def flushing() -> bool:
+        return (torch.tensor([1e-39]) * 1.0).item() == 0.0
+
     class Probe(train_module.TransformerProgramModel):
         def forward(self, tokens, lengths, hard=False):
-            seen.append((torch.tensor([1e-39]) * 1.0).item() == 0.0)
+            seen.append(flushing())
             return super().forward(tokens, lengths, hard=hard)
 
-    original = train_module.TransformerProgramModel
+    original_model, original_setting = train_module.TransformerProgramModel, flushing()
     train_module.TransformerProgramModel = Probe
     try:
+        torch.set_flush_denormal(flushing_before)
         train_program(data, shape, ProgramTrainConfig(epochs=1, batch_size=32, seed=3), progress=False)
+        assert seen and all(seen)
+        assert flushing() == flushing_before
     finally:
-        train_module.TransformerProgramModel = original
-    assert seen and all(seen)
-    assert (torch.tensor([1e-39]) * 1.0).item() != 0.0  # restored: subnormals survive again
+        train_module.TransformerProgramModel = original_model
+        torch.set_flush_denormal(original_setting)
