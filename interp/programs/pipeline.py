@@ -93,6 +93,7 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
         "hard_test_accuracy": accuracy(trained.model, data.test, hard=True),
         "soft_test_accuracy": accuracy(trained.model, data.test, hard=False),
         "train_seconds": round(trained.seconds, 1),
+        "threads": torch.get_num_threads(),  # how the seconds were measured
         # CPU time of the training steps over every session (None: resumed from a checkpoint saved
         # before CPU time was recorded)
         "train_cpu_seconds": None if math.isnan(trained.cpu_seconds) else round(trained.cpu_seconds, 1),

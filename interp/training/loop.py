@@ -208,9 +208,11 @@ def _run(model: nn.Module, sample: Sampler, config: TrainConfig, loss: LossFn, m
             value = loss(trained, batch)
             optimizer.zero_grad(set_to_none=True)
             value.backward()
-            _refuse_non_finite(value, model, state.step, place)
-            if config.grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            grads = [p.grad for p in model.parameters() if p.grad is not None]
+            grad_norm = torch.nn.utils.get_total_norm(grads) if grads else value.new_zeros(())
+            _refuse_non_finite(value, grad_norm, state.step, place)
+            if config.grad_clip is not None:  # clip_grad_norm_ split in two, so the norm is computed once
+                torch.nn.utils.clip_grads_with_norm_(model.parameters(), config.grad_clip, grad_norm)
             optimizer.step()
             state.step += 1
             session_steps += 1
@@ -234,11 +236,10 @@ def _run(model: nn.Module, sample: Sampler, config: TrainConfig, loss: LossFn, m
     return _finish(state, held_out, metrics, best_weights, restore_best, out, place)
 
 
-def _refuse_non_finite(value: torch.Tensor, model: nn.Module, step: int, place: dist_utils.Placement) -> None:
-    """Raise before the optimizer step when the loss or a gradient is nan/inf, so no weight is ever
-    non-finite: a diverged run would otherwise go on, and its argmax or loss would be reported."""
-    grads = [p.grad for p in model.parameters() if p.grad is not None]
-    norm = torch.nn.utils.get_total_norm(grads) if grads else value.new_zeros(())
+def _refuse_non_finite(value: torch.Tensor, norm: torch.Tensor, step: int,
+                       place: dist_utils.Placement) -> None:
+    """Raise before the optimizer step when the loss or the gradient norm is nan/inf, so no weight is
+    ever non-finite: a diverged run would otherwise go on, and its argmax or loss would be reported."""
     # The loss is this process's shard: agree on every process before raising, or the others hang.
     bad = dist_utils.all_max(not bool(torch.isfinite(value.detach() + norm)), place)
     if bad:
