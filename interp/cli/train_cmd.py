@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     from interp.training import loss_by_name, per_position_accuracy, train
-    from interp.training.evaluation import report
+    from interp.evaluation.task_reports import report
     from interp.training.recipes import read_config_file, recipe_by_name
 
     recipe = recipe_by_name(args.task)
@@ -74,10 +74,10 @@ def run_train(args: argparse.Namespace) -> int:
 def run_eval(args: argparse.Namespace) -> int:
     from interp.model import load_model
     from interp.shipped import resolve_model_path
-    from interp.training.evaluation import report, task_of
+    from interp.evaluation import evaluate
 
     model = load_model(resolve_model_path(args.model))
-    summary = {"model": args.model, **report(model, task_of(model))}
+    summary = {"model": args.model, **evaluate(model)}
     _print_summary(summary, args.json)
     return 0
 

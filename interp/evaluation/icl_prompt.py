@@ -12,8 +12,8 @@ from torch import nn
 
 from interp import baselines as B
 from interp.errors import InputError
+from interp.evaluation.task_reports import task_of
 from interp.tasks.regression import RegressionPrompts, RegressionTask
-from interp.training.evaluation import task_of
 
 # Names of the predictions `compare_on_prompt` returns, in display order.
 ESTIMATORS = ("model", "least_squares", "ridge", "gd", "averaging", "knn3")

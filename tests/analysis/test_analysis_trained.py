@@ -16,22 +16,34 @@ from interp.analysis import (
 from interp.circuit import Circuit
 from interp.errors import InputError
 from interp.tasks import Reverse, make_task
-from interp.train import accuracy, model_for, train
+from interp.training import per_position_accuracy, train
+from interp.training.recipes import Recipe
+
+
+def train_reverse(task: Reverse, steps: int):
+    """A 1-layer attention-only model trained on `task` at a constant rate (seeded)."""
+    recipe = Recipe("reverse", "reverse", "test", model={"n_layers": 1, "d_model": 32, "n_heads": 2},
+                    train=dict(steps=steps, batch_size=64, lr=1e-2, min_lr_ratio=1.0, grad_clip=None,
+                               eval_every=0, eval_size=64, eval_batch_size=64),
+                    init_std=0.2)
+    return train(recipe.build_model(task), task.sample, recipe.train_config(), progress=False).model
+
+
+def accuracy(model, inputs, targets) -> float:
+    return per_position_accuracy(model, (inputs, targets))["accuracy"]
 
 
 @pytest.fixture(scope="module")
 def trained():
     task = Reverse(d_vocab=5, seq_len=6)
-    model = train(model_for(task, n_layers=1, d_model=32, n_heads=2), task, steps=300, progress=False)
-    return task, model
+    return task, train_reverse(task, steps=300)
 
 
 def test_training_is_seeded_and_accurate(trained):
     task, model = trained
     inputs, targets = task.batch(256, seed=1)
     assert accuracy(model, inputs, targets) > 0.98
-    again = train(model_for(task, n_layers=1, d_model=32, n_heads=2), task, steps=5, progress=False)
-    same = train(model_for(task, n_layers=1, d_model=32, n_heads=2), task, steps=5, progress=False)
+    again, same = train_reverse(task, steps=5), train_reverse(task, steps=5)
     torch.testing.assert_close(again.W_Q, same.W_Q)
 
 

@@ -4,7 +4,8 @@ import json
 
 from interp.cli import main
 from interp.tasks import Reverse
-from interp.train import model_for, train
+from interp.training import train
+from interp.training.recipes import Recipe
 
 
 def last_json(capsys) -> dict:
@@ -30,7 +31,9 @@ def test_discover_eap_with_vocab_and_threshold(capsys):
 
 def test_discover_saved_trained_model_has_no_ground_truth(tmp_path, capsys):
     task = Reverse(d_vocab=4, seq_len=4)
-    model = train(model_for(task, n_layers=1, d_model=16), task, steps=20, progress=False)
+    recipe = Recipe("reverse", "reverse", "test", model={"n_layers": 1, "d_model": 16, "n_heads": 2},
+                    train=dict(steps=20, batch_size=64, lr=1e-2, eval_every=0, eval_size=64))
+    model = train(recipe.build_model(task), task.sample, recipe.train_config(), progress=False).model
     model.save(str(tmp_path / "m"))
     assert main(["discover", str(tmp_path / "m"), "--per-length", "2", "--json"]) == 0
     result = last_json(capsys)

@@ -3,7 +3,7 @@
 from interp.evaluation.icl import evaluate_lsa, evaluate_regression_gpt
 from interp.model import load_model
 from interp.shipped import shipped_path
-from interp.training.evaluation import task_of
+from interp.evaluation import task_of
 
 
 def icl_gpt_report() -> dict:

@@ -11,7 +11,7 @@ import torch
 from interp.cli import main
 from interp.model import load_model
 from interp.tasks import Reverse
-from interp.train import accuracy
+from interp.training import per_position_accuracy
 
 TINY = {"task": {"d_vocab": 4, "seq_len": 4},
         "model": {"n_layers": 1, "d_model": 16, "n_heads": 2, "d_mlp": 16},
@@ -35,7 +35,8 @@ def test_train_eval_and_resume(tmp_path: Path, capsys: pytest.CaptureFixture):
     model = load_model(out / "model")
     inputs, targets = Reverse(d_vocab=4, seq_len=4).batch(200, seed=9)
     # The report agrees with an independent accuracy computation on fresh data (roughly: other questions).
-    assert abs(summary["report"]["accuracy"] - accuracy(model, inputs, targets)) < 0.1
+    independent = per_position_accuracy(model, (inputs, targets))["accuracy"]
+    assert abs(summary["report"]["accuracy"] - independent) < 0.1
     assert json.loads((out / "card.json").read_text())["steps"] == 40
     # Resuming a finished run changes nothing.
     before = {k: v.clone() for k, v in model.state_dict().items()}

@@ -1,4 +1,5 @@
-"""Task-specific held-out reports for trained models (what `interp eval` prints).
+"""The held-out report of a trained model on its own task (what `interp eval` prints and
+`interp train` writes into the card), looked up by task type in REPORTS.
 
 Every report draws fresh questions from the task with REPORT_SEED, a stream that training
 never uses (training batches are seeded by seed * 1_000_003 + step).
@@ -6,26 +7,29 @@ never uses (training batches are seeded by seed * 1_000_003 + step).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from interp.errors import InputError
 from interp.evaluation.icl import regression_report
 from interp.tasks import Addition, InContextNgrams, MarkovTask, Task, make_task
 from interp.tasks.addition import CARRY_CLASSES, carry_class, cascade_length
+from interp.tasks.base import IGNORE
 from interp.tasks.ngrams import in_context_ngram_loss
 from interp.tasks.regression import RegressionTask
-from interp.training.loop import evaluate
-from interp.training.losses import next_token_ce, per_position_accuracy
 
 REPORT_SEED = 2**40 + 17
-_CHUNK = 1000
+_CHUNK = 1000  # questions per forward pass (memory only; results do not depend on it)
+
+ReportFn = Callable[..., dict[str, Any]]  # (model, task, seed=...) -> JSON-able report
 
 
 @torch.no_grad()
-def addition_report(model: nn.Module, task: Addition, n: int = 10_000, seed: int = REPORT_SEED
+def addition_report(model: nn.Module, task: Addition, seed: int = REPORT_SEED, n: int = 10_000
                     ) -> dict[str, Any]:
     """Exact match on n uniform questions (no enrichment), overall, per carry class and per
     cascade length; teacher-forced argmax, which equals greedy decoding for exact match."""
@@ -52,7 +56,7 @@ def addition_report(model: nn.Module, task: Addition, n: int = 10_000, seed: int
 
 
 @torch.no_grad()
-def markov_report(model: nn.Module, task: MarkovTask, n: int = 2000, seed: int = REPORT_SEED
+def markov_report(model: nn.Module, task: MarkovTask, seed: int = REPORT_SEED, n: int = 2000
                   ) -> dict[str, Any]:
     """Cross-entropy per character on positions with a full context (t >= order), next to the
     source's exact entropy rate, its unigram entropy and the true kernel's loss on the same text."""
@@ -72,7 +76,7 @@ def markov_report(model: nn.Module, task: MarkovTask, n: int = 2000, seed: int =
 
 
 @torch.no_grad()
-def ngram_report(model: nn.Module, task: InContextNgrams, n: int = 1000, seed: int = REPORT_SEED
+def ngram_report(model: nn.Module, task: InContextNgrams, seed: int = REPORT_SEED, n: int = 1000
                  ) -> dict[str, Any]:
     """The model's loss on positions n-1.. next to the in-context n-gram estimator's."""
     tokens = task.sample(n, torch.Generator().manual_seed(seed))
@@ -82,36 +86,73 @@ def ngram_report(model: nn.Module, task: InContextNgrams, n: int = 1000, seed: i
             "in_context_ngram_loss": in_context_ngram_loss(tokens, task.symbols, task.n, task.alpha)}
 
 
-def generic_report(model: nn.Module, task: Task, n: int = 2000, seed: int = REPORT_SEED) -> dict[str, Any]:
-    """Held-out loss (and accuracy / exact match for per-position tasks)."""
+@torch.no_grad()
+def token_report(model: nn.Module, task: Task, seed: int = REPORT_SEED, n: int = 2000) -> dict[str, Any]:
+    """Held-out cross-entropy over every scored token; for per-position tasks also the token
+    accuracy and the exact match of whole sequences."""
+    if task.loss not in ("per_position_ce", "next_token_ce"):
+        raise InputError(f"no report for task {task.name!r} with loss {task.loss!r}; register one in "
+                         "interp.evaluation.task_reports.REPORTS.")
     batch = task.sample(n, torch.Generator().manual_seed(seed))
-    metrics = per_position_accuracy if task.loss == "per_position_ce" else (
-        (lambda m, b: {"loss": next_token_ce(m, b).item()}) if task.loss == "next_token_ce" else None)
-    if metrics is None:
-        raise InputError(f"no report for task {task.name!r} with loss {task.loss!r}.")
-    return {"task": task.name, "examples": n, **evaluate(model, batch, metrics, _CHUNK)}
+    inputs = batch[0] if isinstance(batch, (tuple, list)) else batch
+    if task.loss == "next_token_ce":
+        targets = torch.cat([inputs[:, 1:], torch.full_like(inputs[:, :1], IGNORE)], dim=1)  # [n, seq]
+    else:
+        targets = batch[1]
+    nll_sum, right, scored_total, whole = 0.0, 0, 0, 0
+    for i in range(0, n, _CHUNK):
+        logits = model(inputs[i:i + _CHUNK])  # [b, seq, vocab_out]
+        chunk_targets = targets[i:i + _CHUNK]
+        scored = chunk_targets != IGNORE  # [b, seq]
+        nll = F.cross_entropy(logits.flatten(0, 1), chunk_targets.flatten(), ignore_index=IGNORE,
+                              reduction="sum")
+        hit = (logits.argmax(-1) == chunk_targets) & scored
+        nll_sum += nll.item()
+        right += int(hit.sum())
+        scored_total += int(scored.sum())
+        whole += int((hit | ~scored).all(-1).sum())
+    out = {"task": task.name, "examples": n, "loss": nll_sum / max(1, scored_total)}
+    if task.loss == "per_position_ce":
+        out |= {"accuracy": right / max(1, scored_total), "exact_match": whole / n}
+    return out
 
 
-def report(model: nn.Module, task: Task) -> dict[str, Any]:
-    """The report that fits `task`."""
+# One line per task type: the report that fits it (the first match along the task's class
+# hierarchy); any other token task gets token_report.
+REPORTS: dict[type[Task], ReportFn] = {
+    Addition: addition_report,
+    MarkovTask: markov_report,
+    InContextNgrams: ngram_report,
+    RegressionTask: regression_report,
+}
+
+
+def report_for(task: Task) -> ReportFn:
+    """The report function registered for `task`'s type (token_report when none is)."""
+    for cls in type(task).__mro__:
+        if cls in REPORTS:
+            return REPORTS[cls]
+    return token_report
+
+
+def report(model: nn.Module, task: Task, seed: int = REPORT_SEED) -> dict[str, Any]:
+    """The report that fits `task`, for `model` in eval mode."""
     model.eval()
-    if isinstance(task, Addition):
-        return addition_report(model, task)
-    if isinstance(task, MarkovTask):
-        return markov_report(model, task)
-    if isinstance(task, InContextNgrams):
-        return ngram_report(model, task)
-    if isinstance(task, RegressionTask):
-        return regression_report(model, task, seed=REPORT_SEED)
-    return generic_report(model, task)
+    return report_for(task)(model, task, seed=seed)
 
 
 def task_of(model: nn.Module) -> Task:
     """Rebuild the task a model was trained on from its metadata (task + task_options)."""
     metadata = getattr(model, "metadata", {}) or {}
     if "task" not in metadata:
-        raise InputError("this model's metadata names no task; it was not trained by `interp train`.")
+        raise InputError("this model's metadata names no task; it was not trained by `interp train`, so "
+                         "there is no task to evaluate it on.")
     return make_task(metadata["task"], **metadata.get("task_options", {}))
+
+
+def evaluate(model: nn.Module, task: Task | None = None, seed: int = REPORT_SEED) -> dict[str, Any]:
+    """The report of `model` on `task` (default: the task its metadata names)."""
+    return report(model, task if task is not None else task_of(model), seed=seed)
 
 
 def _mean(values: torch.Tensor) -> float | None:
