@@ -45,6 +45,7 @@ from rasp.core import (
 from rasp.errors import RASPError, RASPSyntaxError
 from rasp.evaluate import DefaultRASPEvaluator, Trace, check_input, evaluate, trace
 from rasp.graph import check_unique_labels, dataflow_edges, walk
+from rasp.loops import Loop, LoopResult, LoopState, loop
 
 __all__ = [
     "Aggregate",
@@ -57,6 +58,9 @@ __all__ = [
     "IndicesType",
     "LengthType",
     "LinearSequenceMap",
+    "Loop",
+    "LoopResult",
+    "LoopState",
     "Map",
     "NumericValue",
     "Predicate",
@@ -86,6 +90,7 @@ __all__ = [
     "is_categorical",
     "is_numerical",
     "length",
+    "loop",
     "numerical",
     "parse",
     "parse_file",

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rasp import core
+from rasp import core, loops
 from rasp.errors import RASPError
 from rasp.graph import check_unique_labels, walk
 from rasp.limits import current_limits
@@ -117,7 +117,7 @@ class _Evaluator:
         self.n = len(self.tokens)
         self.causal = causal
         # Memo by node identity: programs share subexpressions.
-        self.memo: dict[int, Any] = {}
+        self.memo: dict[Any, Any] = {}  # node id (or ("loop", id)) -> value
         self.results: list[tuple[core.RASPExpr, Any]] = []
 
     def run(self, program: core.RASPExpr) -> Any:
@@ -194,6 +194,29 @@ class _Evaluator:
             else:
                 out.append(_single_value(node, q, selected))
         return out
+
+    def loop_result(self, node: loops.LoopResult) -> list[Any]:
+        block = node.block
+        key = ("loop", id(block))  # all results of one loop share one run
+        if key not in self.memo:
+            start = [self._value(sop) for sop in block.inits]
+            self.memo[key] = loops.run_loop(block, start, lambda state: self._loop_body(block, state))
+        return list(self.memo[key][node.index])
+
+    def _loop_body(self, block: loops.Loop, state: list[list[Any]]) -> tuple[list, list | None]:
+        """One step of `block` on `state`: (next state, halting values on `state`)."""
+        for placeholder, values in zip(block.state, state):
+            self.memo[id(placeholder)] = values
+        for node in block.body_nodes:
+            if isinstance(node, loops.LoopResult):
+                self.memo.pop(("loop", id(node.block)), None)  # a nested loop reruns per step
+            self.memo[id(node)] = self._eval_node(node)
+        halt = None if block.halt is None else self._value(block.halt)
+        return [self._value(sop) for sop in block.updated], halt
+
+    def loop_state(self, node: loops.LoopState) -> list[Any]:
+        raise RASPError(f"'{node.label}' is the state of loop '{node.owner}' and exists only "
+                        "inside its body; use the loop's result outside it")
 
     # Selectors ----------------------------------------------------------------------
     def select(self, node: core.Select) -> Matrix:
@@ -301,4 +324,6 @@ _HANDLERS: dict[type, Callable[[_Evaluator, Any], Any]] = {
     core.SelectorAnd: _Evaluator.selector_and,
     core.SelectorOr: _Evaluator.selector_or,
     core.SelectorNot: _Evaluator.selector_not,
+    loops.LoopResult: _Evaluator.loop_result,
+    loops.LoopState: _Evaluator.loop_state,
 }

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from interp.errors import ConfigError
+from interp.model.loops import check_loop_fields
 
 ATTENTION_KINDS = ("softmax", "hard", "linear")
 ACTIVATIONS = ("relu", "gelu", "gelu_new", "silu", "identity")
@@ -83,6 +84,7 @@ FIELD_RULES: dict[str, Rule] = {
     "seed": Rule(int, optional=True),
     "vocab": Rule(list, optional=True),
     "vocab_out": Rule(list, optional=True),
+    "bos_token": Rule(str, optional=True),
     "use_attn_result": Rule(bool),
     "use_split_qkv_input": Rule(bool),
     "use_attn_in": Rule(bool),
@@ -90,6 +92,9 @@ FIELD_RULES: dict[str, Rule] = {
     "device": Rule(str),
     "n_key_value_heads": Rule(int, optional=True, minimum=1),
     "model_name": Rule(str),
+    "loop_start": Rule(int, optional=True, minimum=0),
+    "loop_layers": Rule(int, optional=True, minimum=1),
+    "loop_steps": Rule(int, optional=True, minimum=1),
 }
 
 
@@ -124,6 +129,9 @@ class ModelConfig:
     # Optional token names so users can type strings instead of ids.
     vocab: list[str] | None = None
     vocab_out: list[str] | None = None
+    # The vocab name the model expects at position 0 (compiled: "BOS", Transformer Program:
+    # "<sink>"); None: no BOS. TransformerLens' to_tokens prepends it by default.
+    bos_token: str | None = None
     # Hook switches, as in TransformerLens.
     use_attn_result: bool = True
     use_split_qkv_input: bool = False
@@ -133,6 +141,11 @@ class ModelConfig:
     device: str = "cpu"
     n_key_value_heads: int | None = field(default=None, repr=False)
     model_name: str = "interp-model"
+    # A weight-shared layer group (interp.model.loops): blocks loop_start + t*loop_layers + j
+    # reuse block loop_start + j's parameters for t < loop_steps. None: no loop.
+    loop_start: int | None = None
+    loop_layers: int | None = None
+    loop_steps: int | None = None
 
     def __post_init__(self) -> None:
         for name, rule in FIELD_RULES.items():
@@ -158,6 +171,9 @@ class ModelConfig:
             raise ConfigError(
                 f"vocab_out has {len(self.vocab_out)} names but d_vocab_out={self.d_vocab_out}."
             )
+        if self.bos_token is not None and self.bos_token not in (self.vocab or []):
+            raise ConfigError(f"bos_token={self.bos_token!r} is not in vocab {self.vocab}.")
+        check_loop_fields(self)
 
     def parameter_count(self) -> int:
         """Number of parameters a model with this config has, computed without building it
@@ -180,6 +196,44 @@ class ModelConfig:
     def attention_dir(self) -> str:
         """TransformerLens' name for the causal switch."""
         return "causal" if self.causal else "bidirectional"
+
+    # ------------------------------------------------ read by TransformerLens' tools
+    @property
+    def default_prepend_bos(self) -> bool:
+        """Whether `to_tokens` prepends BOS when not told (TL); True when the model has a BOS.
+        Settable, as TL's LocallyOverridenDefaults and users set it; not saved."""
+        override = self.__dict__.get("_default_prepend_bos")
+        return self.bos_token is not None if override is None else override
+
+    @default_prepend_bos.setter
+    def default_prepend_bos(self, value: bool) -> None:
+        self.__dict__["_default_prepend_bos"] = bool(value)
+
+    @property
+    def tokenizer_prepends_bos(self) -> bool:
+        """False: our tokenizer never adds BOS itself; `to_tokens` adds it (TL reads this)."""
+        return False
+
+    @property
+    def positional_embedding_type(self) -> str:
+        """TL's name: "standard" for a learned table, "none" without one."""
+        return "standard" if self.positional_embedding == "learned" else "none"
+
+    @property
+    def dtype(self) -> Any:
+        """torch dtype of the weights (kept current by HookedTransformer when it is cast)."""
+        import torch  # a config stays importable without torch's start-up cost
+
+        return self.__dict__.get("_dtype", torch.float32)
+
+    @dtype.setter
+    def dtype(self, value: Any) -> None:
+        self.__dict__["_dtype"] = value
+
+    @property
+    def n_devices(self) -> int:
+        """One device (TL reads it to place blocks)."""
+        return 1
 
     @property
     def scale(self) -> float:

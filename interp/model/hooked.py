@@ -19,6 +19,7 @@ from interp.errors import InputError
 from interp.model.components import Embed, LayerNorm, PosEmbed, TransformerBlock, Unembed
 from interp.model.config import ModelConfig
 from interp.model.labels import ResidualLabels
+from interp.model.loops import tie_loop_blocks
 
 # Hook names that TL < 4.3 put on the block and TL 4.3 puts on `attn`; kept as aliases.
 LEGACY_BLOCK_HOOKS = ("hook_q_input", "hook_k_input", "hook_v_input", "hook_attn_in")
@@ -44,6 +45,7 @@ class HookedTransformer(HookedRootModule):
             self.pos_embed = PosEmbed(cfg)
         self.hook_pos_embed = HookPoint()  # [batch, pos, d_model]
         self.blocks = nn.ModuleList(TransformerBlock(cfg, layer) for layer in range(cfg.n_layers))
+        tie_loop_blocks(self.blocks, cfg)  # a looped model's repeated blocks share parameters
         self.ln_final = LayerNorm(cfg) if cfg.normalization_type == "LN" else nn.Identity()
         self.unembed = Unembed(cfg)
         self.setup()  # registers every HookPoint under its TL name
