@@ -22,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", help="JSON file with task/model/train sections overriding the recipe")
     parser.add_argument("--out", help="output directory (default: runs/TASK)")
     parser.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a run already in --out (without it, such an --out is refused)")
     parser.add_argument("--device", choices=["cpu", "cuda", "auto"], help="default: the config's (cpu)")
     parser.add_argument("--steps", type=positive_int, help="override train.steps")
     parser.add_argument("--seed", type=seed_int, help="override train.seed")
@@ -40,12 +42,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from interp.training import loss_by_name, per_position_accuracy, train
+    from interp.errors import ConfigError
     from interp.evaluation.task_reports import report
+    from interp.training import loss_by_name, per_position_accuracy, train
+    from interp.training.loop import check_out_dir
     from interp.training.recipes import read_config_file, recipe_by_name
 
     recipe = recipe_by_name(args.task)
     overrides: dict[str, Any] = read_config_file(args.config) if args.config else {}
+    if not isinstance(overrides.get("train", {}), dict):
+        raise ConfigError(f"{args.config}: the 'train' section must be a JSON object.")
+    out = Path(args.out or Path("runs") / args.task)
+    check_out_dir(out, args.resume, args.overwrite)  # before building anything
     train_overrides = dict(overrides.get("train", {}))
     for field in ("device", "steps", "seed"):
         if getattr(args, field) is not None:
@@ -54,10 +62,11 @@ def run_train(args: argparse.Namespace) -> int:
     task = recipe.build_task()
     model = recipe.build_model(task)
     config = recipe.train_config()
-    out = Path(args.out or Path("runs") / args.task)
     metrics = per_position_accuracy if task.loss == "per_position_ce" else None
+    if args.overwrite:
+        (out / "card.json").unlink(missing_ok=True)  # the replaced run's card
     result = train(model, task.sample, config, loss=loss_by_name(task.loss), metrics=metrics, out_dir=out,
-                   resume=args.resume, progress=not args.no_progress)
+                   resume=args.resume, progress=not args.no_progress, overwrite=args.overwrite)
     if int(os.environ.get("RANK", "0")) != 0:
         return 0
     summary = {

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from interp.errors import ConfigError
+from interp.training.rules import SEED, Field, check_fields
 
 DEVICES = ("cpu", "cuda", "auto")
 SELECT_MODES = ("min", "max")
@@ -44,28 +45,7 @@ class TrainConfig:
     device: str = "cpu"  # "cpu", "cuda" or "auto" (cuda when available)
 
     def __post_init__(self) -> None:
-        for name in ("steps", "batch_size", "eval_size", "eval_batch_size", "log_every"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"train config: {name} must be a positive integer, got {value!r}.")
-        for name in ("warmup_steps", "eval_every", "checkpoint_every", "seed"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ConfigError(f"train config: {name} must be an integer >= 0, got {value!r}.")
-        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
-            raise ConfigError(f"train config: lr must be > 0, got {self.lr!r}.")
-        if not 0 <= self.min_lr_ratio <= 1:
-            raise ConfigError(f"train config: min_lr_ratio must be in [0, 1], got {self.min_lr_ratio!r}.")
-        if self.grad_clip is not None and not self.grad_clip > 0:
-            raise ConfigError(f"train config: grad_clip must be > 0 or null, got {self.grad_clip!r}.")
-        if self.patience is not None and (not isinstance(self.patience, int) or self.patience < 1):
-            raise ConfigError(f"train config: patience must be a positive integer or null, got "
-                              f"{self.patience!r}.")
-        if self.device not in DEVICES:
-            raise ConfigError(f"train config: device={self.device!r} is not one of {list(DEVICES)}.")
-        if self.select_mode not in SELECT_MODES:
-            raise ConfigError(f"train config: select_mode={self.select_mode!r} is not one of "
-                              f"{list(SELECT_MODES)}.")
+        check_fields("train config", FIELD_RULES, self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict."""
@@ -97,3 +77,28 @@ class TrainConfig:
             return cls.from_dict(json.loads(Path(path).read_text()))
         except (OSError, json.JSONDecodeError) as err:
             raise ConfigError(f"{path}: cannot read the train config ({err}).") from err
+
+
+# One row per TrainConfig field (a test checks that every field has one).
+FIELD_RULES: dict[str, Field] = {
+    "steps": Field(int, minimum=1),
+    "batch_size": Field(int, minimum=1, limit="batch_examples"),
+    "lr": Field(float, above=0),
+    "min_lr_ratio": Field(float, minimum=0, maximum=1),
+    "warmup_steps": Field(int, minimum=0),
+    "weight_decay": Field(float, minimum=0),
+    "beta1": Field(float, minimum=0, below=1),
+    "beta2": Field(float, minimum=0, below=1),
+    "grad_clip": Field(float, optional=True, above=0),
+    "eval_every": Field(int, minimum=0),
+    "eval_size": Field(int, minimum=1, limit="batch_examples"),
+    "eval_batch_size": Field(int, minimum=1, limit="batch_examples"),
+    "select_metric": Field(str),
+    "select_mode": Field(str, choices=SELECT_MODES),
+    "patience": Field(int, optional=True, minimum=1),
+    "min_delta": Field(float, minimum=0),
+    "checkpoint_every": Field(int, minimum=0),
+    "log_every": Field(int, minimum=1),
+    "seed": SEED,
+    "device": Field(str, choices=DEVICES),
+}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import signal
 import threading
 import time
@@ -28,6 +29,7 @@ from interp.errors import ConfigError, TrainingDiverged
 from interp.training import distributed as dist_utils
 from interp.training.config import TrainConfig
 from interp.training.losses import Batch, LossFn, per_position_ce
+from interp.training.rules import check_limit
 from interp.training.schedule import learning_rate
 from interp.training.state import (
     load_training_state,
@@ -79,6 +81,7 @@ class TrainState:
     stop_reason: str | None = None
     rank: int = 0
     world_size: int = 1
+    identity: dict[str, Any] = field(default_factory=dict)  # what is trained (see run_identity)
 
 
 class Callback:
@@ -152,40 +155,134 @@ def train(
     callbacks: Sequence[Callback] = (),
     restore_best: bool = False,
     progress: bool = True,
+    overwrite: bool = False,
+    identity: dict[str, Any] | None = None,
 ) -> TrainResult:
     """Train `model` on batches from `sample` with `loss`; evaluate `metrics` (default: the loss)
-    on a held-out set; checkpoint into `out_dir`; continue a stopped run with `resume=True`."""
+    on a held-out set; checkpoint into `out_dir`; continue a stopped run with `resume=True`.
+
+    An `out_dir` that already holds a run is refused unless `resume` (continue it) or `overwrite`
+    (delete it first). `identity` (JSON-able: recipe, task parameters, data) is saved with every
+    checkpoint next to the model's architecture, and a resume that changes either is refused.
+    """
     metrics = metrics or (lambda m, b: {"loss": loss(m, b).item()})
+    out = Path(out_dir) if out_dir is not None else None
+    if resume and out is None:
+        raise ConfigError("resume=True needs out_dir (the directory holding the checkpoint).")
+    if resume and overwrite:
+        raise ConfigError("resume and overwrite exclude each other: continue the run or replace it.")
+    if out is not None:
+        check_out_dir(out, resume, overwrite)
+    _check_batch_size(sample, config)
     place = dist_utils.setup(config.device)
     try:
-        return _run(model, sample, config, loss, metrics, out_dir, resume, callbacks, restore_best,
-                    progress, place)
+        return _run(model, sample, config, loss, metrics, out, resume, callbacks, restore_best,
+                    progress, place, overwrite, run_identity(model, identity))
     finally:
         dist_utils.teardown(place)
 
 
+# What a training run writes into its directory; one of them present = a run is there.
+RUN_FILES = (LOG_FILE, CONFIG_FILE, RESULT_FILE)
+RUN_DIRS = (CHECKPOINT_DIR, CHECKPOINT_DIR + ".old", CHECKPOINT_DIR + ".tmp", MODEL_DIR, BEST_DIR)
+
+
+def holds_run(out: Path) -> bool:
+    """Whether `out` holds (part of) a training run."""
+    return out.is_dir() and any((out / name).exists() for name in RUN_FILES + RUN_DIRS)
+
+
+def check_out_dir(out: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse an output directory that is a file, sits under a file, or already holds a run that
+    would be overwritten (pass resume or overwrite), before anything is trained."""
+    for parent in [out, *out.parents]:
+        if parent.exists() and not parent.is_dir():
+            raise ConfigError(f"--out {out}: {parent} is a file, not a directory; choose another --out.")
+        if parent.exists():
+            break
+    if resume:
+        return
+    if holds_run(out) and not overwrite:
+        raise ConfigError(
+            f"--out {out} already holds a training run ({', '.join(_present(out))}); continue it with "
+            "--resume, replace it with --overwrite, or choose another --out."
+        )
+
+
+def _present(out: Path) -> list[str]:
+    return [name for name in RUN_FILES + RUN_DIRS if (out / name).exists()]
+
+
+def _clear_run(out: Path) -> None:
+    """Delete the files of the run in `out` (overwrite=True); other files are left alone."""
+    for name in RUN_DIRS:
+        shutil.rmtree(out / name, ignore_errors=True)
+    for name in RUN_FILES:
+        (out / name).unlink(missing_ok=True)
+
+
+def _make_out_dir(out: Path) -> None:
+    """Create `out` and prove it writable, as a ConfigError naming it if not."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise ConfigError(f"--out {out}: cannot write there ({err.strerror or err}); choose another "
+                          "--out.") from err
+
+
+def _check_batch_size(sample: Sampler, config: TrainConfig) -> None:
+    """Refuse a batch or held-out set over the batch_elements cap, measured on one example."""
+    probe = sample(1, torch.Generator().manual_seed(0))
+    parts = probe if isinstance(probe, (tuple, list)) else [probe]
+    per_example = max(1, sum(part.numel() for part in parts) // max(1, _batch_len(probe)))
+    for name in ("batch_size", "eval_size", "eval_batch_size"):
+        check_limit(f"train config: {name} x {per_example} numbers per example",
+                    getattr(config, name) * per_example, "batch_elements")
+
+
+def run_identity(model: nn.Module, identity: dict[str, Any] | None) -> dict[str, Any]:
+    """What a run trains, as JSON: the architecture (every parameter's shape; a hooked transformer's
+    config and metadata, which name the recipe and task parameters) and the caller's `identity`."""
+    described: dict[str, Any] = {
+        "parameters": {name: list(t.shape) for name, t in model.state_dict().items()},
+    }
+    cfg = getattr(model, "cfg", None)
+    if hasattr(cfg, "to_dict"):
+        # The init seed is not what is trained: the resumed weights replace the initial ones.
+        described["model_config"] = {k: v for k, v in cfg.to_dict().items() if k != "seed"}
+    if isinstance(getattr(model, "metadata", None), dict):
+        described["metadata"] = model.metadata
+    if identity:
+        described["run"] = identity
+    return json.loads(json.dumps(described))  # the form it has once saved (tuples -> lists)
+
+
 def _run(model: nn.Module, sample: Sampler, config: TrainConfig, loss: LossFn, metrics: MetricsFn,
-         out_dir: str | Path | None, resume: bool, callbacks: Sequence[Callback], restore_best: bool,
-         progress: bool, place: dist_utils.Placement) -> TrainResult:
+         out: Path | None, resume: bool, callbacks: Sequence[Callback], restore_best: bool,
+         progress: bool, place: dist_utils.Placement, overwrite: bool, identity: dict[str, Any]
+         ) -> TrainResult:
     if config.batch_size % place.world_size:
         raise ConfigError(f"batch_size={config.batch_size} is not divisible by the {place.world_size} "
                           "torchrun processes; choose a multiple.")
-    out = Path(out_dir) if out_dir is not None else None
-    if resume and out is None:
-        raise ConfigError("resume=True needs out_dir (the directory holding the checkpoint).")
     torch.manual_seed(config.seed)
     model.to(place.device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
                                   betas=(config.beta1, config.beta2))
     state = TrainState(model=model, optimizer=optimizer, config=config, rank=place.rank,
-                       world_size=place.world_size)
+                       world_size=place.world_size, identity=identity)
     best_weights: dict[str, torch.Tensor] | None = None
     if resume:
         best_weights = _resume(out, state, callbacks)
     elif out is not None and place.is_main:
-        out.mkdir(parents=True, exist_ok=True)
+        _make_out_dir(out)
+        if overwrite:
+            _clear_run(out)
         config.save(out / CONFIG_FILE)
         (out / LOG_FILE).write_text("")
+    dist_utils.barrier(place)  # the directory exists (and an overwritten run is gone) on every rank
     trained = DistributedDataParallel(model) if place.world_size > 1 else model
     held_out = dist_utils.to_device(sample(config.eval_size, eval_generator(config.seed)), place.device)
     if state.step == 0 and not state.history:
@@ -297,13 +394,15 @@ def _checkpoint(out: Path, state: TrainState, callbacks: Sequence[Callback],
             "bad_evals": state.bad_evals, "history": state.history, "metrics": state.metrics,
             "seconds": state.seconds, "cpu_seconds": state.cpu_seconds, "config": state.config.to_dict(),
             "callbacks": [callback.state_dict() for callback in callbacks],
+            "trained_on": state.identity,
         }
         save_training_state(out / CHECKPOINT_DIR, state.model, state.optimizer, loop, best_weights)
     dist_utils.barrier(place)
 
 
 def _resume(out: Path, state: TrainState, callbacks: Sequence[Callback]) -> dict[str, torch.Tensor] | None:
-    loop, best_weights = load_training_state(out / CHECKPOINT_DIR, state.model, state.optimizer)
+    loop, best_weights = load_training_state(out / CHECKPOINT_DIR, state.model, state.optimizer,
+                                             expected=state.identity)
     # The device may change; so may `steps`, to extend a run (the schedule then continues as
     # if the run had been planned that long, so the result differs from an uninterrupted run).
     saved = dict(loop["config"], device=state.config.device, steps=state.config.steps)

@@ -13,10 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from interp.errors import ConfigError, InputError
+from interp.limits import current_limits
 from interp.model import HookedTransformer, ModelConfig
 from interp.tasks import make_task
 from interp.tasks.base import Task
 from interp.training.config import TrainConfig
+from interp.training.rules import Field, check_limit
+
+INIT_STD = Field(float, above=0)  # std of the initial weights
 
 _TASK_DIMENSIONS = ("n_ctx", "d_vocab", "d_vocab_out", "vocab", "vocab_out", "causal", "d_input")
 
@@ -60,6 +64,7 @@ class Recipe:
             "d_input": getattr(task, "d_input", None),  # vector-input tasks (in-context regression)
             **self.model,
         })
+        check_model_size(cfg)
         metadata = {"producer": "train", "recipe": self.name, "task": self.task,
                     "task_options": self.task_options}
         model = HookedTransformer(cfg, metadata=metadata).init_weights(std=self.init_std, seed=seed)
@@ -86,6 +91,14 @@ class Recipe:
         if unknown:
             raise ConfigError(f"unknown config sections {unknown}; use task, model, train, init_std, "
                               "init_from.")
+        for section in ("task", "model", "train"):
+            if not isinstance(overrides.get(section, {}), dict):
+                raise ConfigError(f"config section {section!r} must be a JSON object, got "
+                                  f"{type(overrides[section]).__name__}.")
+        INIT_STD.check("config", "init_std", overrides.get("init_std", self.init_std))
+        init_from = overrides.get("init_from", self.init_from)
+        if init_from is not None and not (isinstance(init_from, str) and init_from):
+            raise ConfigError(f"config: init_from must be a model name or directory, got {init_from!r}.")
         merged = copy.deepcopy(self)
         merged.task_options = {**merged.task_options, **overrides.get("task", {})}
         merged.model = {**merged.model, **overrides.get("model", {})}
@@ -96,15 +109,51 @@ class Recipe:
         return merged
 
 
+def check_model_size(cfg: ModelConfig) -> None:
+    """Refuse a model over the model_layers / model_parameters caps before any weight is built."""
+    limits = current_limits()
+    check_limit("model: n_layers", cfg.n_layers, "model_layers")
+    count = cfg.parameter_count()
+    if count > limits.model_parameters:
+        raise ConfigError(f"model: the config describes {count:,} parameters (d_model={cfg.d_model}, "
+                          f"n_layers={cfg.n_layers}, d_mlp={cfg.d_mlp}, n_ctx={cfg.n_ctx}), over the "
+                          f"model_parameters limit of {limits.model_parameters:,}; raise it with "
+                          "interp.limits.set_limits(model_parameters=...) if the model is genuine.")
+
+
 def read_config_file(path: str | Path) -> dict[str, Any]:
-    """A --config JSON file as a dict (ConfigError naming the file when unreadable)."""
+    """A --config JSON file as a dict (ConfigError naming the file when unreadable, over the
+    config_bytes cap, or nested deeper than config_nesting)."""
+    limits = current_limits()
     try:
+        size = Path(path).stat().st_size
+        if size > limits.config_bytes:
+            raise ConfigError(f"{path}: {size:,} bytes, over the config_bytes limit of "
+                              f"{limits.config_bytes:,}; a config is a few hundred bytes.")
         data = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: cannot read the config file ({err}).") from err
+    except RecursionError as err:
+        raise ConfigError(f"{path}: nested too deeply to read (config_nesting limit "
+                          f"{limits.config_nesting}).") from err
+    depth = _nesting(data)
+    if depth > limits.config_nesting:
+        raise ConfigError(f"{path}: nested {depth} levels deep, over the config_nesting limit of "
+                          f"{limits.config_nesting}.")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config file must hold a JSON object.")
     return data
+
+
+def _nesting(value: object) -> int:
+    """Depth of nested lists/objects in parsed JSON (iterative: no recursion to overflow)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 # Sized for the CPU share a shared 2-core machine gives (about 1 step/s at this size).

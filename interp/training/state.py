@@ -44,7 +44,13 @@ def save_weights(model: nn.Module, directory: Path) -> None:
 
 def load_weights(model: nn.Module, path: Path) -> None:
     """Load a safetensors state dict into `model`, naming the file on any mismatch."""
-    model.load_state_dict(_read_tensors(path))
+    tensors = _read_tensors(path)
+    try:
+        model.load_state_dict(tensors)
+    except RuntimeError as err:  # missing/unexpected names or other shapes: another model's weights
+        detail = str(err).strip().splitlines()[-1].strip()
+        raise CheckpointError(f"{path}: these weights belong to a different model ({detail}); resume "
+                              "with the recipe and model config that made them.") from err
 
 
 def save_training_state(directory: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer,
@@ -68,14 +74,40 @@ def save_training_state(directory: str | Path, model: nn.Module, optimizer: torc
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
         final.rename(old)
+    # A kill here leaves no `final` but a complete `tmp` (and `old`): recover_checkpoint finishes.
     tmp.rename(final)
     shutil.rmtree(old, ignore_errors=True)
 
 
-def load_training_state(directory: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer
+def recover_checkpoint(directory: str | Path) -> None:
+    """Finish a save that a kill interrupted between its renames.
+
+    `tmp` is renamed into place only after its state.json (written last) exists, and `final` is
+    moved to `old` only after that: so a missing `final` with a `tmp` holding state.json means tmp
+    is the newest complete checkpoint; with no such tmp, `old` is the previous complete one.
+    """
+    final = Path(directory)
+    if final.exists():
+        return
+    tmp, old = final.with_name(final.name + ".tmp"), final.with_name(final.name + ".old")
+    if (tmp / STATE_FILE).is_file() and (tmp / OPTIMIZER_FILE).is_file():
+        tmp.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    elif (old / STATE_FILE).is_file():
+        old.rename(final)
+
+
+def load_training_state(directory: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer,
+                        expected: dict[str, Any] | None = None
                         ) -> tuple[dict[str, Any], dict[str, torch.Tensor] | None]:
-    """Restore weights, optimizer and RNG from a checkpoint; returns (loop state, best weights)."""
+    """Restore weights, optimizer and RNG from a checkpoint; returns (loop state, best weights).
+
+    `expected` (see loop.run_identity): what the resuming run trains; a checkpoint that recorded
+    something else (another recipe, task parameter or architecture) is refused before any weight
+    is read. Checkpoints saved before this was recorded are checked by their weights' shapes only.
+    """
     directory = Path(directory)
+    recover_checkpoint(directory)
     state_path = directory / STATE_FILE
     if not state_path.is_file():
         raise CheckpointError(f"{state_path}: missing; {directory} is not a training checkpoint "
@@ -84,21 +116,89 @@ def load_training_state(directory: str | Path, model: nn.Module, optimizer: torc
         header = json.loads(state_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise CheckpointError(f"{state_path}: not valid JSON ({err}); the checkpoint is corrupt.") from err
+    except RecursionError as err:
+        raise CheckpointError(f"{state_path}: nested too deeply to read; the checkpoint is corrupt.") from err
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise CheckpointError(f"{state_path}: not an {FORMAT!r} file.")
+    check_loop_state(header.get("loop"), state_path)
+    if not isinstance(header.get("optimizer"), dict):
+        raise CheckpointError(f"{state_path}: 'optimizer' must be a JSON object; the checkpoint is corrupt.")
+    saved = header["loop"].get("trained_on")
+    if expected is not None and saved is not None:
+        changes = _differences(saved, expected)
+        if changes:
+            raise CheckpointError(
+                f"{directory} was trained on something else: {'; '.join(changes[:6])}"
+                f"{' ...' if len(changes) > 6 else ''}. Resume with the same recipe, task and model "
+                "config, or start a new run (another --out, or --overwrite)."
+            )
     load_weights(model, directory / MODEL_DIR / WEIGHTS_FILE)
     tensors = _read_tensors(directory / OPTIMIZER_FILE)
     try:
         optimizer.load_state_dict(_unflatten_optimizer(tensors, header["optimizer"]))
-    except (KeyError, ValueError, RuntimeError) as err:
+    except (KeyError, ValueError, RuntimeError, TypeError, AttributeError) as err:
         raise CheckpointError(f"{directory / OPTIMIZER_FILE}: optimizer state does not fit this "
                               f"model ({err}).") from err
-    torch.set_rng_state(tensors["rng/torch"])
+    if "rng/torch" not in tensors:
+        raise CheckpointError(f"{directory / OPTIMIZER_FILE}: no RNG state; the checkpoint is incomplete.")
+    try:
+        torch.set_rng_state(tensors["rng/torch"])
+    except (RuntimeError, TypeError) as err:
+        raise CheckpointError(f"{directory / OPTIMIZER_FILE}: corrupt RNG state ({err}).") from err
     if "rng/cuda" in tensors and torch.cuda.is_available():
         torch.cuda.set_rng_state(tensors["rng/cuda"])
     best_path = directory / BEST_FILE
     best = _read_tensors(best_path) if best_path.is_file() else None
     return header["loop"], best
+
+
+# The loop state's fields: (kind, minimum or None, may be null).
+_LOOP_FIELDS: dict[str, tuple[type | tuple, float | None, bool]] = {
+    "step": (int, 0, False), "best": ((int, float), None, True), "best_step": (int, 0, True),
+    "bad_evals": (int, 0, False), "history": (list, None, False), "metrics": (dict, None, False),
+    "seconds": ((int, float), 0, False), "config": (dict, None, False), "callbacks": (list, None, False),
+}
+
+
+def check_loop_state(loop: Any, path: Path) -> None:
+    """CheckpointError naming the field unless the saved loop state is well formed (e.g. a
+    negative step would resume with negative learning rates)."""
+    if not isinstance(loop, dict):
+        raise CheckpointError(f"{path}: 'loop' must be a JSON object; the checkpoint is corrupt.")
+    for name, (kind, minimum, nullable) in _LOOP_FIELDS.items():
+        value = loop.get(name)
+        if value is None and nullable:
+            continue
+        if isinstance(value, bool) or not isinstance(value, kind) or (
+                minimum is not None and not value >= minimum):
+            lower = f" >= {minimum}" if minimum is not None else ""
+            what = getattr(kind, "__name__", "number") + lower
+            raise CheckpointError(f"{path}: loop.{name}={value!r} is not a valid value ({what}); "
+                                  "the checkpoint is corrupt.")
+    if isinstance(loop.get("best_step"), int) and loop["best_step"] > loop["step"]:
+        raise CheckpointError(f"{path}: loop.best_step={loop['best_step']} is after loop.step="
+                              f"{loop['step']}; the checkpoint is corrupt.")
+
+
+def _differences(saved: Any, expected: Any, where: str = "") -> list[str]:
+    """Human-readable paths where two JSON values differ (`saved` is the checkpoint's)."""
+    if isinstance(saved, dict) and isinstance(expected, dict):
+        out = []
+        for key in sorted(set(saved) | set(expected), key=str):
+            path = f"{where}.{key}" if where else str(key)
+            if key not in saved:
+                out.append(f"{path} is new ({_short(expected[key])})")
+            elif key not in expected:
+                out.append(f"{path} was {_short(saved[key])}, now absent")
+            else:
+                out += _differences(saved[key], expected[key], path)
+        return out
+    return [] if saved == expected else [f"{where or 'value'} was {_short(saved)}, now {_short(expected)}"]
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
