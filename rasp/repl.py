@@ -5,7 +5,8 @@ on the running example (`set example "abc"`, default "hello"). An error is shown
 statement skipped; the session goes on. Commands: `set [s-op|selector] example X`,
 `show [s-op|selector] example`, `[s-op|selector] examples on|off`,
 `full seq display on|off`, `draw(sop[, example]);`, `load "file";`, `exit`/`quit`.
-Our addition: `:input a b c` sets the example to those space-separated tokens.
+Our additions: `:input a b c` sets the example to those space-separated tokens; `help` lists
+all of this.
 """
 
 from __future__ import annotations
@@ -21,6 +22,23 @@ from rasp.limits import Limits
 from rasp.parser import Interpreter
 from rasp.syntax import parse_statements
 from rasp.text_values import Event, ExitProgram, Function, describe
+
+HELP = """\
+Statements end with ';' and may span lines; each result is shown on the running example.
+  x = tokens == "a";                 name a value (s-op, selector, number, list, dict, function)
+  s = select(indices, indices, ==);  selectors: select(keys, queries, predicate)
+  aggregate(s, tokens);              s-ops: map, zipmap, aggregate, selector_width, tokens, indices, length
+  def f(a) { return a + 1; }         functions; for loops: for i in range(3) { ... }
+  load "file.rasp";                  run a file (its names become available)
+  draw(x);  draw(x, "abc");          the computation flow of an s-op on the running example (or on "abc")
+Settings:
+  set example "abc"                  the running example (also: set s-op example, set selector example)
+  :input a b c                       the running example as space-separated tokens
+  show example                       print the running example(s)
+  s-op examples on|off               show s-op values on the example (also: selector examples)
+  full seq display on|off            input and output aligned in columns
+  help                               this text
+  exit  (or quit, or Ctrl-D)         leave; Ctrl-C abandons the statement being typed"""
 
 
 def format_atom(value: Any) -> str:
@@ -68,11 +86,13 @@ class Repl:
         causal: bool = False,
         draw_dir: str | Path | None = None,
         root: str | Path | None = None,
+        draws_only: bool = False,
     ):
         self.out = out
         self.interpreter = Interpreter(strict=False, limits=limits, allow_outside=allow_outside, root=root)
         self.causal = causal
         self.draw_dir = Path(draw_dir) if draw_dir is not None else None
+        self.draws_only = draws_only  # show only draw(...) results (a file run for its output)
         self.pending = ""
         self.finished = False
         self.errors = 0
@@ -86,7 +106,7 @@ class Repl:
         print(*parts, file=self.out)
 
     def banner(self) -> None:
-        self.print("RASP (interp) -- statements end with ';'; 'exit' quits.")
+        self.print("RASP (interp) -- statements end with ';'; 'help' lists the commands, 'exit' quits.")
         self.print("running example is:", format_atom(self.settings.sop_example))
 
     # Input ---------------------------------------------------------------------------
@@ -106,6 +126,9 @@ class Repl:
             self.settings.sop_example = words
             self.settings.selector_example = words
             self.print("running example is:", words)
+            return True
+        if not self.pending and line.strip() in ("help", "help;"):
+            self.print(HELP)
             return True
         if line.lstrip().startswith("#"):
             return True
@@ -145,6 +168,13 @@ class Repl:
 
     def show(self, event: Event, show_examples: bool = True) -> None:
         """Print one statement's result the way the original REPL does."""
+        if self.draws_only:
+            for leaf in _leaves(event):
+                if leaf.kind == "draw":
+                    self.draw(*leaf.value)
+                elif leaf.kind == "error":
+                    self._report(leaf.value)
+            return
         if event.kind == "error":
             self._report(event.value)
         elif event.kind == "values":
@@ -229,7 +259,8 @@ class Repl:
         if self.draw_dir is not None:
             self.draw_dir.mkdir(parents=True, exist_ok=True)
             path = self.draw_dir / f"{sop.label}.html"
-            flow_figure(graph).write_html(str(path), include_plotlyjs="cdn")
+            # plotly.js inside the file: a figure must open offline (nothing fetched at view time).
+            flow_figure(graph).write_html(str(path), include_plotlyjs=True)
             self.print(f"\t(figure written to {path})")
 
 

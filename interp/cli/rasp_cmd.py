@@ -58,6 +58,8 @@ def run_rasp(args: argparse.Namespace) -> int:
     tokens = parse_tokens(args.input, source.vocab, args.ints)
     result = rasp.trace(source.program, tokens, causal=args.causal, vocab=source.vocab,
                         max_seq_len=source.max_seq_len)
+    if is_text_file:  # the file's draw(...) statements, shown on the --input tokens
+        _run_file_as_session(Path(args.file), args, draws_on=tokens)
     print_result(result, args.trace, args.json, sys.stdout)
     return 0
 
@@ -75,10 +77,13 @@ def _session(lines: Any, tokens: list[Any] | None, args: argparse.Namespace, ban
     return 2 if failed and not sys.stdin.isatty() else 0
 
 
-def _run_file_as_session(path: Path, args: argparse.Namespace) -> int:
+def _run_file_as_session(path: Path, args: argparse.Namespace, draws_on: list[Any] | None = None) -> int:
+    """Run a textual file statement by statement; with `draws_on`, show only its draws, on those tokens."""
     text = read_source(path)
     options = {"causal": args.causal, "allow_outside": args.allow_outside, "draw_dir": args.draw_dir}
-    repl = Repl(sys.stdout, root=path.resolve().parent, **options)
+    repl = Repl(sys.stdout, root=path.resolve().parent, draws_only=draws_on is not None, **options)
+    if draws_on is not None:
+        repl.settings.sop_example = repl.settings.selector_example = draws_on
     repl.interpreter.loading.append(path.resolve())  # its loads resolve next to it
     failed = repl.run(text.splitlines(keepends=True))
     return 2 if failed else 0
