@@ -60,7 +60,7 @@ def model_input(subject: Subject, inputs: list[Any]) -> tuple[list[str], torch.T
             raise InputError(f"this model has no token names; type token ids 0..{model.cfg.d_vocab - 1}.")
         ids = torch.tensor([[int(n) for n in names]], dtype=torch.long)
     else:
-        ids = model.to_tokens(names)
+        ids = model.to_tokens([names])  # a list of name lists: names verbatim, no BOS added
     # Same checks as forward: range and length (n_ctx), each raising InputError.
     return names, model.validate_inputs(ids)
 

@@ -5,28 +5,33 @@ toy-task models. Built on TransformerLens' HookedRootModule with TL hook names, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from transformer_lens.ActivationCache import ActivationCache
 from transformer_lens.hook_points import HookPoint
 from transformer_lens.HookedRootModule import HookedRootModule
+from transformer_lens.utilities import lm_cross_entropy_loss
 
 from interp.errors import InputError
 from interp.model.components import Embed, LayerNorm, PosEmbed, TransformerBlock, Unembed
 from interp.model.config import ModelConfig
 from interp.model.labels import ResidualLabels
 from interp.model.loops import tie_loop_blocks
+from interp.model.processing import TLWeightsMixin
+from interp.model.tl_compat import TLTextMixin
 
 # Hook names that TL < 4.3 put on the block and TL 4.3 puts on `attn`; kept as aliases.
 LEGACY_BLOCK_HOOKS = ("hook_q_input", "hook_k_input", "hook_v_input", "hook_attn_in")
 
 
-class HookedTransformer(HookedRootModule):
-    """A small transformer with TransformerLens hooks, optional residual labels and metadata."""
+class HookedTransformer(TLTextMixin, TLWeightsMixin, HookedRootModule):
+    """A small transformer with TransformerLens hooks, optional residual labels and metadata.
+
+    TransformerLens' string, generation and weight-processing surface comes from the two
+    mixins (interp.model.tl_compat, interp.model.processing).
+    """
 
     def __init__(
         self,
@@ -39,6 +44,9 @@ class HookedTransformer(HookedRootModule):
         self.residual_labels = labels
         # JSON-able facts about where the model came from (producer, program, task, ...).
         self.metadata: dict[str, Any] = dict(metadata or {})
+        compiler_bos = (self.metadata.get("compiler") or {}).get("bos")
+        if cfg.bos_token is None and cfg.vocab and compiler_bos == cfg.vocab[0]:
+            cfg.bos_token = compiler_bos  # compiled checkpoints saved before cfg.bos_token existed
         self.embed = Embed(cfg)
         self.hook_embed = HookPoint()  # [batch, pos, d_model]
         if cfg.positional_embedding == "learned":
@@ -50,6 +58,19 @@ class HookedTransformer(HookedRootModule):
         self.unembed = Unembed(cfg)
         self.setup()  # registers every HookPoint under its TL name
         self.eval()
+        self._sync_cfg_placement()
+
+    def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> HookedTransformer:
+        """Every cast / move (`.to`, `.double()`, `.cuda()`) keeps cfg.dtype and cfg.device true."""
+        result = super()._apply(fn, *args, **kwargs)
+        self._sync_cfg_placement()
+        return result
+
+    def _sync_cfg_placement(self) -> None:
+        weight = self.embed.W_E
+        if weight.device.type != "meta":  # shape-only models built to check a checkpoint
+            self.cfg.dtype = weight.dtype
+            self.cfg.device = str(weight.device)
 
     def setup(self) -> None:
         """Register hook points under their TL 4.3 names, plus the pre-4.3 names as aliases.
@@ -63,38 +84,86 @@ class HookedTransformer(HookedRootModule):
                 self.mod_dict[f"blocks.{layer}.{name}"] = getattr(block.attn, name)
 
     # ------------------------------------------------------------------ forward
-    def forward(self, inputs: Any, return_type: str | None = "logits") -> torch.Tensor | None:
-        """Run the model on token ids [batch, pos] (or [pos]), token names, or vectors.
+    def forward(
+        self,
+        input: Any,
+        return_type: str | None = "logits",
+        loss_per_token: bool = False,
+        prepend_bos: bool | None = None,
+        padding_side: str | None = None,
+        start_at_layer: int | None = None,
+        tokens: torch.Tensor | None = None,
+        stop_at_layer: int | None = None,
+        attention_mask: torch.Tensor | None = None,
+        past_kv_cache: Any = None,
+    ) -> Any:
+        """Run the model on token ids [batch, pos] (or [pos]), strings, or vectors (TL's signature).
 
-        return_type: "logits", "loss" (next-token cross-entropy, token models only) or None.
+        return_type: "logits", "loss" / "both" (TL's next-token cross-entropy: next-token
+        models only, [batch, pos - 1] with loss_per_token) or None. start_at_layer: `input` is
+        the residual stream entering that block (pass `tokens` for a loss); stop_at_layer:
+        return the residual stream entering that block. Both take negative indices, as in TL.
+        prepend_bos / padding_side apply to string inputs.
         """
-        inputs = self.validate_inputs(inputs)  # [batch, pos] ids or [batch, pos, d_input]
-        batch, seq = inputs.shape[:2]
-        resid = self.hook_embed(self.embed(inputs))  # [batch, pos, d_model]
-        if self.cfg.positional_embedding == "learned":
-            resid = resid + self.hook_pos_embed(self.pos_embed(batch, seq))
-        for block in self.blocks:
+        if return_type not in ("logits", "loss", "both", None):
+            raise InputError(f"return_type={return_type!r}; use 'logits', 'loss', 'both' or None.")
+        if attention_mask is not None or past_kv_cache is not None:
+            raise InputError("this model has no attention mask or KV cache; pass equal-length, "
+                             "unpadded inputs in full.")
+        if return_type in ("loss", "both"):
+            self.require_next_token(f"return_type={return_type!r}")
+        n_layers = self.cfg.n_layers
+        start = 0 if start_at_layer is None else _layer_index(start_at_layer, n_layers, "start_at_layer")
+        stop = n_layers if stop_at_layer is None else _layer_index(stop_at_layer, n_layers, "stop_at_layer")
+        if start_at_layer is None:
+            inputs = self.validate_inputs(input, prepend_bos, padding_side)  # ids or [b, p, d_input]
+            batch, seq = inputs.shape[:2]
+            resid = self.hook_embed(self.embed(inputs))  # [batch, pos, d_model]
+            if self.cfg.positional_embedding == "learned":
+                resid = resid + self.hook_pos_embed(self.pos_embed(batch, seq))
+            if tokens is None and self.cfg.d_input is None:
+                tokens = inputs
+        else:
+            resid = torch.as_tensor(input)  # [batch, pos, d_model]
+            if resid.dim() != 3 or resid.shape[-1] != self.cfg.d_model or not resid.is_floating_point():
+                raise InputError(f"with start_at_layer, input is the residual stream [batch, pos, "
+                                 f"{self.cfg.d_model}]; got shape {tuple(resid.shape)}.")
+        for block in self.blocks[start:stop]:
             resid = block(resid)
+        if stop_at_layer is not None:
+            return resid  # [batch, pos, d_model], as TL: the last residual stream computed
         logits = self.unembed(self.ln_final(resid))  # [batch, pos, d_vocab_out]
         if return_type is None:
             return None
         if return_type == "logits":
             return logits
-        if return_type == "loss":
-            # TransformerLens' return_type="loss": mean next-token cross-entropy.
-            if self.cfg.d_input is not None:
-                raise InputError("return_type='loss' needs token inputs; compute a loss on the logits.")
-            return F.cross_entropy(
-                logits[:, :-1].reshape(-1, logits.shape[-1]), inputs[:, 1:].reshape(-1)
-            )
-        raise InputError(f"return_type={return_type!r}; use 'logits', 'loss' or None.")
+        if tokens is None:
+            raise InputError("a loss after start_at_layer needs the token ids: pass tokens=[batch, pos].")
+        loss = lm_cross_entropy_loss(logits, self.validate_inputs(tokens), per_token=loss_per_token)
+        return loss if return_type == "loss" else (logits, loss)
 
-    def validate_inputs(self, inputs: Any) -> torch.Tensor:
-        """Turn user input into a batched tensor, or raise InputError naming the problem."""
+    def validate_inputs(self, inputs: Any, prepend_bos: bool | None = None,
+                        padding_side: str | None = None) -> torch.Tensor:
+        """Turn user input into a batched tensor, or raise InputError naming the problem.
+
+        Strings and lists of strings go through `to_tokens` (TL: a list is a batch), never
+        truncated; a list of token-name lists is read verbatim; other lists are ids.
+        """
         cfg = self.cfg
         if not isinstance(inputs, torch.Tensor):
-            inputs = self.to_tokens(inputs) if cfg.d_input is None else torch.as_tensor(inputs)
+            if isinstance(inputs, str) or (isinstance(inputs, (list, tuple)) and inputs and all(
+                    isinstance(x, (str, list, tuple)) for x in inputs) and _holds_str(inputs)):
+                inputs = self.to_tokens(inputs, prepend_bos, padding_side, truncate=False)
+            else:
+                try:
+                    inputs = torch.as_tensor(inputs)
+                except (TypeError, ValueError, RuntimeError) as err:
+                    raise InputError(f"cannot read {type(inputs).__name__} input as ids, strings "
+                                     f"or vectors: {err}") from err
         if cfg.d_input is not None:
+            if not inputs.is_floating_point():
+                raise InputError(f"this model reads vectors [batch, pos, {cfg.d_input}] (d_input), "
+                                 f"not token ids; got {inputs.dtype} of shape {tuple(inputs.shape)}.")
             if inputs.dim() == 2:
                 inputs = inputs.unsqueeze(0)
             if inputs.dim() != 3 or inputs.shape[-1] != cfg.d_input:
@@ -121,32 +190,6 @@ class HookedTransformer(HookedRootModule):
                 f"{cfg.n_ctx} (n_ctx); shorten it."
             )
         return inputs
-
-    def to_tokens(self, names: Sequence[str] | Sequence[Sequence[str]]) -> torch.Tensor:
-        """Token names (one sequence or a batch of equal-length sequences) to ids [batch, pos]."""
-        if self.cfg.vocab is None:
-            raise InputError("this model has no token names (cfg.vocab); pass token ids instead.")
-        index = {name: i for i, name in enumerate(self.cfg.vocab)}
-        batch = [names] if names and isinstance(names[0], str) else list(names)
-        rows = []
-        for sequence in batch:
-            row = []
-            for position, name in enumerate(sequence):
-                if name not in index:
-                    raise InputError(
-                        f"token {name!r} at position {position} is not in the vocabulary "
-                        f"{self.cfg.vocab}."
-                    )
-                row.append(index[name])
-            rows.append(row)
-        if len({len(r) for r in rows}) > 1:
-            raise InputError("sequences in a batch must have equal length.")
-        return torch.tensor(rows, dtype=torch.long)
-
-    def to_str_tokens(self, tokens: torch.Tensor) -> list[str]:
-        """Token ids [pos] to names (ids as strings when the model has no vocabulary)."""
-        vocab = self.cfg.vocab
-        return [vocab[t] if vocab else str(t) for t in tokens.flatten().tolist()]
 
     # ---------------------------------------------------------- TL integration
     def run_with_cache(self, *model_args: Any, **kwargs: Any) -> tuple[Any, ActivationCache]:
@@ -290,3 +333,17 @@ class HookedTransformer(HookedRootModule):
         from interp.model.checkpoint import load_model
 
         return load_model(path)
+
+
+def _layer_index(index: int, n_layers: int, name: str) -> int:
+    """TL's start_at_layer / stop_at_layer: 0..n_layers, or negative from the end."""
+    if not isinstance(index, int) or isinstance(index, bool) or not -n_layers <= index <= n_layers:
+        raise InputError(f"{name}={index!r}; use an integer in [-{n_layers}, {n_layers}].")
+    return index + n_layers if index < 0 else index
+
+
+def _holds_str(items: Any) -> bool:
+    """Whether a (nested) list holds strings: text or token names rather than ids or vectors."""
+    first = items[0]
+    return isinstance(first, str) or (isinstance(first, (list, tuple)) and bool(first)
+                                      and isinstance(first[0], str))

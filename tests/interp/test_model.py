@@ -204,10 +204,15 @@ def test_bad_inputs_raise_input_error():
     with pytest.raises(InputError, match="n_ctx"):
         model(torch.zeros(1, 9, dtype=torch.long))
     with pytest.raises(InputError, match="'zz' at position 1"):
-        model(["t1", "zz"])
+        model([["t1", "zz"]])  # a list of token-name lists: names verbatim
+    with pytest.raises(InputError, match="no vocabulary token starts at 'zz'"):
+        model("t1 zz")
     with pytest.raises(InputError, match="empty"):
         model(torch.zeros(1, 0, dtype=torch.long))
-    assert model(["t1", "t2"]).shape == (1, 2, 10)
+    assert model([["t1", "t2"]]).shape == (1, 2, 10)
+    # TransformerLens' reading: a string is one sequence, a list of strings is a batch.
+    torch.testing.assert_close(model("t1 t2"), model(torch.tensor([[1, 2]])))
+    torch.testing.assert_close(model(["t1", "t2"]), model(torch.tensor([[1], [2]])))
 
 
 def test_bad_config_raises_config_error():
