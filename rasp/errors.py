@@ -1,8 +1,11 @@
 """Exceptions raised by the rasp package."""
 
 
-class RASPError(Exception):
-    """A user-caused problem with a RASP program or its input."""
+class RASPError(ValueError):
+    """A user-caused problem with a RASP program or its input.
+
+    A ValueError, as tracr raises for the same problems (e.g. a ConstantSOp applied to an
+    input of another length), so tracr code's `except ValueError` catches it."""
 
 
 class RASPSyntaxError(RASPError):

@@ -10,6 +10,11 @@ class CompileError(RASPError, InterpError):
     """A program the compiler cannot turn into weights; the message names the node and a fix."""
 
 
+class UnsupportedProgramError(CompileError, NotImplementedError):
+    """A CompileError raised through tracr's API, which raises NotImplementedError for programs
+    it cannot compile; still a CompileError (and so a ValueError)."""
+
+
 class CompileWarning(UserWarning):
     """The compiled model may differ from the interpreter; the message says where and why."""
 

@@ -166,7 +166,8 @@ def test_tracr_api_pads_and_output_fields() -> None:
     assert out.decoded == ["compiler_bos", *evaluate(program, list("abc")), "compiler_pad", "compiler_pad"]
     n_layers = model.compiled.model.cfg.n_layers
     assert len(out.residuals) == len(out.layer_outputs) == 2 * n_layers
-    assert tuple(out.attn_logits[0].shape) == (1, 4, 4, model.compiled.model.cfg.n_heads)
+    # As tracr, pad positions run too (as masked keys): T counts BOS, 3 tokens and 2 pads.
+    assert tuple(out.attn_logits[0].shape) == (1, 6, 6, model.compiled.model.cfg.n_heads)
     # The residual stream is the embeddings plus every sublayer's output.
     total = out.input_embeddings + sum(out.layer_outputs)
     assert torch.allclose(total, out.transformer_output, atol=1e-4)
