@@ -34,7 +34,8 @@ class Limits:
     program_values: int = 256  # d_var: tokens, labels and positions of one Transformer Program
     program_examples: int = 1_000_000  # --size: examples drawn for train-program
     program_layers: int = 64  # layers of one Transformer Program (each holds every head's tables)
-    program_components: int = 256  # heads plus MLPs of one kind per layer
+    program_components: int = 256  # heads, or MLPs, of one kind per layer
+    program_file_bytes: int = 64 * 2**20  # one saved program.json / simplified.json
     # Not a refusal: a Transformer Program whose task has at most this many inputs is verified
     # on every one of them before anything calls it exact (above it: on the sampled inputs only).
     exhaustive_inputs: int = 1_000_000

@@ -38,6 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=seed_int, default=0)
     parser.add_argument("--out", help="directory for the program, its Python, the hooked model")
     parser.add_argument("--resume", action="store_true", help="continue the training saved in --out")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a run already in --out (without it, such an --out is refused)")
     parser.add_argument("--no-compile", action="store_true", help="skip compiling the RASP form")
     parser.add_argument("--all-epochs", action="store_true",
                         help="train every epoch even after 100%% hard validation accuracy (by default the "
@@ -54,8 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_train_program)
 
     decompile = subparsers.add_parser("decompile", help="print a trained Transformer Program")
-    decompile.add_argument("path", help="directory written by `interp train-program --out`, or the "
-                           "name of a shipped program (e.g. sort)")
+    decompile.add_argument("path", help="directory written by `interp train-program --out`, or a "
+                           "shipped program (sort or program:sort; see `interp models`)")
     decompile.add_argument("--format", choices=("python", "rasp"), default="python")
     decompile.add_argument("--unsimplified", action="store_true", help="the program before simplification")
     decompile.add_argument("--json", action="store_true", help="print one JSON object last")
@@ -80,28 +82,30 @@ def run_train_program(args: argparse.Namespace) -> int:
     )
     # Flushed before any parallel work, so torch's worker threads inherit it (see flush_denormals).
     with flush_denormals():
-        result = run_pipeline(options, out_dir=args.out, resume=args.resume, progress=sys.stderr.isatty())
+        result = run_pipeline(options, out_dir=args.out, resume=args.resume, progress=sys.stderr.isatty(),
+                              overwrite=args.overwrite)
+    checked = result["checked_on"]
     print(f"{args.task}: hard test accuracy {result['hard_test_accuracy']:.4f} "
           f"(soft {result['soft_test_accuracy']:.4f}); program {result['lines_before']} -> "
-          f"{result['lines_after']} lines; Python = model on {100 * result['program_matches_model']:.1f}% "
-          f"of test examples; {result['seconds']:.0f} s")
+          f"{result['lines_after']} lines; simplified = argmax model on "
+          f"{100 * result['simplified_matches_model']:.2f}% of {checked['simplified_matches_model']}; "
+          f"Python = model on {100 * result['program_matches_model']:.2f}% of "
+          f"{checked['program_matches_model']}; {result['seconds']:.0f} s")
     if args.json:
         print_json(result)
     return 0
 
 
 def run_decompile(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     import rasp
     from interp.programs.decompile import to_python, to_rasp
     from interp.programs.pipeline import load_program
-    from interp.programs.shipped import shipped_program_dir, shipped_programs
+    from interp.subjects import TRAINED_PROGRAM_KINDS, resolve
 
-    path = args.path
-    if not Path(path).exists() and path in shipped_programs():
-        path = shipped_program_dir(path)
-    program = load_program(path, simplified=not args.unsimplified)
+    # The front door's one precedence rule: a folder named like a shipped program is refused
+    # as ambiguous (write ./NAME or program:NAME), never silently preferred.
+    resolved = resolve(args.path, TRAINED_PROGRAM_KINDS, "a Transformer Program")
+    program = load_program(resolved.location, simplified=not args.unsimplified)
     if args.format == "python":
         text = to_python(program)
     else:

@@ -244,6 +244,48 @@ def _all_inputs(name: str, vocab_size: int, max_len: int) -> list[Example]:
     return out
 
 
+def input_space(name: str, tokens: list[str], n_ctx: int) -> tuple[list[str], list[int], list[str]]:
+    """(body tokens, body lengths, suffix) of the inputs the task's sampler can produce: each input
+    is [BOS] + a body + the suffix. For induction it is a superset (any of its tokens anywhere)."""
+    body = [t for t in tokens if t not in (BOS, EOS)]
+    if name in ("reverse", "sort"):
+        return body, list(range(1, n_ctx - 1)), [EOS]
+    if name in ("hist", "double_hist", "most_freq"):
+        return body, list(range(1, n_ctx)), []
+    if name in ("dyck1", "dyck2"):
+        return body, [n_ctx - 1], []
+    if name == "induction":
+        return body, [2 * ((n_ctx - 2) // 2) + 1], []
+    raise InputError(f"unknown task {name!r}; known tasks: {sorted(PAPER_TASKS)}.")
+
+
+def input_space_size(name: str, tokens: list[str], n_ctx: int) -> int:
+    """How many inputs `input_space` describes."""
+    body, lengths, _ = input_space(name, tokens, n_ctx)
+    return sum(len(body) ** n for n in lengths)
+
+
+def all_inputs(name: str, tokens: list[str], n_ctx: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every input of `input_space` as padded ids [N, n_ctx] (pad 0) and lengths [N]; the caller
+    checks `input_space_size` against its budget first."""
+    body, lengths, suffix = input_space(name, tokens, n_ctx)
+    index = {t: i for i, t in enumerate(tokens)}
+    body_ids = torch.tensor([index[t] for t in body])
+    blocks, sizes = [], []
+    for n in lengths:
+        count = len(body) ** n
+        # Row r's body is r written in base len(body), most significant digit first.
+        digits = torch.arange(count)[:, None] // len(body) ** torch.arange(n - 1, -1, -1)[None] % len(body)
+        block = torch.zeros(count, n_ctx, dtype=torch.long)
+        block[:, 0] = index[BOS]
+        block[:, 1 : n + 1] = body_ids[digits]
+        for j, token in enumerate(suffix):
+            block[:, n + 1 + j] = index[token]
+        blocks.append(block)
+        sizes.append(torch.full((count,), 1 + n + len(suffix)))
+    return torch.cat(blocks), torch.cat(sizes)
+
+
 def encode_split(items: list, tokens: list[str], labels: list[str], n_ctx: int) -> Split:
     """(words, labels) pairs -> a padded Split; a None label is unscored (-100)."""
     tok_index = {t: i for i, t in enumerate(tokens)}

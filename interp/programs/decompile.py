@@ -126,7 +126,9 @@ def to_python(program: DiscreteProgram, title: str = "Transformer Program") -> s
     comps = _Components(program)
     shape = program.shape
     lines = [
-        f'"""{title}, decompiled by interp.programs (exact: equals the argmax model).',
+        f'"""{title}, decompiled by interp.programs.',
+        "",
+        *_claim(program),
         "",
         "Semantics (interp.programs.spec): a categorical head selects, among the keys whose value",
         "matches what the query's predicate asks for, the closest position (earlier on ties, the",
@@ -175,6 +177,25 @@ def to_python(program: DiscreteProgram, title: str = "Transformer Program") -> s
         "",
     ]
     return "\n".join(lines)
+
+
+def _claim(program: DiscreteProgram) -> list[str]:
+    """The header's statement of exactness, saying over which inputs it was checked."""
+    if program.checked:
+        text = f"Checked: {program.checked}."
+    elif program.removed:
+        text = ("Simplified on inputs that were not recorded: agreement with the argmax model is "
+                "unchecked outside them.")
+    else:
+        text = "Exact: the same computation as the argmax program it was decompiled from (no simplification)."
+    words, lines, line = text.split(), [], ""
+    for word in words:  # wrap at 95 columns
+        if line and len(line) + 1 + len(word) > 95:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return lines + [line]
 
 
 def _predicate_source(comps: _Components, out: str, reads: list[str], head) -> list[str]:

@@ -17,13 +17,23 @@ from typing import Any
 import torch
 
 import rasp
-from interp.errors import InputError
+from interp.errors import CheckpointError, InputError
+from interp.limits import current_limits
 from interp.programs.convert import hooked_predict, to_hooked
-from interp.programs.data import PAPER_TASKS, Split, TaskData, make_task_data
+from interp.programs.data import (
+    PAPER_TASKS,
+    Split,
+    TaskData,
+    all_inputs,
+    input_space_size,
+    make_task_data,
+)
 from interp.programs.decompile import count_lines, load_python, to_python, to_rasp
 from interp.programs.program import DiscreteProgram, ProgramShape
 from interp.programs.simplify import simplify
 from interp.programs.train import ProgramTrainConfig, accuracy, train_program
+from interp.training.loop import check_out_dir
+from interp.training.rules import SEED, Field, check_fields
 
 
 @dataclass
@@ -49,6 +59,35 @@ class PipelineOptions:
     sampling: str = "soft"  # or "straight-through": one-hot forward, soft gradient (the paper's gumbel_hard)
 
 
+# One row per PipelineOptions field (a test checks every field has one): the train-program config.
+OPTION_RULES: dict[str, Field] = {
+    "task": Field(str, choices=tuple(PAPER_TASKS)),
+    "max_len": Field(int, optional=True, minimum=3, limit="program_values"),
+    "vocab_size": Field(int, optional=True, minimum=4, limit="program_values"),
+    "n_layers": Field(int, optional=True, minimum=1, limit="program_layers"),
+    "n_heads": Field(int, optional=True, minimum=0, limit="program_components"),
+    "n_num_heads": Field(int, optional=True, minimum=0, limit="program_components"),
+    "n_mlps": Field(int, optional=True, minimum=0, limit="program_components"),
+    "n_num_mlps": Field(int, optional=True, minimum=0, limit="program_components"),
+    "epochs": Field(int, minimum=1),
+    "batch_size": Field(int, minimum=1, limit="batch_examples"),
+    "lr": Field(float, above=0),
+    "seed": SEED,
+    "size": Field(int, minimum=3, limit="program_examples"),
+    "exhaustive": Field(bool),
+    "compile_rasp": Field(bool),
+    "stop_when_perfect": Field(bool),
+    "gumbel_samples": Field(int, minimum=1, maximum=1024),
+    "batches": Field(str, choices=("replacement", "epochs")),
+    "sampling": Field(str, choices=("soft", "straight-through")),
+}
+
+
+def check_options(options: PipelineOptions) -> None:
+    """ConfigError naming the option unless every one fits its row of OPTION_RULES."""
+    check_fields("train-program", OPTION_RULES, asdict(options))
+
+
 def shape_for(data: TaskData, options: PipelineOptions) -> ProgramShape:
     """The task's paper shape, with any option that is set overriding it."""
     spec = PAPER_TASKS[options.task]
@@ -67,10 +106,14 @@ def shape_for(data: TaskData, options: PipelineOptions) -> ProgramShape:
 
 
 def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, resume: bool = False,
-                 progress: bool = True) -> dict[str, Any]:
-    """Everything `interp train-program` reports, as a JSON-able dict."""
+                 progress: bool = True, overwrite: bool = False) -> dict[str, Any]:
+    """Everything `interp train-program` reports, as a JSON-able dict. An `out_dir` holding a
+    run is refused unless `resume` or `overwrite` (see interp.training.train)."""
     if options.task not in PAPER_TASKS:
         raise InputError(f"unknown task {options.task!r}; known tasks: {sorted(PAPER_TASKS)}.")
+    check_options(options)
+    if out_dir is not None:
+        check_out_dir(Path(out_dir) / "train", resume, overwrite)
     start, cpu_start = time.perf_counter(), time.process_time()
     data = make_task_data(options.task, options.vocab_size, options.max_len, options.size,
                           options.seed, options.exhaustive)
@@ -80,7 +123,8 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
                                 gumbel_samples=options.gumbel_samples, batches=options.batches,
                                 sampling=options.sampling)
     train_dir = Path(out_dir) / "train" if out_dir is not None else None
-    trained = train_program(data, shape, config, out_dir=train_dir, resume=resume, progress=progress)
+    trained = train_program(data, shape, config, out_dir=train_dir, resume=resume, progress=progress,
+                            overwrite=overwrite)
     program = trained.model.discretize()
     result: dict[str, Any] = {
         "task": options.task, "seed": options.seed, "epochs": options.epochs,
@@ -110,24 +154,59 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
     return result
 
 
+# Most inputs the decompiled Python (a plain-Python interpreter loop) is run on when the task's
+# inputs are enumerated; the batched forms are compared on every input.
+_PYTHON_CHECKS = 50_000
+
+
+def checked_inputs(data: TaskData) -> tuple[Split, str, bool]:
+    """The inputs a simplification is checked on: every input of the task when there are at most
+    `exhaustive_inputs` of them, else the sampled train/validation/test inputs. Returns (inputs,
+    a description of them, whether they are all the task's inputs)."""
+    count = input_space_size(data.name, data.tokens, data.n_ctx)
+    if count <= current_limits().exhaustive_inputs:
+        tokens, lengths = all_inputs(data.name, data.tokens, data.n_ctx)
+        unscored = torch.full_like(tokens, -100)
+        return Split(tokens, lengths, unscored), f"all {count:,} inputs of the task", True
+    sampled = _concat([data.train, data.val, data.test])
+    return sampled, (f"the {len(sampled):,} sampled train/validation/test inputs only (the task has "
+                     f"{count:,} inputs, over the exhaustive_inputs limit of "
+                     f"{current_limits().exhaustive_inputs:,}; other inputs are unchecked)"), False
+
+
 def verify(program: DiscreteProgram, data: TaskData, compile_rasp: bool = True,
            out_dir: str | Path | None = None) -> dict[str, Any]:
-    """Simplify on every data input, decompile, and check every form on every test example."""
+    """Simplify on every input of the task (the sampled ones where there are too many), decompile,
+    and check every form against the argmax program; each figure says which inputs it covers."""
     test = data.test
-    everything = _concat([data.train, data.val, data.test])
-    simplified, report = simplify(program, everything.tokens, everything.lengths)
+    space, described, exhaustive = checked_inputs(data)
+    simplified, report = simplify(program, space.tokens, space.lengths)
+    simplified_same = _program_agreement(simplified, program, space)
+    simplified.checked = (f"equals the argmax program on {described}" if simplified_same == 1.0 else
+                          f"equals the argmax program on {100 * simplified_same:.2f}% of {described}")
     source_before = to_python(program, f"Transformer Program for {data.name}")
     source = to_python(simplified, f"Transformer Program for {data.name}")
     expected = _label_rows(program, test, data)
+    test_inputs = f"the {len(test):,} test inputs"
     result: dict[str, Any] = {
         "lines_before": count_lines(source_before),
         "lines_after": count_lines(source),
         "simplify": {"merged": report.merged, "removed": report.removed,
                      "readout_dropped": report.readout_dropped, "checked_inputs": report.checked_inputs},
+        "exhaustive": exhaustive,
+        "simplified_matches_model": simplified_same,
+        "checked_on": {"simplified_matches_model": described, "discrete_matches_model": test_inputs,
+                       "hooked_matches_model": test_inputs, "rasp_interpreter_matches_model": test_inputs,
+                       "rasp_matches_model": test_inputs},
     }
-    inputs = [[data.tokens[t] for t in row[:n].tolist()] for row, n in zip(test.tokens, test.lengths)]
     run = load_python(source)
-    result["program_matches_model"] = _agreement([run(x) for x in inputs], expected)
+    python_split = space if exhaustive and len(space) <= _PYTHON_CHECKS else test
+    python_inputs = _words(python_split, data)
+    result["program_matches_model"] = _agreement([run(x) for x in python_inputs],
+                                                 _label_rows(program, python_split, data))
+    result["checked_on"]["program_matches_model"] = (
+        described if python_split is space else test_inputs)
+    inputs = _words(test, data)
     hooked = to_hooked(program)
     predicted = hooked_predict(hooked, test.tokens, test.lengths)
     result["hooked_matches_model"] = _agreement(
@@ -161,6 +240,21 @@ def verify(program: DiscreteProgram, data: TaskData, compile_rasp: bool = True,
         (out / "test.json").write_text(json.dumps(_test_words(data)))
         hooked.save(str(out / "hooked"))
     return result
+
+
+def _words(split: Split, data: TaskData) -> list[list[str]]:
+    return [[data.tokens[t] for t in row[:n].tolist()] for row, n in zip(split.tokens, split.lengths)]
+
+
+def _program_agreement(a: DiscreteProgram, b: DiscreteProgram, split: Split, chunk: int = 65_536) -> float:
+    """Fraction of inputs on which two programs predict the same label at every position."""
+    same = 0
+    for start in range(0, len(split), chunk):
+        tokens, lengths = split.tokens[start : start + chunk], split.lengths[start : start + chunk]
+        real = torch.arange(tokens.shape[1])[None] < lengths[:, None]
+        equal = (a.predict(tokens, lengths) == b.predict(tokens, lengths)) | ~real
+        same += int(equal.all(1).sum())
+    return same / max(len(split), 1)
 
 
 def _test_words(data: TaskData) -> dict[str, list]:
@@ -202,7 +296,13 @@ def load_program(directory: str | Path, simplified: bool = True) -> DiscreteProg
     path = Path(directory) / ("simplified.json" if simplified else "program.json")
     if not path.is_file():
         raise InputError(f"{path} does not exist; pass a directory written by `interp train-program --out`.")
+    cap = current_limits().program_file_bytes
+    if path.stat().st_size > cap:
+        raise CheckpointError(f"{path}: {path.stat().st_size:,} bytes, over the program_file_bytes limit "
+                              f"of {cap:,}; raise it with interp.limits.set_limits(program_file_bytes=...) "
+                              "if the file is genuine.")
     try:
-        return DiscreteProgram.from_json(json.loads(path.read_text()))
-    except (ValueError, KeyError, TypeError) as err:
-        raise InputError(f"{path} is not a saved Transformer Program: {err}.") from err
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
+        raise CheckpointError(f"{path}: not valid JSON ({type(err).__name__}); the file is corrupt.") from err
+    return DiscreteProgram.from_json(data, where=str(path))

@@ -130,6 +130,9 @@ class DiscreteProgram:
     value_labels: list[list[Any]] = field(default_factory=list)
     # Variables (by name) held at a constant value index: components the simplifier removed.
     removed: dict[str, int] = field(default_factory=dict)
+    # Over which inputs a simplified program was checked against the argmax program it came from
+    # (a sentence; "" for the argmax program itself, which is exact by construction).
+    checked: str = ""
 
     def __post_init__(self) -> None:
         self._check_ranges()
@@ -212,11 +215,15 @@ class DiscreteProgram:
             "readout_num": self.readout_num.tolist(),
             "readout_bias": self.readout_bias.tolist(),
             "removed": dict(self.removed),
+            **({"checked": self.checked} if self.checked else {}),
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> DiscreteProgram:
-        """Inverse of `to_json`."""
+    def from_json(cls, data: dict[str, Any], where: str = "program JSON") -> DiscreteProgram:
+        """Inverse of `to_json`; every field is checked first (CheckpointError naming `where`)."""
+        from interp.programs.files import check_program_json
+
+        check_program_json(data, where)
         layers = [
             ProgramLayer(
                 cat_heads=[CatHead(**h) for h in layer["cat_heads"]],
@@ -233,6 +240,7 @@ class DiscreteProgram:
             readout_num=torch.tensor(data["readout_num"], dtype=torch.float32),
             readout_bias=torch.tensor(data["readout_bias"], dtype=torch.float32),
             removed=dict(data.get("removed", {})),
+            checked=data.get("checked", ""),
         )
 
 

@@ -2,7 +2,8 @@
 identical components, remove components whose removal (output held at its most frequent value
 on the inputs) changes no
 prediction, drop read-out terms that change no prediction. Every step is re-checked by
-running the program on all the inputs; with every possible input it is exact everywhere.
+running the program on all the inputs; with every possible input it is exact everywhere (the
+pipeline passes every input where there are at most `interp.limits` exhaustive_inputs).
 """
 
 from __future__ import annotations
@@ -28,19 +29,19 @@ def simplify(
 ) -> tuple[DiscreteProgram, SimplifyReport]:
     """A smaller program with the same predictions as `program` on every given input."""
     real = torch.arange(tokens.shape[1])[None] < lengths[:, None]
-    reference = program.predict(tokens, lengths)[real]
+    reference = _predict(program, tokens, lengths)[real]
     report = SimplifyReport(checked_inputs=len(tokens))
 
     def same(candidate: DiscreteProgram) -> bool:
-        return bool(torch.equal(candidate.predict(tokens, lengths)[real], reference))
+        return bool(torch.equal(_predict(candidate, tokens, lengths)[real], reference))
 
     current = _merge_identical(copy.deepcopy(program), report)
     if not same(current):  # float re-association of merged read-outs flipped a near-tie
         current, report.merged = copy.deepcopy(program), []
     shape = current.shape
     names = _component_names(current)
-    trace = current.run(tokens, lengths)
-    values = dict(zip(shape.cat_var_names(), trace.cat)) | dict(zip(shape.num_var_names(), trace.num))
+    cat, num = _variables(current, tokens, lengths)
+    values = dict(zip(shape.cat_var_names(), cat)) | dict(zip(shape.num_var_names(), num))
     for name in reversed(names):
         if name in current.removed:
             continue
@@ -62,6 +63,27 @@ def simplify(
             current = candidate
             report.readout_dropped.append(name)
     return current, report
+
+
+# Inputs per forward pass: the exact pass holds [batch, n, n] tensors, so a million inputs at
+# once would take gigabytes; chunks of this size stay under ~100 MB at n_ctx 16.
+_CHUNK = 32_768
+
+
+def _predict(program: DiscreteProgram, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """program.predict in chunks: [batch, pos] label ids."""
+    return torch.cat([program.predict(tokens[i : i + _CHUNK], lengths[i : i + _CHUNK])
+                      for i in range(0, len(tokens), _CHUNK)])
+
+
+def _variables(program: DiscreteProgram, tokens: torch.Tensor, lengths: torch.Tensor
+               ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Every categorical and numerical variable's values [batch, pos], run in chunks."""
+    traces = [program.run(tokens[i : i + _CHUNK], lengths[i : i + _CHUNK])
+              for i in range(0, len(tokens), _CHUNK)]
+    cat = [torch.cat([t.cat[v] for t in traces]) for v in range(len(traces[0].cat))]
+    num = [torch.cat([t.num[v] for t in traces]) for v in range(len(traces[0].num))]
+    return cat, num
 
 
 def _component_names(program: DiscreteProgram) -> list[str]:

@@ -8,10 +8,11 @@ come from the loop.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from interp.programs.model import TransformerProgramModel
 from interp.programs.program import ProgramShape
 from interp.training import Callback, TrainConfig, TrainState, train
 from interp.training.loop import eval_generator
+from interp.training.rules import SEED, Field, check_fields, check_limit
 
 
 @dataclass
@@ -180,9 +182,35 @@ def flush_denormals() -> Iterator[None]:
         torch.set_flush_denormal(was_on)
 
 
+# One row per ProgramTrainConfig field (a test checks every field has one).
+CONFIG_RULES: dict[str, Field] = {
+    "epochs": Field(int, minimum=1),
+    "batch_size": Field(int, minimum=1, limit="batch_examples"),
+    "lr": Field(float, above=0),
+    "tau_init": Field(float, above=0),
+    "tau_end": Field(float, above=0),
+    "seed": SEED,
+    "gumbel_samples": Field(int, minimum=1, maximum=1024),
+    "batches": Field(str, choices=("replacement", "epochs")),
+    "sampling": Field(str, choices=("soft", "straight-through")),
+    "stop_when_perfect": Field(bool),
+}
+
+
+def check_shape_size(shape: ProgramShape) -> None:
+    """Refuse a program whose variables or layers are over the interp.limits caps, before the
+    model (d_var x d_var predicates per head) is allocated."""
+    check_limit("program: d_var (max of the vocabulary and max_len)", shape.d_var, "program_values")
+    check_limit("program: labels", len(shape.labels), "program_values")
+    check_limit("program: n_layers", shape.n_layers, "program_layers")
+    for name in ("n_cat_heads", "n_num_heads", "n_cat_mlps", "n_num_mlps"):
+        check_limit(f"program: {name}", getattr(shape, name), "program_components")
+
+
 def train_program(
     data: TaskData, shape: ProgramShape, config: ProgramTrainConfig, out_dir: str | Path | None = None,
     resume: bool = False, progress: bool = True, on_epoch: Callable[[dict[str, float]], None] | None = None,
+    overwrite: bool = False,
 ) -> ProgramTrainResult:
     """Train; return the weights with the best hard validation accuracy (ties: the earlier)."""
     if config.gumbel_samples < 1:
@@ -191,6 +219,8 @@ def train_program(
         raise InputError(f"batches must be 'replacement' or 'epochs', got {config.batches!r}.")
     if config.sampling not in ("soft", "straight-through"):
         raise InputError(f"sampling must be 'soft' or 'straight-through', got {config.sampling!r}.")
+    check_fields("train-program config", CONFIG_RULES, asdict(config))
+    check_shape_size(shape)
     model = TransformerProgramModel(shape, seed=config.seed)
     model.straight_through = config.sampling == "straight-through"
     train_split = data.train
@@ -222,10 +252,22 @@ def train_program(
         callbacks.insert(0, sample)
     with flush_denormals():
         result = train(model, sample, loop, loss=loss, out_dir=out_dir, resume=resume, callbacks=callbacks,
-                       restore_best=True, progress=progress)
+                       restore_best=True, progress=progress, overwrite=overwrite,
+                       identity=_identity(data, shape, config))
     return ProgramTrainResult(
         model=result.model, history=result.history,
         best_epoch=(result.best_step or 0) // steps_per_epoch, best_val_hard=result.best or 0.0,
         seconds=result.seconds, cpu_seconds=result.cpu_seconds, stop_reason=result.stop_reason,
         epochs_run=math.ceil(result.steps / steps_per_epoch),
     )
+
+
+def _identity(data: TaskData, shape: ProgramShape, config: ProgramTrainConfig) -> dict[str, Any]:
+    """What a run trains on, saved with its checkpoints: the task, its data (a digest of the
+    training split) and shape, and the settings a resume must not change (epochs may grow)."""
+    digest = hashlib.sha256()
+    for tensor in (data.train.tokens, data.train.lengths, data.train.targets):
+        digest.update(tensor.contiguous().numpy().tobytes())
+    settings = {k: v for k, v in asdict(config).items() if k not in ("epochs", "stop_when_perfect")}
+    return {"task": data.name, "n_train": len(data.train), "train_sha256": digest.hexdigest(),
+            "shape": asdict(shape), "program_config": settings}
