@@ -100,6 +100,7 @@ def to_hooked(program: DiscreteProgram) -> HookedTransformer:
         d_vocab=len(shape.tokens) + 1, n_heads=n_heads, d_head=d_head, d_mlp=d_mlp,
         d_vocab_out=len(shape.labels), causal=shape.causal, attention_kind="hard", attn_scale=1.0,
         vocab=[*shape.tokens, SINK], vocab_out=list(shape.labels), model_name="transformer-program",
+        bos_token=SINK,  # to_tokens prepends it, as hooked_predict does
     )
     labels = ResidualLabels(layout.labels, layout.d_model)
     model = HookedTransformer(cfg, labels=labels, metadata={"producer": "transformer_program"})
