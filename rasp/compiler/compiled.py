@@ -20,6 +20,8 @@ from rasp.compiler.values import from_json
 from rasp.errors import RASPError
 
 EXHAUSTIVE_LIMIT = 10**5
+VERIFY_PROGRESS_MIN = 5000  # inputs from which verify() shows a progress bar by default
+VERIFY_CHUNK = 2000  # inputs per run_batch call in verify() (progress and memory only)
 
 
 @dataclass
@@ -168,8 +170,9 @@ class CompiledModel:
         }
 
     def verify(self, n: int = 2000, exhaustive_if_small: bool = True, seed: int = 0,
-               inputs: Sequence[Sequence[Any]] | None = None) -> VerifyReport:
-        """Compare with `rasp.evaluate` on every input (if <= 1e5 of them) or `n` random ones."""
+               inputs: Sequence[Sequence[Any]] | None = None, progress: bool | None = None) -> VerifyReport:
+        """Compare with `rasp.evaluate` on every input (if <= 1e5 of them) or `n` random ones.
+        progress: a bar on stderr (True), none (False), or one only for many inputs (None)."""
         if self.program is None:
             raise InputError("verify needs the RASP program; this model was loaded without it.")
         from rasp.evaluate import evaluate
@@ -185,15 +188,28 @@ class CompiledModel:
                 rng = random.Random(seed)
                 inputs = [[rng.choice(self.vocab) for _ in range(rng.randint(1, self.max_seq_len))]
                           for _ in range(n)]
+        from tqdm.auto import tqdm
+
         valid, expected = [], []
         skipped = 0
+        # 88,572 inputs (max_seq_len=10) take minutes: one bar for the interpreter, then the model.
+        show = progress if progress is not None else len(inputs) >= VERIFY_PROGRESS_MIN
+        bar = tqdm(total=len(inputs), desc="verify: interpreter", unit="input", disable=not show, leave=False)
         for tokens in inputs:
             try:
-                expected.append(evaluate(self.program, list(tokens), causal=False))
+                # A causal model computes rasp.causal_eval (prefix semantics), as tracr's.
+                expected.append(evaluate(self.program, list(tokens), causal=self.causal))
                 valid.append(list(tokens))
             except RASPError:
                 skipped += 1
-        got = self.run_batch(valid) if valid else []
+            bar.update()
+        bar.reset(total=len(valid))
+        bar.set_description("verify: model")
+        got: list[list[Any]] = []
+        for start in range(0, len(valid), VERIFY_CHUNK):  # inputs do not interact: chunks change nothing
+            got += self.run_batch(valid[start:start + VERIFY_CHUNK])
+            bar.update(len(valid[start:start + VERIFY_CHUNK]))
+        bar.close()
         report = VerifyReport(len(valid), sum(len(t) for t in valid), exhaustive, skipped)
         for tokens, want, have in zip(valid, expected, got):
             for position, (a, b) in enumerate(zip(want, have)):
@@ -210,12 +226,21 @@ class CompiledModel:
 
     @classmethod
     def load(cls, path: str | Path) -> CompiledModel:
-        """Load a saved compiled model; run/run_batch work without the program."""
+        """Load a saved compiled model; run/run_batch work without the program. CheckpointError
+        (naming the field) when its compiler metadata cannot decode it, checked before the
+        weights are read (the same checks as the front door, interp.subjects)."""
+        from interp.model.checkpoint import read_header
+        from interp.model.compiler_metadata import check_compiler_metadata
+
+        check_compiler_metadata(read_header(path), path)
         model = load_model(path)
-        if "compiler" not in model.metadata or "layout" not in model.metadata:
-            raise CheckpointError(f"{path}: not a compiled RASP model (no compiler metadata).")
-        layout = ProgramLayout.from_json(model.metadata["layout"], model.residual_labels)
-        return cls(model, layout)
+        try:
+            layout = ProgramLayout.from_json(model.metadata["layout"], model.residual_labels)
+            return cls(model, layout)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
+            # The weights loaded (load_model checks them); what failed is the decoding metadata.
+            raise CheckpointError(f"{path}: corrupt compiler metadata in config.json "
+                                  f"({type(err).__name__}: {err}); compile it again.") from err
 
 
 def _key(token: Any) -> Any:

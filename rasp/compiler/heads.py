@@ -4,7 +4,8 @@ A categorical or numerical Aggregate is one head (mean of the selected values; t
 wins when nothing is selected, giving None or 0); a non-None default adds an MLP mapping
 None to it. SelectorWidth (and `length`, the width of select-all) is a head reading
 1/(width+1) off the BOS key plus a staircase MLP decoding the width. Under `causal=True`
-each head's selector is checked first (causal.py).
+every head is masked to keys <= query, which is exactly `rasp.causal_eval`'s semantics
+(each selector masked; `length` at position i is i+1), so no selector is refused.
 
 Produces `Lowered.variables` entries for these nodes (and their helper variables
 `.raw`, `.picked_none`, `.bos_weight`), their `Op`s, `Lowered.bos_bounds`, and
@@ -17,7 +18,6 @@ from dataclasses import replace
 
 from rasp import core
 from rasp.compiler import attention, mlp
-from rasp.compiler.causal import check_causal
 from rasp.compiler.errors import node_error
 from rasp.compiler.ir import BOS_DIR, NUM, Op, Var
 from rasp.compiler.lowering_state import LoweringState
@@ -88,11 +88,7 @@ def lower_aggregate(st: LoweringState, node: core.Aggregate, sop: Var, formula: 
 
 
 def lower_length(st: LoweringState, node: core.LengthType) -> Var:
-    """`length`: the width of select-all (refused in a causal model)."""
-    if st.causal:
-        raise node_error(node.label, "`length` at position i depends on later positions, "
-                         "so a causal model cannot compute it",
-                         "compile with causal=False, or use indices + 1 (the prefix length)")
+    """`length`: the width of select-all (causal: the masked width i+1, as causal_eval)."""
     return lower_selector_width(st, node, False, TRUE, "all positions", ())
 
 
@@ -119,8 +115,6 @@ def _emit_head(st: LoweringState, label: str, formula: Formula, bos_offset: floa
                selectors: tuple[str, ...] = ()) -> None:
     """Append one head: scores from `formula`, values v -> o. bos_offset: the BOS key scores
     theta - bos_offset (Aggregate), or None: theta, joining the selected keys (counting)."""
-    if st.causal:
-        check_causal(label, formula, st.vars, st.max_seq_len, st.limits.table_entries)
     dims, theta = head_dims(st, label, formula)
     bos_score = theta - bos_offset if bos_offset is not None else float(theta)
     head = replace(attention.make_head(dims, theta, bos_score, v, o), v_bias=list(v_bias or []),
