@@ -425,3 +425,20 @@ def test_test_prompt(subject, capsys):
     assert f"Rank: {rank: <8}" in printed
     assert f"Prob: {probs[subject.ids[-1]].item():6.2%}" in printed
     assert f"Tokenized answer: ['{answer}']" in printed
+
+
+# ------------------------------------------------------------------ checkpoints
+def test_bos_token_survives_saving_and_old_checkpoints_get_it(tmp_path):
+    import json
+
+    model = _subject("reverse").model
+    model.save(str(tmp_path / "new"))
+    loaded = load_model(tmp_path / "new")
+    assert loaded.cfg.bos_token == "BOS" and loaded.to_tokens("ab").tolist() == [[0, 1, 2]]
+    # A compiled checkpoint saved before cfg.bos_token existed: the compiler metadata names it.
+    model.save(str(tmp_path / "old"))
+    config_path = tmp_path / "old" / "config.json"
+    header = json.loads(config_path.read_text())
+    del header["config"]["bos_token"]
+    config_path.write_text(json.dumps(header))
+    assert load_model(tmp_path / "old").cfg.default_prepend_bos is True
