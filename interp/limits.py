@@ -29,6 +29,7 @@ class Limits:
     batch_elements: int = 100_000_000  # numbers one sampled batch or held-out set holds (400 MB f32)
     sequence_length: int = 65_536  # positions of one task sequence (the model's n_ctx)
     task_table_entries: int = 16_777_216  # entries of a task's transition table or task pool
+    vocab_size: int = 1_000_000  # tokens of a task's vocabulary or a trained tokenizer
     # Transformer Programs: every variable has max(vocabulary, max_len) values and the model holds
     # d_var x d_var predicates per head (the paper uses 8-16; 256 trains in minutes on a CPU).
     program_values: int = 256  # d_var: tokens, labels and positions of one Transformer Program

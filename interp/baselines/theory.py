@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import math
 
-from interp.errors import InputError
+from interp.tasks.checks import integer, number
 
 
-def _check(d: int, n: int) -> None:
-    if d < 1 or n < 0:
-        raise InputError(f"need d >= 1 and n >= 0 context points, got d={d}, n={n}.")
+def _check(d: int, n: int, noise_var: float = 0.0, w_scale: float = 1.0) -> None:
+    """d >= 1 and n >= 0 integers, noise_var >= 0 and w_scale > 0 finite (InputError naming which)."""
+    integer("d", d, minimum=1)
+    integer("n (context points)", n, minimum=0)
+    number("noise_var", noise_var, minimum=0)
+    number("w_scale", w_scale, above=0)
 
 
 def gd_step_mse(d: int, n: int, lr: float, noise_var: float = 0.0, w_scale: float = 1.0) -> float:
@@ -22,7 +25,8 @@ def gd_step_mse(d: int, n: int, lr: float, noise_var: float = 0.0, w_scale: floa
 
     w_hat = lr S w + lr X^T eps / n with S = X^T X / n; E[S] = I, E[S^2] = (1 + (d+1)/n) I.
     """
-    _check(d, n)
+    _check(d, n, noise_var, w_scale)
+    number("lr", lr)
     if n == 0:
         return d * w_scale**2 + noise_var
     tau2 = w_scale**2
@@ -32,7 +36,7 @@ def gd_step_mse(d: int, n: int, lr: float, noise_var: float = 0.0, w_scale: floa
 
 def optimal_gd_step(d: int, n: int, noise_var: float = 0.0, w_scale: float = 1.0) -> float:
     """The step minimising `gd_step_mse`: n / (n + d + 1 + noise_var / tau^2)."""
-    _check(d, n)
+    _check(d, n, noise_var, w_scale)
     if n == 0:
         return 0.0
     return n / (n + d + 1 + noise_var / w_scale**2)
@@ -54,7 +58,7 @@ def least_squares_mse(d: int, k: int, noise_var: float = 0.0, w_scale: float = 1
     k < d: tau^2 (d - k) unexplained + noise_var k / (d - k - 1) from the noise (inverse Wishart);
     k > d + 1: noise_var d / (k - d - 1); noiseless k >= d: 0. Plus noise_var.
     """
-    _check(d, k)
+    _check(d, k, noise_var, w_scale)
     tau2 = w_scale**2
     if noise_var == 0:
         return tau2 * max(d - k, 0)

@@ -18,6 +18,7 @@ import torch
 
 from interp.errors import InputError
 from interp.tasks.base import IGNORE, Task
+from interp.tasks.checks import integer, number
 
 PLUS, EQUALS = 10, 11
 VOCAB = [str(d) for d in range(10)] + ["+", "="]
@@ -34,8 +35,9 @@ class Addition(Task):
     def __init__(self, n_digits: int = 5, reverse_answer: bool = False, enrich: float = 0.0):
         if not isinstance(n_digits, int) or not 1 <= n_digits <= 18:
             raise InputError(f"n_digits must be an integer in 1..18, got {n_digits!r}.")
-        if not 0.0 <= enrich <= 1.0:
-            raise InputError(f"enrich must be a fraction in [0, 1], got {enrich!r}.")
+        number("enrich", enrich, minimum=0.0, maximum=1.0)
+        if not isinstance(reverse_answer, bool):
+            raise InputError(f"reverse_answer must be true or false, got {reverse_answer!r}.")
         if enrich and n_digits < 2:
             raise InputError("enrich needs n_digits >= 2 (a cascade needs two columns).")
         self.n_digits, self.reverse_answer, self.enrich = n_digits, reverse_answer, enrich
@@ -134,6 +136,9 @@ def carry_class(a: torch.Tensor, b: torch.Tensor) -> list[str]:
 
 def digits_of(numbers: list[int], n_digits: int) -> torch.Tensor:
     """Integers to digits, least significant first: [len(numbers), n_digits]."""
+    integer("n_digits", n_digits, minimum=1, maximum=18)
+    for x in numbers:  # a float would be truncated digit by digit (1.5 -> [1, 0, 0])
+        integer("every operand", x)
     if any(not 0 <= x < 10**n_digits for x in numbers):
         raise InputError(f"every operand must be in 0..{10**n_digits - 1}, got {numbers}.")
     return torch.tensor([[(x // 10**i) % 10 for i in range(n_digits)] for x in numbers], dtype=torch.long)

@@ -7,24 +7,34 @@ most recent last, read as a base-k number). Entropies are in nats.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
 from interp.errors import InputError
+from interp.limits import current_limits
 from interp.tasks.base import Task
+from interp.tasks.checks import integer, number
 
 
 class MarkovChain:
     """An order-m chain over symbols 0..k-1 with kernel [k**m, k] (rows sum to 1)."""
 
     def __init__(self, kernel: np.ndarray | list, order: int = 1):
-        kernel = np.asarray(kernel, dtype=np.float64)
+        integer("order", order, minimum=1)
+        try:
+            kernel = np.asarray(kernel, dtype=np.float64)
+        except (ValueError, TypeError) as err:
+            raise InputError(f"a kernel must be a [contexts, symbols] table of numbers ({err}).") from None
         if kernel.ndim != 2 or kernel.shape[1] < 2:
             raise InputError(f"a kernel must be [contexts, symbols] with >= 2 symbols, got {kernel.shape}.")
         symbols = kernel.shape[1]
-        if not isinstance(order, int) or order < 1 or kernel.shape[0] != symbols**order:
+        if kernel.shape[0] != check_contexts(symbols, order):
             raise InputError(f"an order-{order} chain over {symbols} symbols needs {symbols}**{order} rows, "
                              f"got {kernel.shape[0]}.")
+        if not np.isfinite(kernel).all():
+            raise InputError("every kernel entry must be a finite probability (NaN or inf found).")
         if (kernel < 0).any() or not np.allclose(kernel.sum(1), 1.0, atol=1e-9):
             raise InputError("every kernel row must be a probability distribution (>= 0, summing to 1).")
         self.kernel, self.order, self.symbols = kernel, order, symbols
@@ -34,10 +44,9 @@ class MarkovChain:
         """Binary switching chain on the symbol `order` steps back: P(x_t = 1 | x_{t-order} = 0) = p,
         P(x_t = 0 | x_{t-order} = 1) = q. Order 1 is the two-state chain; order k > 1 is Rajaraman
         et al.'s k-th order switching source (same entropy rate, but the informative symbol is k back)."""
-        if not (0 < p <= 1 and 0 < q <= 1):
-            raise InputError(f"switching chain needs 0 < p, q <= 1, got p={p}, q={q}.")
-        if not isinstance(order, int) or order < 1:
-            raise InputError(f"switching chain needs an integer order >= 1, got {order!r}.")
+        number("p", p, above=0, maximum=1)
+        number("q", q, above=0, maximum=1)
+        check_contexts(2, order)  # before the 2**order rows are built
         # Contexts are read most recent last, so the context's leading bit is x_{t-order}.
         rows = [[1 - p, p] if context >> (order - 1) == 0 else [q, 1 - q] for context in range(2**order)]
         return cls(rows, order=order)
@@ -45,8 +54,10 @@ class MarkovChain:
     @classmethod
     def dirichlet(cls, symbols: int, order: int, alpha: float, seed: int) -> MarkovChain:
         """Random kernel: each row drawn from Dirichlet(alpha, ..., alpha) (seeded)."""
-        if alpha <= 0:
-            raise InputError(f"alpha must be > 0, got {alpha}.")
+        integer("symbols", symbols, minimum=2)
+        number("alpha", alpha, above=0)
+        integer("chain_seed", seed, minimum=0)
+        check_contexts(symbols, order)
         rng = np.random.default_rng(seed)
         return cls(rng.dirichlet([alpha] * symbols, size=symbols**order), order=order)
 
@@ -68,7 +79,13 @@ class MarkovChain:
         rhs[-1] = 1.0
         pi, _, rank, _ = np.linalg.lstsq(system, rhs, rcond=None)
         if rank < n:
-            raise InputError("the chain has several stationary distributions (it is reducible).")
+            closed = closed_classes(self.kernel)
+            if closed > 1:
+                raise InputError(f"the chain is reducible: it has {closed} closed classes of contexts, so "
+                                 "several stationary distributions; make every context reachable.")
+            raise InputError("the chain is irreducible, but its stationary distribution cannot be resolved "
+                             "in float64 (transition probabilities too close to 0 or 1); move them away "
+                             "from 0 and 1.")
         return np.clip(pi, 0.0, None) / np.clip(pi, 0.0, None).sum()
 
     def entropy_rate(self) -> float:
@@ -132,8 +149,7 @@ class MarkovTask(Task):
             self.chain = MarkovChain(kernel, order)
         else:
             raise InputError(f"unknown Markov source kind {kind!r}; use switching, dirichlet or kernel.")
-        if not isinstance(seq_len, int) or seq_len <= self.chain.order:
-            raise InputError(f"seq_len must exceed the chain order {self.chain.order}, got {seq_len!r}.")
+        integer("seq_len", seq_len, minimum=self.chain.order + 1, limit="sequence_length")
         self.name, self.seq_len = f"markov-{kind}", seq_len
         self.d_vocab = self.d_vocab_out = self.chain.symbols
         self.vocab = self.vocab_out = [str(s) for s in range(self.chain.symbols)]
@@ -141,6 +157,65 @@ class MarkovTask(Task):
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """Token sequences [n, seq_len] (the targets are the next tokens)."""
         return self.chain.sample(n, self.seq_len, generator)
+
+
+def check_contexts(symbols: int, order: int) -> int:
+    """symbols**order contexts, refused (before any table is built) when the dense context
+    transition matrix the stationary distribution needs, contexts^2, is over task_table_entries."""
+    integer("order", order, minimum=1)
+    cap = current_limits().task_table_entries
+    # Compared in logs first, so order 10**9 is refused without computing symbols**order.
+    if order * math.log2(symbols) * 2 > math.log2(cap) + 1e-9 or (symbols**order) ** 2 > cap:
+        raise InputError(f"an order-{order} chain over {symbols} symbols has {symbols}**{order} contexts; "
+                         "its "
+                         f"context transition matrix (contexts^2) is over the task_table_entries limit of "
+                         f"{cap:,}; lower the order, or raise it with interp.limits.set_limits("
+                         "task_table_entries=...).")
+    return symbols**order
+
+
+def closed_classes(kernel: np.ndarray) -> int:
+    """Number of closed communicating classes of the context chain (1 = a unique stationary
+    distribution); iterative Tarjan over the positive transitions, so no recursion limit."""
+    contexts, k = kernel.shape
+    successors = [[(c * k) % contexts + s for s in range(k) if kernel[c, s] > 0] for c in range(contexts)]
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    component = [-1] * contexts
+    stack: list[int] = []
+    on_stack = [False] * contexts
+    count = 0
+    for root in range(contexts):
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack[node] = True
+            if i < len(successors[node]):
+                work.append((node, i + 1))
+                nxt = successors[node][i]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif on_stack[nxt]:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if low[node] == index[node]:
+                while True:
+                    member = stack.pop()
+                    on_stack[member] = False
+                    component[member] = count
+                    if member == node:
+                        break
+                count += 1
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    leaves = [c for c in range(contexts) for s in successors[c] if component[s] != component[c]]
+    return count - len({component[c] for c in leaves})
 
 
 def _entropy_rows(probs: np.ndarray) -> np.ndarray:

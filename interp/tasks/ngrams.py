@@ -4,11 +4,15 @@ in-context n-gram estimator (add-alpha counts over the prefix) is the Bayes-opti
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
 from interp.errors import InputError
+from interp.limits import current_limits
 from interp.tasks.base import Task
+from interp.tasks.checks import integer, number, under_limit
 
 
 class InContextNgrams(Task):
@@ -18,14 +22,11 @@ class InContextNgrams(Task):
     causal = True
 
     def __init__(self, symbols: int = 3, n: int = 2, alpha: float = 1.0, seq_len: int = 64):
-        if not isinstance(symbols, int) or symbols < 2:
-            raise InputError(f"symbols must be an integer >= 2, got {symbols!r}.")
-        if not isinstance(n, int) or n < 2:
-            raise InputError(f"n must be an integer >= 2 (2 = bigrams), got {n!r}.")
-        if not alpha > 0:
-            raise InputError(f"alpha must be > 0, got {alpha!r}.")
-        if not isinstance(seq_len, int) or seq_len < n:
-            raise InputError(f"seq_len must be an integer >= n={n}, got {seq_len!r}.")
+        integer("symbols", symbols, minimum=2, limit="vocab_size")
+        integer("n", n, minimum=2)
+        number("alpha", alpha, above=0)
+        integer("seq_len", seq_len, minimum=n, limit="sequence_length")
+        kernel_entries(symbols, n)
         self.symbols, self.n, self.alpha, self.seq_len = symbols, n, alpha, seq_len
         self.name = f"icl-{n}gram"
         self.d_vocab = self.d_vocab_out = symbols
@@ -41,6 +42,8 @@ class InContextNgrams(Task):
     def sample_with_kernels(self, count: int, generator: torch.Generator
                             ) -> tuple[torch.Tensor, torch.Tensor]:
         """Sequences [count, seq_len] and the kernel each came from [count, k**(n-1), k]."""
+        under_limit(f"{count} sequences x {kernel_entries(self.symbols, self.n)} kernel entries",
+                    count * kernel_entries(self.symbols, self.n), "batch_elements")
         k, m = self.symbols, self.n - 1
         kernels = self.sample_kernels(count, generator)
         # All uniforms in one draw; the loop runs in numpy, whose small operations are cheap.
@@ -62,13 +65,40 @@ class InContextNgrams(Task):
         return self.sample_with_kernels(n, generator)[0]
 
 
+def kernel_entries(symbols: int, n: int) -> int:
+    """Entries of one n-gram kernel, symbols**(n-1) x symbols, refused over task_table_entries
+    (compared in logs first, so a huge n is refused without computing the power)."""
+    cap = current_limits().task_table_entries
+    if n * math.log2(symbols) > math.log2(cap) + 1e-9 or symbols**n > cap:
+        raise InputError(f"{n}-grams over {symbols} symbols need kernels of {symbols}**{n} entries, over the "
+                         f"task_table_entries limit of {cap:,}; lower n or symbols, or raise it with "
+                         "interp.limits.set_limits(task_table_entries=...).")
+    return symbols**n
+
+
 def in_context_ngram_probs(tokens: torch.Tensor, symbols: int, n: int = 2, alpha: float = 1.0
                            ) -> torch.Tensor:
     """P(x_p = s | x_<p) for p = n-1 .. pos-1 from add-alpha counts of what followed the current
     context (the last n-1 tokens) earlier in the same sequence: [batch, pos - (n-1), symbols].
     This is the posterior mean under the task's Dirichlet(alpha) prior."""
+    integer("symbols", symbols, minimum=2, limit="vocab_size")
+    integer("n", n, minimum=2)
+    number("alpha", alpha, above=0)
+    if not isinstance(tokens, torch.Tensor) or tokens.dim() != 2 or tokens.dtype.is_floating_point \
+            or tokens.dtype == torch.bool:
+        what = getattr(tokens, "dtype", type(tokens).__name__)
+        raise InputError(f"tokens must be an integer tensor [batch, pos], got {what} "
+                         f"{tuple(getattr(tokens, 'shape', ()))}.")
     batch, length = tokens.shape
     m = n - 1
+    if length < n:
+        raise InputError(f"tokens have {length} positions; the {n}-gram estimator needs at least n={n}.")
+    if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= symbols):
+        raise InputError(f"tokens must lie in 0..{symbols - 1} (symbols={symbols}), got "
+                         f"{int(tokens.min())}..{int(tokens.max())}.")
+    # The counts table below is [batch, positions, contexts, symbols] float64.
+    under_limit("tokens: batch x positions x kernel entries",
+                batch * (length - m) * kernel_entries(symbols, n), "batch_elements")
     context = torch.zeros(batch, length - m, dtype=torch.long)  # context[:, j] = tokens[j : j+m]
     for i in range(m):
         context = context * symbols + tokens[:, i:length - m + i]

@@ -11,6 +11,7 @@ import torch
 
 from interp.errors import InputError
 from interp.tasks.base import IGNORE, Task, python_seed
+from interp.tasks.checks import integer
 from rasp.core import SOp, tokens
 from rasp.evaluate import evaluate
 from rasp.lib import PROGRAMS, make_reverse, make_sort
@@ -35,6 +36,8 @@ class RaspTask(Task):
         if not isinstance(seq_len, int) or not 1 <= seq_len <= library.max_seq_len:
             raise InputError(f"seq_len={seq_len!r} is outside 1..{library.max_seq_len} for {program!r}.")
         self.name, self.seq_len, self._library = program, seq_len, library
+        if values is not None:
+            integer("len(values)", len(values), minimum=1, limit="vocab_size")
         self.values = tuple(values) if values is not None else tuple(library.vocab)
         self._uniform = values is not None
         self._sop = (build or library.build)()
@@ -102,8 +105,7 @@ class Sort(RaspTask):
 
 
 def _int_values(d_vocab: int, d_vocab_out: int | None) -> list[int]:
-    if not isinstance(d_vocab, int) or d_vocab < 1:
-        raise InputError(f"d_vocab must be a positive integer, got {d_vocab!r}.")
+    integer("d_vocab", d_vocab, minimum=1, limit="vocab_size")
     if d_vocab_out is not None and d_vocab_out != d_vocab:
         raise InputError(f"d_vocab_out={d_vocab_out} must equal d_vocab={d_vocab} for this task.")
     return list(range(d_vocab))

@@ -21,6 +21,7 @@ import torch
 
 from interp.errors import ConfigError, InputError
 from interp.tasks.base import Task
+from interp.tasks.checks import integer, number, under_limit
 
 ENCODINGS = ("garg", "oswald")
 FUNCTION_CLASSES = ("linear", "sparse_linear", "relu_net")
@@ -77,15 +78,27 @@ class RegressionTask(Task):
             if getattr(self, field_name) not in choices:
                 value = getattr(self, field_name)
                 raise ConfigError(f"{field_name}={value!r} is not one of {list(choices)}.")
-        if self.d < 1 or self.n_points < 1:
-            raise ConfigError(f"d and n_points must be positive, got d={self.d}, n_points={self.n_points}.")
+        bad = ConfigError
+        integer("d", self.d, minimum=1, limit="vocab_size", error=bad)
+        integer("n_points", self.n_points, minimum=1, error=bad)
+        under_limit("n_points (2 positions each)", 2 * self.n_points, "sequence_length", error=bad)
+        under_limit("d x n_points (numbers per prompt)", self.d * self.n_points, "batch_elements", error=bad)
         if self.encoding == "oswald" and self.n_points < 2:
             raise ConfigError("the 'oswald' encoding needs n_points >= 2 (context points plus a query).")
-        if self.noise_std < 0 or self.w_scale <= 0 or self.x_scale <= 0:
-            raise ConfigError("noise_std must be >= 0 and w_scale, x_scale > 0.")
-        if self.pool_size is not None and (self.pool_size < 1 or self.function_class == "relu_net"):
-            raise ConfigError("pool_size must be a positive integer and needs a linear function class.")
-        if self.function_class == "sparse_linear" and not 1 <= self.sparsity <= self.d:
+        number("noise_std", self.noise_std, minimum=0, error=bad)
+        number("w_scale", self.w_scale, above=0, error=bad)
+        number("x_scale", self.x_scale, above=0, error=bad)
+        integer("pool_seed", self.pool_seed, minimum=0, error=bad)
+        integer("sparsity", self.sparsity, minimum=1, error=bad)
+        integer("hidden", self.hidden, minimum=1, error=bad)
+        under_limit("hidden x d (ReLU-net weights per prompt)", self.hidden * self.d, "task_table_entries",
+                    error=bad)
+        if self.pool_size is not None:
+            integer("pool_size", self.pool_size, minimum=1, error=bad)
+            under_limit("pool_size x d", self.pool_size * self.d, "task_table_entries", error=bad)
+            if self.function_class == "relu_net":
+                raise ConfigError("pool_size needs a linear function class, not relu_net.")
+        if self.function_class == "sparse_linear" and not self.sparsity <= self.d:
             raise ConfigError(f"sparsity={self.sparsity} must be between 1 and d={self.d}.")
 
     # ------------------------------------------------------------ model shape

@@ -15,6 +15,7 @@ import torch
 from tokenizers import Tokenizer, models, trainers
 
 from interp.errors import InputError
+from interp.tasks.checks import integer
 
 _CHUNK = 512  # characters per BPE "word": BPE merges inside a chunk, never across one
 
@@ -29,6 +30,9 @@ class CharTokenizer:
     """One token per character."""
 
     def __init__(self, alphabet: str):
+        _check_text(alphabet)
+        if not alphabet:
+            raise InputError("the alphabet is empty; a tokenizer needs at least one character.")
         self.alphabet = "".join(sorted(set(alphabet)))
         self.index = {c: i for i, c in enumerate(self.alphabet)}
 
@@ -38,6 +42,7 @@ class CharTokenizer:
 
     def encode(self, text: str) -> list[int]:
         """Token ids of `text`."""
+        _check_text(text)
         try:
             return [self.index[c] for c in text]
         except KeyError as err:
@@ -51,9 +56,8 @@ class BPETokenizer:
     """Byte-pair encoding trained with the `tokenizers` library (no pre-tokenisation)."""
 
     def __init__(self, text: str, vocab_size: int):
-        alphabet = sorted(set(text))
-        if vocab_size < len(alphabet):
-            raise InputError(f"vocab_size={vocab_size} is smaller than the alphabet ({len(alphabet)}).")
+        alphabet = _alphabet(text, vocab_size)
+        self.alphabet = frozenset(alphabet)
         self.tokenizer = Tokenizer(models.BPE())
         trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=alphabet, show_progress=False,
                                       special_tokens=[], min_frequency=1)
@@ -65,6 +69,10 @@ class BPETokenizer:
 
     def encode(self, text: str) -> list[int]:
         """Token ids of `text` (encoded in the same chunks as training)."""
+        _check_text(text)
+        unseen = set(text) - self.alphabet
+        if unseen:  # the BPE model would silently drop them
+            raise InputError(f"characters {sorted(unseen)!r} were not in the training text.")
         ids: list[int] = []
         for encoding in self.tokenizer.encode_batch(_chunks(text)):
             ids.extend(encoding.ids)
@@ -79,9 +87,7 @@ class LZWTokenizer:
     phrase + one character, until vocab_size); encoding is greedy longest match."""
 
     def __init__(self, text: str, vocab_size: int):
-        alphabet = sorted(set(text))
-        if vocab_size < len(alphabet):
-            raise InputError(f"vocab_size={vocab_size} is smaller than the alphabet ({len(alphabet)}).")
+        alphabet = _alphabet(text, vocab_size)
         phrases = list(alphabet)
         known = set(phrases)
         start = 0
@@ -103,6 +109,7 @@ class LZWTokenizer:
 
     def encode(self, text: str) -> list[int]:
         """Greedy longest-match token ids of `text`."""
+        _check_text(text)
         ids, start = [], 0
         while start < len(text):
             for size in range(min(self.longest, len(text) - start), 0, -1):
@@ -164,6 +171,23 @@ class TokenWindows:
     def predicted_chars(self, windows: torch.Tensor) -> int:
         """Characters covered by the tokens a next-token loss predicts (positions 1.. of each window)."""
         return int(self.token_chars[windows[:, 1:]].sum())
+
+
+def _check_text(text: object) -> None:
+    if not isinstance(text, str):
+        raise InputError(f"text must be a str, got {type(text).__name__}.")
+
+
+def _alphabet(text: str, vocab_size: int) -> list[str]:
+    """The training text's characters, checked: a non-empty str and a vocab_size that holds them."""
+    _check_text(text)
+    if not text:
+        raise InputError("the training text is empty; a tokenizer is trained on at least one character.")
+    integer("vocab_size", vocab_size, minimum=1, limit="vocab_size")
+    alphabet = sorted(set(text))
+    if vocab_size < len(alphabet):
+        raise InputError(f"vocab_size={vocab_size} is smaller than the alphabet ({len(alphabet)}).")
+    return alphabet
 
 
 def _chunks(text: str) -> list[str]:

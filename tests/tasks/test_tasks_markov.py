@@ -38,7 +38,7 @@ def test_order_k_switching_reads_the_symbol_k_back():
     assert abs((now[back3 == 1] == 0).mean() - 0.6) < 0.02
     # The symbol one step back says nothing: P(x_t = 1 | x_{t-1} = 0) is the stationary P(1) = p / (p + q).
     assert abs((now[back1 == 0] == 1).mean() - 0.8 / 1.4) < 0.02
-    with pytest.raises(InputError, match="order >= 1"):
+    with pytest.raises(InputError, match="order must be >= 1"):
         MarkovChain.switching(0.8, 0.8, order=0)
 
 
