@@ -86,6 +86,7 @@ class Interpreter:
         self.roots = [Path.cwd().resolve()] + ([Path(root).resolve()] if root is not None else [])
         self.allow_outside = allow_outside
         self.steps = 0
+        self.step_allowance = 0  # parse_steps_per_statement x the statements parsed (see _parse)
         self.call_depth = 0
         self.loading: list[Path] = []
         self.base = Scope("base", variables=self._base_variables())
@@ -138,6 +139,7 @@ class Interpreter:
     def run_source(self, text: str, path: Path | None = None) -> list[Event]:
         """Run every statement of `text` in the session's global scope."""
         self.steps = 0
+        self.step_allowance = 0  # grows with the program's length (see _parse)
         events: list[Event] = []
         statements = self._parse(text, path)
         with self._inside(path):
@@ -164,11 +166,14 @@ class Interpreter:
 
     def _parse(self, text: str, path: Path | None) -> list[Node]:
         try:
-            return parse_statements(text, self.limits)
+            statements = parse_statements(text, self.limits)
         except RASPSyntaxError as error:
             if path is not None:
                 raise RASPSyntaxError(f"{path.name}: {error.args[0]}", error.line, error.column) from None
             raise
+        # A long program is long, not runaway: each statement (loaded files' too) adds to the budget.
+        self.step_allowance += self.limits.parse_steps_per_statement * len(statements)
+        return statements
 
     # Statements ----------------------------------------------------------------------
     def statement(self, node: Node, scope: Scope, top: bool) -> Event:
@@ -669,11 +674,14 @@ class Interpreter:
 
     def _step(self, node: Node) -> None:
         self.steps += 1
-        if self.steps > self.limits.parse_steps:
+        allowance = self.step_allowance
+        if self.steps > self.limits.parse_steps + allowance:
             self._fail(
                 node,
-                f"the program took more than parse_steps={self.limits.parse_steps} evaluation steps; "
-                "it may not terminate (or raise rasp.limits parse_steps)",
+                f"the program took more than parse_steps={self.limits.parse_steps} evaluation steps (+ "
+                f"parse_steps_per_statement={self.limits.parse_steps_per_statement} per statement: "
+                f"{self.limits.parse_steps + allowance:,}); it may not terminate (or raise rasp.limits "
+                "parse_steps)",
             )
 
     def _check_size(self, value: Any, node: Node) -> None:
@@ -717,6 +725,9 @@ def _result(interpreter: Interpreter, output: str | None) -> core.SOp:
 
 
 def _run(text: str, path: Path | None, limits: Limits | None, allow_outside: bool) -> Interpreter:
+    if not isinstance(text, str):
+        hint = "; decode it first (e.g. data.decode('utf-8'))" if isinstance(text, (bytes, bytearray)) else ""
+        raise RASPError(f"a RASP program must be a str, got {type(text).__name__}{hint}")
     root = path.parent if path is not None else None
     interpreter = Interpreter(strict=True, limits=limits, root=root, allow_outside=allow_outside)
     try:

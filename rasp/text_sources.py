@@ -30,7 +30,7 @@ def resolve_load(name: str, loading_dir: Path, roots: list[Path], allow_outside:
     working directory; refused outside `roots` unless `allow_outside`."""
     filename = name if name.endswith(".rasp") else name + ".rasp"
     candidates = [loading_dir / filename, Path.cwd() / filename]
-    path = next((p for p in candidates if p.is_file()), None)
+    path = next((p for p in candidates if _is_file(p)), None)
     if path is None:
         tried = ", ".join(str(p) for p in dict.fromkeys(candidates))
         raise RASPError(f"could not find file {filename!r} (looked at {tried})")
@@ -41,3 +41,13 @@ def resolve_load(name: str, loading_dir: Path, roots: list[Path], allow_outside:
             f"({', '.join(map(str, roots))}); pass allow_outside=True (--allow-outside) to permit it"
         )
     return resolved
+
+
+def _is_file(path: Path) -> bool:
+    """Path.is_file, with a name the OS refuses (too long, NUL byte) as a RASPError, not an OSError."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise RASPError(f"cannot use {path.name[:60]!r}{'...' if len(path.name) > 60 else ''} as a file "
+                        f"name: {reason}") from None
