@@ -257,10 +257,15 @@ class Repl:
             return
         self.print(flow_text(graph))
         if self.draw_dir is not None:
-            self.draw_dir.mkdir(parents=True, exist_ok=True)
             path = self.draw_dir / f"{sop.label}.html"
-            # plotly.js inside the file: a figure must open offline (nothing fetched at view time).
-            flow_figure(graph).write_html(str(path), include_plotlyjs=True)
+            try:
+                self.draw_dir.mkdir(parents=True, exist_ok=True)
+                # plotly.js inside the file: a figure must open offline (nothing fetched at view time).
+                flow_figure(graph).write_html(str(path), include_plotlyjs=True)
+            except OSError as error:  # --draw-dir under a regular file, unwritable, ...
+                self._report(RASPError(f"cannot write the figure to {path}: {error.strerror or error}; "
+                                       "choose another --draw-dir"))
+                return
             self.print(f"\t(figure written to {path})")
 
 

@@ -58,3 +58,12 @@ def test_a_300_character_load_path_is_a_clear_error_and_the_repl_survives():
     repl.feed(statement)
     repl.feed("y = tokens;")
     assert "as a file name" in out.getvalue() and "s-op: y" in out.getvalue()
+
+
+def test_a_draw_dir_under_a_regular_file_is_a_clear_error_and_the_repl_survives(tmp_path):
+    (tmp_path / "file").write_text("x")
+    out = io.StringIO()
+    repl = Repl(out, draw_dir=tmp_path / "file" / "figures")
+    for line in ("y = tokens;", "draw(y);", "z = tokens;"):
+        repl.feed(line)
+    assert "cannot write the figure" in out.getvalue() and "s-op: z" in out.getvalue()
