@@ -141,6 +141,32 @@ class TLTextMixin:
             return tokenizer.decode(tokens)
         raise InputError(f"to_string takes ids [pos] or [batch, pos], got shape {tuple(tokens.shape)}.")
 
+    def to_single_str_token(self, int_token: int) -> str:
+        """Name of one input token id (TL)."""
+        return self._require_tokenizer("to_single_str_token").decode([int(int_token)])
+
+    def get_token_position(self, single_token: str | int, input: Any, mode: str = "first",
+                           prepend_bos: bool | None = None, padding_side: str | None = None) -> int:
+        """Position of an input token (a name or an id) in a string or ids [pos] / [1, pos] (TL)."""
+        tokenizer = self._require_tokenizer("get_token_position")
+        tokens = (self.to_tokens(input, prepend_bos=prepend_bos, padding_side=padding_side)
+                  if isinstance(input, str) else torch.as_tensor(input))
+        if tokens.dim() == 2:
+            if tokens.shape[0] != 1:
+                raise InputError(f"ids of rank two must have shape [1, pos], not {tuple(tokens.shape)}.")
+            tokens = tokens[0]
+        if isinstance(single_token, str):
+            ids = tokenizer.encode(single_token)
+            if len(ids) != 1:
+                raise InputError(f"{single_token!r} is {len(ids)} tokens, not one.")
+            single_token = ids[0]
+        hits = (tokens == int(single_token)).nonzero().flatten().tolist()
+        if not hits:
+            raise InputError(f"token {tokenizer.decode([int(single_token)])!r} does not occur in the input.")
+        if mode not in ("first", "last"):
+            raise InputError(f"mode={mode!r}; use 'first' or 'last'.")
+        return hits[0] if mode == "first" else hits[-1]
+
     # -------------------------------------------------- next-token objective
     def next_token_problem(self) -> str | None:
         """Why this model's logits are not next-token predictions over its input tokens (None: they are)."""

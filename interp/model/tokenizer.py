@@ -83,8 +83,8 @@ class VocabTokenizer:
                 i += 1
             else:
                 raise InputError(
-                    f"cannot tokenize {text!r}: no vocabulary token starts at {text[i:]!r} "
-                    f"(character {i}); the vocabulary is {self.vocab}."
+                    f"cannot tokenize {_short(text)}: no vocabulary token starts at "
+                    f"{_short(text[i:])} (character {i}); the vocabulary is {_short(self.vocab, 200)}."
                 )
         return names
 
@@ -166,3 +166,9 @@ class VocabTokenizer:
     def __repr__(self) -> str:
         return (f"VocabTokenizer(vocab_size={len(self.vocab)}, bos_token={self.bos_token!r}, "
                 f"padding_side={self.padding_side!r})")
+
+
+def _short(value: object, limit: int = 40) -> str:
+    """repr of `value`, cut to about `limit` characters so an error stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

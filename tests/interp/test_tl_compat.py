@@ -135,6 +135,9 @@ def test_to_tokens_to_str_tokens_to_string(subject):
         _one_line(err)
     else:
         assert model.to_tokens(subject.text, prepend_bos=False).tolist() == [subject.ids[1:]]
+    last = model.cfg.vocab[subject.ids[-1]]
+    assert model.get_token_position(last, subject.text, mode="last") == len(subject.ids) - 1
+    assert model.to_single_str_token(subject.ids[-1]) == last
     with pytest.raises(InputError, match="different lengths") as err:
         model.to_tokens([subject.text, subject.text[:-1]])
     _one_line(err)
@@ -404,6 +407,13 @@ def test_induction_loss_on_a_model_with_tls_token_range():
 def test_induction_loss_refuses_models_outside_tls_token_range(subject):
     with pytest.raises(InputError, match="outside the vocabulary|reads vectors") as err:
         evals.induction_loss(subject.model, batch_size=1, subseq_len=2, device="cpu")
+    _one_line(err)
+
+
+def test_sanity_check_refuses_english_text(subject):
+    """evals.sanity_check scores an English paragraph: no model here has those tokens."""
+    with pytest.raises(InputError, match="cannot tokenize|needs a next-token model") as err:
+        evals.sanity_check(subject.model)
     _one_line(err)
 
 
