@@ -1,65 +1,93 @@
-"""Trained models shipped inside the package, one subfolder each (config.json +
-model.safetensors, and card.json: the command, config, seed, training time and measured
-numbers). Register a model with one line in SHIPPED."""
+"""Trained models shipped inside the package, one folder each (config.json +
+model.safetensors + card.json, the card's schema in `card`). The index, SHIPPED, is read
+from those folders: a folder with a card is shipped, its card names the recipe it was
+trained with (interp/training/recipes.py), and the recipe gives the description. Add a
+model with `interp ship RUN NAME` (see `promote`). Transformer Programs ship in programs/.
+
+SHIPPED is built on first use, so importing this package stays cheap (no torch)."""
 
 from __future__ import annotations
 
-import json
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from interp.errors import InputError
+from interp.errors import CheckpointError, InputError
+from interp.shipped.card import CARD_FILE, read_card
 
 if TYPE_CHECKING:
     from interp.model import HookedTransformer
 
 ROOT = Path(__file__).parent
-CARD_FILE = "card.json"
+WEIGHT_FILES = ("config.json", "model.safetensors")
 
-# One line per shipped model: name -> one-line description (the folder is ROOT / name).
-SHIPPED: dict[str, str] = {
-    "addition-1l": "5-digit addition, 1 layer, 3 heads (Quirke & Barez 2023)",
-    "addition-2l": "5-digit addition, 2 layers, 3 heads",
-    "markov-switching": "binary switching Markov chain p=0.5, q=0.8 (Makkuva et al. 2024)",
-    "icl-gpt": "in-context linear regression d=5, GPT-2 style 3 layers x 64, 2 heads (Garg et al. 2022)",
-    "icl-lsa": "one linear self-attention layer = one GD step, d=5, N=20 (von Oswald et al. 2023)",
-}
+__all__ = ["CARD_FILE", "ROOT", "SHIPPED", "model_card", "resolve_model_path", "shipped_card",
+           "shipped_index", "shipped_names", "shipped_path", "training_seed_models", "training_seed_path"]
+
+
+def shipped_index(root: Path = ROOT) -> dict[str, str]:
+    """name -> description of every shipped model under `root`: the recipes' order first, then
+    models shipped under other names (sorted). CheckpointError for a card naming no recipe."""
+    return dict(_index(Path(root)))
+
+
+@functools.cache
+def _index(root: Path) -> tuple[tuple[str, str], ...]:
+    from interp.training.recipes import RECIPES, recipe_by_name  # torch: only when the index is read
+
+    found: dict[str, str] = {}
+    for folder in (root / name for name in shipped_names(root)):
+        card = read_card(folder / CARD_FILE)
+        try:
+            description = recipe_by_name(card["recipe"]).description
+        except InputError as err:
+            raise CheckpointError(f"{folder / CARD_FILE}: {err}") from None
+        if folder.name != card["recipe"]:
+            description += f" (recipe {card['recipe']}, seed {card['seed']})"
+        found[folder.name] = description
+    order = [name for name in RECIPES if name in found] + sorted(set(found) - set(RECIPES))
+    return tuple((name, found[name]) for name in order)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SHIPPED":  # the index, computed from the folders on first use
+        return shipped_index()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def shipped_names(root: Path = ROOT) -> list[str]:
+    """The folders under `root` that hold a shipped model (a card), sorted; cheap (no card is read)."""
+    # A dot folder is `interp ship` building a model, not a shipped one yet.
+    return sorted(p.name for p in Path(root).iterdir() if (p / CARD_FILE).is_file() and p.name[0] != ".")
 
 
 def shipped_path(name: str) -> Path:
     """The directory of a shipped model."""
-    if name not in SHIPPED:
-        raise InputError(f"unknown shipped model {name!r}; shipped models: {sorted(SHIPPED)}.")
+    if name not in shipped_names():
+        raise InputError(f"unknown shipped model {name!r}; shipped models: {shipped_names()}.")
     return ROOT / name
 
 
 def shipped_card(name: str) -> dict[str, Any]:
-    """The card of a shipped model ({} when it has none)."""
+    """The validated card of a shipped model."""
     return model_card(shipped_path(name))
 
 
 def model_card(name_or_path: str | Path) -> dict[str, Any]:
-    """The card.json of a shipped model or of a model directory ({} when it has none)."""
+    """The validated card.json of a shipped model, a model directory or a training run ({} when
+    the directory has none); CheckpointError naming the field when it breaks the schema."""
     path = resolve_model_path(str(name_or_path)) / CARD_FILE
-    if not path.is_file():
-        return {}
-    try:
-        card = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"{path}: unreadable model card ({err}); fix or delete the file.") from err
-    if not isinstance(card, dict):
-        raise InputError(f"{path}: a model card must hold a JSON object.")
-    return card
+    return read_card(path) if path.is_file() else {}
 
 
 def resolve_model_path(name_or_path: str) -> Path:
     """A shipped model's name or a model directory, as a directory."""
-    if name_or_path in SHIPPED:
+    if name_or_path in shipped_names():
         return shipped_path(name_or_path)
     path = Path(name_or_path)
     if not path.is_dir():
-        raise InputError(f"{name_or_path!r} is neither a shipped model ({', '.join(SHIPPED)}) nor a "
+        raise InputError(f"{name_or_path!r} is neither a shipped model ({', '.join(shipped_names())}) nor a "
                          "model directory.")
     return path
 
@@ -81,7 +109,7 @@ def training_seed_models(
     for seed in seeds:
         path = training_seed_path(name, seed, seed_dir)
         model = load_model(path)
-        card_seed = model_card(path).get("seed", seed)  # the shipped addition-1l's card has no seed
+        card_seed = model_card(path).get("seed", seed)
         if model.cfg.seed != seed or card_seed != seed:
             raise InputError(f"{path}: expected training seed {seed}, but its config says {model.cfg.seed} "
                              f"and its card {card_seed}; store each seed under its own name.")

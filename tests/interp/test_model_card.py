@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from interp.errors import InputError
+from interp.errors import CheckpointError, InputError
 from interp.shipped import model_card, shipped_card, shipped_path
 
 
@@ -17,14 +17,16 @@ def test_a_shipped_name_and_its_directory_give_the_file_on_disk():
 
 def test_a_model_directory_with_and_without_a_card(tmp_path):
     assert model_card(tmp_path) == {}
-    (tmp_path / "card.json").write_text(json.dumps({"seed": 2, "command": "interp train icl-gpt --seed 2"}))
-    assert model_card(str(tmp_path)) == {"seed": 2, "command": "interp train icl-gpt --seed 2"}
+    card = json.loads((shipped_path("icl-gpt") / "card.json").read_text())
+    card["config"]["train"]["seed"] = card["seed"] = 2
+    (tmp_path / "card.json").write_text(json.dumps(card))
+    assert model_card(str(tmp_path)) == card
 
 
 @pytest.mark.parametrize("text", ["{not json", "[1, 2]"])
 def test_a_broken_card_is_an_error_naming_the_file(tmp_path, text):
     (tmp_path / "card.json").write_text(text)
-    with pytest.raises(InputError, match="card.json"):
+    with pytest.raises(CheckpointError, match="card.json"):
         model_card(tmp_path)
 
 
