@@ -19,10 +19,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_ship(args: argparse.Namespace) -> int:
+    from interp.errors import InputError
     from interp.shipped import ROOT
     from interp.shipped.card import CARD_FILE, read_card
     from interp.shipped.promote import ship_run
+    from rasp.lib import PROGRAMS
 
+    if args.name in PROGRAMS:  # a bare name means the library program first (interp.subjects' rule)
+        raise InputError(f"{args.name!r} is a library program; ship the model under another name so "
+                         "every command finds it by its bare name.")
     target = ship_run(args.run, args.name, root=args.into or ROOT, overwrite=args.overwrite)
     card = read_card(target / CARD_FILE)
     summary = {"name": args.name, "path": str(target), "recipe": card["recipe"], "seed": card["seed"],
