@@ -1,4 +1,5 @@
-"""The input row: tokens typed (space separated) or sampled from the model's valid inputs."""
+"""The input row: typed in the model's own format (tokens, or an addition question) or sampled
+from the model's own task (the subject samples: library samplers, task generators)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ INPUT_KEY = "input_text"
 
 
 def _sample_text(subject: Subject, seed: int) -> str:
-    return " ".join(str(t) for t in subject.sample(random.Random(seed)))
+    return subject.format_input(subject.sample(random.Random(seed)))
 
 
 def _resample(subject: Subject) -> None:
@@ -23,18 +24,14 @@ def _resample(subject: Subject) -> None:
 
 
 def read_input(subject: Subject) -> list[Any]:
-    """Draw the input row; return the typed tokens as vocabulary values (InputError names a
-    word outside the vocabulary)."""
+    """Draw the input row; return the typed input as the subject reads it (InputError names a
+    word outside the vocabulary or a malformed question)."""
     if st.session_state.get("input_for") != subject.identity:
-        # A new model: start from one of its valid inputs rather than the last model's.
+        # A new model: start from one of its task's inputs rather than the last model's.
         st.session_state["input_for"] = subject.identity
-        st.session_state[INPUT_KEY] = _sample_text(subject, 0)
+        st.session_state[INPUT_KEY] = subject.format_input(subject.default_input())
     text_col, button_col = st.columns([5, 1], vertical_alignment="bottom")
-    text = text_col.text_input(
-        f"Input tokens (space separated; vocabulary: {' '.join(map(str, subject.vocab))}; "
-        f"at most {subject.max_seq_len})",
-        key=INPUT_KEY,
-    )
+    text = text_col.text_input(f"Input ({subject.input_hint()})", key=INPUT_KEY)
     button_col.button("Sample", on_click=_resample, args=(subject,), key="sample_button",
                       use_container_width=True)
-    return subject.parse_tokens(text)
+    return subject.parse_input(text)

@@ -20,7 +20,7 @@ subject = pick_subject()
 st.caption(f"**{subject.title}** · {subject.model.cfg.n_layers} layers × "
            f"{subject.model.cfg.n_heads} heads · d_model {subject.model.cfg.d_model}")
 try:
-    if subject.model.cfg.d_input is not None:
+    if subject.reads_vectors:
         # Vector inputs (in-context regression): a prompt editor instead of a token row.
         run = read_prompt(subject)
     else:

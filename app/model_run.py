@@ -23,7 +23,7 @@ MODEL_LOCK = threading.RLock()
 class ModelRun:
     """The input, the model's positions, its cache and its decoded output."""
 
-    inputs: list[Any]  # what the user typed, as vocabulary values
+    inputs: list[Any]  # what the user typed, as vocabulary values (vector models: position names)
     positions: list[str]  # one name per model position (compiled models may add BOS)
     ids: torch.Tensor  # [1, pos]
     logits: torch.Tensor  # [1, pos, d_vocab_out]
@@ -34,6 +34,7 @@ class ModelRun:
     scored: list[int] | None = None
     comparison: Any = None
     reference: torch.Tensor | None = None  # [batch, pos, d_input]
+    source: Any = None  # the input as the subject reads it (tokens, or a prompt's points)
 
     @property
     def is_vector(self) -> bool:
@@ -46,33 +47,16 @@ class ModelRun:
         return len(self.positions) - len(self.inputs)
 
 
-def model_input(subject: Subject, inputs: list[Any]) -> tuple[list[str], torch.Tensor]:
-    """Position names and token ids the model reads for `inputs`; InputError if invalid."""
-    model = subject.model
-    if subject.is_compiled:
-        # The compiler checks tokens and length against the program's vocab and max_seq_len.
-        ids = torch.tensor([subject.compiled.encode(inputs)], dtype=torch.long)
-        names = [subject.compiled.bos] + [str(t) for t in inputs]
-        return names, model.validate_inputs(ids)
-    names = [*subject.prefix, *(str(t) for t in inputs)]  # a Transformer Program's sink first
-    if model.cfg.vocab is None:
-        if not all(n.lstrip("-").isdigit() for n in names):
-            raise InputError(f"this model has no token names; type token ids 0..{model.cfg.d_vocab - 1}.")
-        ids = torch.tensor([[int(n) for n in names]], dtype=torch.long)
-    else:
-        ids = model.to_tokens([names])  # a list of name lists: names verbatim, no BOS added
-    # Same checks as forward: range and length (n_ctx), each raising InputError.
-    return names, model.validate_inputs(ids)
+def model_input(subject: Subject, inputs: Any) -> tuple[list[str], torch.Tensor]:
+    """Position names and model input for `inputs` (the subject encodes: BOS or a sink first
+    where the model reads one); InputError if invalid."""
+    return subject.encode(inputs)
 
 
 def decode_logits(subject: Subject, logits: torch.Tensor) -> list[str]:
-    """Per-position output names: the compiler's decoder, else the arg-max output token."""
-    if subject.is_compiled:
-        # Position 0 is the compiler's BOS, whose output means nothing.
-        return ["—"] + [show_value(v) for v in subject.compiled.decode(logits[0, 1:])]
-    vocab = subject.model.cfg.vocab_out or subject.model.cfg.vocab
-    best = logits[0].argmax(-1).tolist()
-    return [vocab[i] if vocab else str(i) for i in best]
+    """Per-position output names (the subject decodes; '—' where the model reads no input)."""
+    decoded = subject.decode(logits)
+    return ["—"] * subject.prefix + [show_value(v) for v in decoded[subject.prefix:]]
 
 
 def run_subject(subject: Subject, inputs: list[Any]) -> ModelRun:
@@ -82,17 +66,17 @@ def run_subject(subject: Subject, inputs: list[Any]) -> ModelRun:
     names, ids = model_input(subject, inputs)
     with MODEL_LOCK, torch.no_grad():
         logits, cache = subject.model.run_with_cache(ids)
-    return ModelRun(inputs, names, ids, logits, cache, decode_logits(subject, logits))
+    return ModelRun(inputs, names, ids, logits, cache, decode_logits(subject, logits), source=inputs)
 
 
 def run_vectors(inputs: torch.Tensor, names: list[str], scored: list[int], subject: Subject,
-                comparison: Any, reference: torch.Tensor) -> ModelRun:
+                comparison: Any, reference: torch.Tensor, source: Any = None) -> ModelRun:
     """A vector-input model on one encoded prompt [1, pos, d_input], with its cache."""
     ids = subject.model.validate_inputs(inputs)
     with MODEL_LOCK, torch.no_grad():
         logits, cache = subject.model.run_with_cache(ids)
     output = [show_value(float(v)) if i in scored else "" for i, v in enumerate(logits[0, :, 0].tolist())]
-    return ModelRun(names, names, ids, logits, cache, output, scored, comparison, reference)
+    return ModelRun(names, names, ids, logits, cache, output, scored, comparison, reference, source)
 
 
 def reference_batch(subject: Subject, run: ModelRun, size: int = 32, seed: int = 0) -> torch.Tensor:

@@ -13,13 +13,14 @@ from app.subject import (
     DEFAULT_RASP,
     Subject,
     library_subject,
+    named_subject,
     parse_vocab,
     rasp_text_subject,
 )
 from app.upload import ACCEPTED_TYPES, load_uploaded_model
 from interp.errors import InterpError
-from interp.shipped import SHIPPED, shipped_path
-from interp.subjects import saved_subject, shipped_program_subject
+from interp.shipped import SHIPPED
+from interp.subjects.resolver import shipped_model_names
 from rasp.lib import PROGRAMS
 
 SOURCES = ("Library program", "RASP code", "Shipped trained model", "Transformer Program",
@@ -46,20 +47,14 @@ def cached_upload(digest: str, _files: tuple[tuple[str, bytes], ...]) -> Subject
 
 
 @st.cache_resource(show_spinner="Loading…")
-def cached_shipped(name: str) -> Subject:
-    """A trained model shipped in interp/shipped, loaded through the front door."""
-    return saved_subject(shipped_path(name), title=f"shipped: {name} — {SHIPPED[name]}")
-
-
-@st.cache_resource(show_spinner="Loading…")
-def cached_program(name: str) -> Subject:
-    """A shipped Transformer Program, converted losslessly to the hooked model."""
-    return shipped_program_subject(name)
+def cached_named(name: str) -> Subject:
+    """A shipped model or Transformer Program by the name every command accepts (the front door)."""
+    return named_subject(name)
 
 
 def available_shipped() -> list[str]:
     """Shipped models whose files are present (the registry may list ones still training)."""
-    return [name for name in SHIPPED if (shipped_path(name) / "config.json").is_file()]
+    return shipped_model_names()
 
 
 def default_subject() -> Subject:
@@ -144,7 +139,7 @@ def _pick_shipped() -> Subject | None:
         return None
     name = st.selectbox("Shipped model", names, key="shipped_model",
                         format_func=lambda n: f"{n} — {SHIPPED[n]}")
-    return cached_shipped(name)
+    return cached_named(f"model:{name}")
 
 
 def _pick_program() -> Subject | None:
@@ -160,7 +155,7 @@ def _pick_program() -> Subject | None:
     accuracy = entries[name].get("hard_test_accuracy")
     if accuracy is not None:
         st.caption(f"test accuracy of the discrete program: {accuracy:.4f}")
-    return cached_program(name)
+    return cached_named(f"program:{name}")
 
 
 def _pick_upload() -> Subject | None:

@@ -121,7 +121,7 @@ def load_uploaded_model(uploads: Sequence[tuple[str, bytes]], limits: Limits | N
             # The temporary path means nothing to the user; name the upload instead.
             raise CheckpointError(str(err).replace(directory + "/", "uploaded ")
                                   .replace(directory, "the upload")) from err
-    if subject.model.cfg.d_input is not None:
+    if subject.reads_vectors:
         raise InputError(f"{title}: the model reads vectors (d_input={subject.model.cfg.d_input}); "
                          "upload a token model.")
     return subject

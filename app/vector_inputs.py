@@ -72,7 +72,7 @@ def read_prompt(subject: Subject) -> ModelRun:
     _show_comparison(comparison)
     reference, _ = task.encode(task.prompts(REFERENCE_PROMPTS, seed=seed + 1))  # [batch, pos, d_input]
     return run_vectors(encode_points(task, xs, ys), position_names(task, n), scored_positions(task, n),
-                       subject, comparison, reference)
+                       subject, comparison, reference, source=(xs, ys))
 
 
 def _show_comparison(comparison) -> None:

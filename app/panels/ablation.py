@@ -32,16 +32,16 @@ def show(subject: Subject, run: ModelRun) -> None:
     if not chosen:
         st.info("Pick one or more heads or MLPs to switch off.")
         return
-    kind = KINDS[kind_label]
+    ablation = KINDS[kind_label]
     if run.is_vector:
-        _show_vector(subject, run, chosen, kind)
+        _show_vector(subject, run, chosen, ablation)
         return
     first = run.offset  # the compiler's BOS position has no output: measure input positions
     try:
-        reference = reference_batch(subject, run) if kind == "mean" else None
+        reference = reference_batch(subject, run) if ablation == "mean" else None
         with MODEL_LOCK:
             change = ablation_change(subject.model, run.ids, measured_at=range(first, len(run.positions)),
-                                     nodes=chosen, kind=kind, reference=reference)
+                                     nodes=chosen, kind=ablation, reference=reference)
     except InterpError as err:
         st.error(f"Ablation failed: {err}")
         return
@@ -73,13 +73,13 @@ def show(subject: Subject, run: ModelRun) -> None:
     )
 
 
-def _show_vector(subject: Subject, run: ModelRun, chosen: list[str], kind: str) -> None:
+def _show_vector(subject: Subject, run: ModelRun, chosen: list[str], ablation: str) -> None:
     """A regression model's predictions clean and ablated, with squared errors (no tokens to diff)."""
     try:
-        reference = reference_batch(subject, run) if kind == "mean" else None
+        reference = reference_batch(subject, run) if ablation == "mean" else None
         with MODEL_LOCK:
-            change = ablation_change(subject.model, run.ids, measured_at=run.scored, nodes=chosen, kind=kind,
-                                     reference=reference)
+            change = ablation_change(subject.model, run.ids, measured_at=run.scored, nodes=chosen,
+                                     kind=ablation, reference=reference)
     except InterpError as err:
         st.error(f"Ablation failed: {err}")
         return
@@ -107,7 +107,8 @@ def _show_vector(subject: Subject, run: ModelRun, chosen: list[str], kind: str) 
 
 def _used_nodes(subject: Subject) -> list[str]:
     """Heads/MLPs in the compiled program's ground-truth circuit (empty if unknown)."""
-    if not subject.is_compiled or not hasattr(subject.compiled, "circuit"):
+    truth = subject.ground_truth()
+    if truth is None:
         return []
-    nodes = set(subject.compiled.circuit().nodes)
+    nodes = set(truth.nodes)
     return [n for n in ablatable_nodes(subject) if n in nodes]

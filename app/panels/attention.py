@@ -27,7 +27,7 @@ def show(subject: Subject, run: ModelRun) -> None:
     captions = component_captions(subject)
     heads = [f"L{layer}H{head}" for layer in range(cfg.n_layers) for head in range(cfg.n_heads)]
     # Only a compiled model says which heads are empty; for others every head may matter.
-    known = subject.is_compiled or subject.discrete is not None  # programs say which heads are empty
+    known = subject.knows_empty_heads()  # programs say which heads are empty
     unused = [h for h in heads if h not in captions] if known else []
     signed = cfg.attention_kind == "linear"
     if signed:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from app.display import show_value
 from app.figures import faithfulness_figure, layered_graph, sublayer_names
-from app.model_run import MODEL_LOCK, ModelRun, reference_batch
+from app.model_run import MODEL_LOCK, ModelRun
 from app.subject import Subject
 from interp.analysis import acdc, eap, precision_recall, roc_auc
 from interp.analysis.circuit_curves import FaithfulnessCurve, faithfulness_curve
@@ -61,38 +61,51 @@ def draw(circuit: Circuit, cfg, title: str, truth: Circuit | None = None, key: s
                     key=key, width="content")
 
 
-def _discover(subject: Subject, run: ModelRun, method: str, threshold: float,
-              ablation: str) -> tuple[Circuit, FaithfulnessCurve]:
-    """Run discovery with a progress bar (ACDC), then its faithfulness curve.
+SUBJECTS_OWN = "the task's own"
+DISCOVERY_PER_LENGTH = 4  # task inputs per length for discovery (x 8 rows for trained models)
+
+
+def _discover(subject: Subject, method: str, threshold: float,
+              ablation: str) -> tuple[Circuit, FaithfulnessCurve, float]:
+    """Run discovery on the subject's task inputs with its metric (progress bar for ACDC), then
+    its faithfulness curve and the found circuit's faithfulness.
 
     Each progress update is a Streamlit call, where a rerun (the Cancel button, or any
     other widget) interrupts the script: that is how Cancel stops ACDC mid-way.
     """
-    batch = reference_batch(subject, run)
-    measured = list(range(run.offset, len(run.positions)))  # not the compiler's BOS
-    bar = st.progress(0.0, text=f"{method}: starting on {batch.shape[0]} inputs…")
+    inputs = subject.analysis_inputs(DISCOVERY_PER_LENGTH, seed=0)
+    how = inputs.ablation if ablation == SUBJECTS_OWN else ablation
+    corrupted = inputs.corrupted if how == "resample" else None
+    reference = corrupted if corrupted is not None else inputs.batches
+    rows = sum(b.shape[0] for b in inputs.batches)
+    bar = st.progress(0.0, text=f"{method}: starting on {rows} task inputs…")
 
     def report(done: int, total: int) -> None:
         if done == total or done % 4 == 0:
             bar.progress(done / total, text=f"{method}: {done} / {total} edges tried")
 
+    metric = subject.discovery_metric(inputs.positions)
+    model, batches = subject.model, inputs.batches
     with MODEL_LOCK:
         if method == "acdc":
-            found = acdc(subject.model, batch, threshold=threshold, ablation=ablation,
-                         reference=batch, progress=report)
+            found = acdc(model, batches, threshold=threshold, ablation=how, reference=reference,
+                         corrupted=corrupted, metric=metric, progress=report)
         else:
-            found = eap(subject.model, batch, threshold=threshold, ablation=ablation, reference=batch)
+            found = eap(model, batches, threshold=threshold, ablation=how, reference=reference,
+                        corrupted=corrupted, metric=metric)
         bar.progress(1.0, text="faithfulness curve: ablating all but the top-scored edges…")
-        curve = faithfulness_curve(subject.model, found.scores, batch, kind=ablation, reference=batch,
-                                   positions=measured)
+        curve = faithfulness_curve(model, found.scores, batches, kind=how, reference=reference,
+                                   positions=inputs.positions)
+        faithful = subject.faithfulness(found, inputs, how)
     bar.empty()
-    return found, curve
+    return found, curve, faithful
 
 
 def show(subject: Subject, run: ModelRun) -> None:
     """Ground truth (compiled models) and discovery with its score and faithfulness curve."""
+    del run  # discovery runs on the task's inputs, not on the one input on screen
     cfg = subject.model.cfg
-    truth = subject.compiled.circuit() if subject.is_compiled else None
+    truth = subject.ground_truth()
     if truth is not None:
         draw(truth, cfg, f"Ground truth: {len(truth.edges)} edges (from the compiler)",
              key="circuit_truth")
@@ -103,14 +116,16 @@ def show(subject: Subject, run: ModelRun) -> None:
         method = cols[0].radio("Method", METHODS, horizontal=True, key="discovery_method")
         threshold = cols[1].number_input("Threshold", min_value=0.0, value=1e-3, format="%.0e",
                                          key="discovery_threshold")
-        ablation = cols[2].radio("Ablation", ("zero", "mean", "resample"), horizontal=True,
-                                 key="discovery_ablation")
+        ablation = cols[2].radio("Ablation", (SUBJECTS_OWN, "zero", "mean", "resample"), horizontal=True,
+                                 key="discovery_ablation",
+                                 help="the task's own: resample from task-corrupted inputs for trained "
+                                 "models, zero for compiled programs")
         buttons = st.columns([1, 1, 6])
         submitted = buttons[0].form_submit_button("Discover")
         # Pressing Cancel reruns the script, which stops a running search at its next
         # progress update; the rerun then finds the search unfinished and says so.
         buttons[1].form_submit_button("Cancel", key="discovery_cancel")
-    key = (subject.identity, tuple(run.positions), method, threshold, ablation)
+    key = (subject.identity, method, threshold, ablation)
     results = st.session_state.setdefault("discovered", {})
     if st.session_state.get("discovery_running") is not None and not submitted:
         st.warning("Discovery was cancelled before it finished; press Discover to run it again.")
@@ -118,7 +133,7 @@ def show(subject: Subject, run: ModelRun) -> None:
     if submitted and key not in results:
         st.session_state["discovery_running"] = key
         try:
-            results[key] = _discover(subject, run, method, threshold, ablation)
+            results[key] = _discover(subject, method, threshold, ablation)
         except InterpError as err:
             st.session_state["discovery_running"] = None  # it ended (with an error), not cancelled
             st.error(f"Discovery failed: {err}")
@@ -127,11 +142,16 @@ def show(subject: Subject, run: ModelRun) -> None:
             if key in results:
                 st.session_state["discovery_running"] = None
     if key not in results:
-        st.caption("Press Discover to search for the circuit on sampled inputs of this length.")
+        st.caption("Press Discover to search for the circuit on inputs sampled from the model's task, "
+                   "with its metric on the answer positions.")
         return
-    found, curve = results[key]
+    found, curve, faithful = results[key]
     if truth is not None:
         _show_score(found, truth, cfg)
+    n_candidates = len(Circuit.full(cfg).edges)
+    st.metric("Edges kept", f"{len(found.edges)} of {n_candidates}")
+    st.caption(f"Faithfulness of the found circuit: {show_value(faithful)} "
+               f"({subject.faithfulness_meaning()}).")
     draw(found, cfg, f"Found by {method}: {len(found.edges)} edges", truth=truth, key="circuit_found")
     if truth is not None:
         st.caption(":green[green] found and true · :orange[orange] true but missed · "

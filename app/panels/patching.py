@@ -3,6 +3,8 @@ position and per head, and path patching from one head (interp.analysis.patch)."
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 import torch
 
@@ -12,8 +14,7 @@ from app.model_run import MODEL_LOCK, ModelRun, model_input
 from app.subject import Subject
 from interp.analysis import path_patch
 from interp.analysis.batched_patch import patch_sweeps, sweep_work
-from interp.analysis.corruptions import CORRUPTIONS, corrupt
-from interp.analysis.patch_metrics import PATCH_METRICS, fraction_of_effect
+from interp.analysis.patch_metrics import fraction_of_effect
 from interp.circuit import Circuit
 from interp.errors import InterpError
 
@@ -24,45 +25,43 @@ KEEP_RESULTS = 16  # patching results remembered per session (revisiting an inpu
 SWEEPS = {"residual stream (resid_pre)": "resid_pre", "attention output": "attn_out", "MLP output": "mlp_out"}
 
 
-def _corrupted_tokens(subject: Subject, run: ModelRun) -> list:
-    """The corrupted input: a corruption of the clean one from the list, or typed."""
+def _corrupted_input(subject: Subject, run: ModelRun) -> Any:
+    """The corrupted input: one of the subject's corruptions of the clean one (its task's own
+    first), or typed in the model's format."""
+    options = subject.corruptions()
     how_col, seed_col = st.columns([3, 1])
-    how = how_col.selectbox("Corrupted input", [*CORRUPTIONS, TYPED], key="patch_corruption")
+    how = how_col.selectbox("Corrupted input", [*options, TYPED], key="patch_corruption")
     if how == TYPED:
-        default = " ".join(str(t) for t in corrupt("replace the last token", run.inputs, subject.vocab))
-        text = st.text_input("Corrupted tokens (same length as the input)", default,
+        default = subject.format_input(subject.corrupt(run.source, 0))
+        text = st.text_input("Corrupted input (same length as the input)", default,
                              key="patch_corrupted_text")
-        return subject.parse_tokens(text)
+        return subject.parse_input(text)
     seed = seed_col.number_input("Seed", min_value=0, value=0, key="patch_seed")
-    return corrupt(how, run.inputs, subject.vocab, seed=int(seed))
+    return subject.corrupt(run.source, int(seed), how)
 
 
 def show(subject: Subject, run: ModelRun) -> None:
     """Clean vs corrupted, metric, then the three patching results."""
     model = subject.model
     cfg = model.cfg
-    if run.is_vector:
-        st.info("Patching does not apply to vector-input models here: its corruptions replace tokens and "
-                "its metrics (logit difference, KL, accuracy) read categorical outputs; this model reads "
-                "real vectors and predicts one number. Use Ablation (squared error) instead.")
-        return
     try:
-        corrupted = _corrupted_tokens(subject, run)
-        if len(corrupted) != len(run.inputs):
-            st.error(f"the corrupted input has {len(corrupted)} tokens and the clean one "
-                     f"{len(run.inputs)}: patching compares positions one to one; give the same length.")
+        corrupted = _corrupted_input(subject, run)
+        corrupted_names, corrupted_ids = model_input(subject, corrupted)
+        if corrupted_ids.shape != run.ids.shape:
+            st.error(f"the corrupted input has {len(corrupted_names)} positions and the clean one "
+                     f"{len(run.positions)}: patching compares positions one to one; give the same length.")
             return
-        _, corrupted_ids = model_input(subject, corrupted)
     except InterpError as err:
         st.error(f"Corrupted input: {err}")
         return
-    st.markdown("**Clean** " + " ".join(f"`{t}`" for t in run.inputs) + " · **Corrupted** "
-                + " ".join(f"`{t}`" for t in corrupted))
+    st.markdown(f"**Clean** `{subject.format_input(run.source)[:300]}` · **Corrupted** "
+                f"`{subject.format_input(corrupted)[:300]}`")
+    metrics = subject.patch_metrics()
     metric_col, sweep_col = st.columns(2)
-    metric_name = metric_col.selectbox("Metric", list(PATCH_METRICS), key="patch_metric")
+    metric_name = metric_col.selectbox("Metric", list(metrics), key="patch_metric")
     sweeps = {k: v for k, v in SWEEPS.items() if not (cfg.attn_only and v == "mlp_out")}
     sweep = sweep_col.selectbox("Patch per layer x position", list(sweeps), key="patch_sweep")
-    measured = list(range(run.offset, len(run.positions)))  # not the compiler's BOS
+    measured = subject.answer_positions(len(run.positions))  # the task's answers (not BOS)
     whats = (sweeps[sweep], "head_out_all_pos")
     work = sweep_work(cfg, len(run.positions), whats)
     # Large models (e.g. `add`, 4028-wide MLPs): the sweeps would break the redraw budget, so
@@ -72,7 +71,7 @@ def show(subject: Subject, run: ModelRun) -> None:
     try:
         with MODEL_LOCK, torch.no_grad():
             corrupted_logits = model(corrupted_ids)
-        metric = PATCH_METRICS[metric_name](run.logits, corrupted_logits, measured)
+        metric = metrics[metric_name](run.logits, corrupted_logits, measured)
         clean_value, corrupted_value = float(metric(run.logits)), float(metric(corrupted_logits))
     except InterpError as err:
         st.warning(str(err))
@@ -80,7 +79,8 @@ def show(subject: Subject, run: ModelRun) -> None:
     clean_col, corrupted_col = st.columns(2)
     clean_col.metric(f"{metric_name}, clean", show_value(clean_value))
     corrupted_col.metric(f"{metric_name}, corrupted", show_value(corrupted_value))
-    key = (subject.identity, tuple(run.ids[0].tolist()), tuple(corrupted_ids[0].tolist()), metric_name, sweep)
+    # Bytes of the inputs (token ids or vectors): hashable, and equal exactly when the inputs are.
+    key = (subject.identity, run.ids.numpy().tobytes(), corrupted_ids.numpy().tobytes(), metric_name, sweep)
     done = st.session_state.setdefault("patch_results", {})
     if key not in done:
         if not auto and not st.button("Run patching", key="patch_run"):

@@ -66,15 +66,15 @@ def _values_on_input(program: rasp.SOp, inputs: list) -> dict[str, str]:
 
 def show(subject: Subject, run: ModelRun) -> None:
     """Draw the dataflow graph, placed by model sublayer when the model was compiled."""
-    program = subject.program
-    if subject.discrete is not None:
+    program = subject.rasp_program()
+    if subject.discrete_programs() is not None:
         program_tp.show(subject)
         return
     if run.is_vector:
         st.info("This model reads vectors (in-context regression) and has no program: the Program view "
                 "does not apply. The prompt editor above compares it with the regression baselines.")
         return
-    if program is None and subject.is_compiled:
+    if program is None and subject.placement():
         # A saved compiled model carries its layout but not the program's source.
         st.info("This saved model does not carry its RASP program, only the compiler's layout: "
                 "what each component computes.")

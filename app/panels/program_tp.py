@@ -28,7 +28,7 @@ def _memo(program, what: str, build):
 
 def show(subject: Subject) -> None:
     """Pick a part of the program and draw it."""
-    program = subject.discrete
+    program, simplified = subject.discrete_programs()
     part = st.radio("Show", PARTS, horizontal=True, key="tp_part")
     if part == PARTS[0]:
         _show_heads(_memo(program, "heads", head_predicates))
@@ -40,7 +40,6 @@ def show(subject: Subject) -> None:
                    f"{count_lines(source)} lines. Only components the output depends on are written.")
         st.code(source, language="python")
     else:
-        simplified = subject.discrete_simplified
         if simplified is None:
             st.info("This program was shipped without a simplified form.")
             return

@@ -31,7 +31,7 @@ def show_decoded(subject: Subject, run: ModelRun) -> None:
     interpreter = _interpreter_values(subject, run)
     offset = run.offset
     variables = readout.variables
-    output_label = subject.compiled.layout.output if subject.is_compiled else variables[-1]
+    output_label = subject.output_variable() or variables[-1]
     variable = st.selectbox("Variable", variables,
                             index=variables.index(output_label) if output_label in variables else 0,
                             key="residual_variable")
@@ -72,10 +72,11 @@ def show_decoded(subject: Subject, run: ModelRun) -> None:
 
 def _interpreter_values(subject: Subject, run: ModelRun) -> dict[str, list]:
     """The reference interpreter's value of every SOp on this input (side by side with the model)."""
-    if subject.program is None:
+    program = subject.rasp_program()
+    if program is None:
         return {}
     try:
-        return rasp.trace(subject.program, run.inputs).values
+        return rasp.trace(program, run.inputs).values
     except rasp.RASPError:
         return {}
 

@@ -1,5 +1,9 @@
 """The `interp` command line. Each subcommand lives in its own module under interp/cli/
-and exposes `register(subparsers)`; list it in SUBCOMMAND_MODULES to add it.
+and exposes `register(subparsers)`; list it in SUBCOMMAND_MODULES to add it. A module that
+fails to import is a bug and fails every command loudly (it is never skipped).
+
+Every command that takes a model or program resolves its name through the front door,
+interp.subjects (one precedence rule; `interp models` lists the names).
 
 Subcommand modules import torch, TransformerLens and the compiler inside their handlers,
 so `interp rasp ...` and `interp --help` start without them.
@@ -17,14 +21,16 @@ from interp.cli.output import report_error
 from interp.errors import InterpError
 from rasp.errors import RASPError
 
-# Modules that may not exist yet (added by later work) are skipped quietly.
 SUBCOMMAND_MODULES = [
     "interp.cli.info_cmd",
+    "interp.cli.models_cmd",
+    "interp.cli.patch_cmd",
     "interp.cli.app_cmd",
     "interp.cli.rasp_cmd",
     "interp.cli.compile_cmd",
     "interp.cli.analysis_cmd",
     "interp.cli.train_cmd",
+    "interp.cli.ship_cmd",
     "interp.cli.program_cmd",
 ]
 
@@ -36,16 +42,21 @@ def build_parser() -> ArgumentParser:
         description="Mechanistic-interpretability workbench: compile RASP, train small "
         "transformers, look inside them.",
     )
+    parser.add_argument("--version", action="version", version=f"interp {package_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name == name:
-                continue
-            raise
-        module.register(subparsers)
+        importlib.import_module(name).register(subparsers)
     return parser
+
+
+def package_version() -> str:
+    """The installed version of interp-toolkit (or `unknown` when run from an uninstalled tree)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("interp-toolkit")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def main(argv: list[str] | None = None) -> int:

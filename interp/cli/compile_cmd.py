@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from interp.cli.arguments import positive_int
-from interp.cli.output import print_json
+from interp.cli.info_cmd import NAME_HELP
+from interp.cli.output import human, print_json
 from interp.errors import InputError, InterpError
 
 PROGRAM_HELP = ("a library program name (see `interp rasp --help`), a .py file defining `program`, "
@@ -29,9 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     parser.set_defaults(handler=run_compile)
 
-    runner = subparsers.add_parser("run", help="run a compiled model directory on one input")
-    runner.add_argument("path", help="directory written by `interp compile`")
-    runner.add_argument("--input", required=True, help='space-separated tokens, e.g. "a b c"')
+    runner = subparsers.add_parser("run", help="run any model or program on one input")
+    runner.add_argument("path", metavar="NAME", help=NAME_HELP)
+    runner.add_argument("--input", required=True, help="one input in the model's own format (`interp info "
+                        'NAME` shows it), e.g. "a b c" or "12345+67890="')
     runner.add_argument("--json", action="store_true", help="print one JSON object last")
     runner.set_defaults(handler=run_model)
 
@@ -87,12 +89,14 @@ def run_compile(args: argparse.Namespace) -> int:
 
 
 def run_model(args: argparse.Namespace) -> int:
-    from interp.subjects import load_compiled, parse_tokens
+    from interp.subjects import load_subject
 
-    compiled = load_compiled(args.path)
-    tokens = parse_tokens(args.input, compiled.vocab)
-    output = compiled.run(tokens)
-    print(" ".join("None" if v is None else str(v) for v in output))
+    subject = load_subject(args.path)
+    given = subject.parse_input(args.input)
+    output = subject.run(given)
+    print(" ".join("None" if v is None else human(v) for v in output))
     if args.json:
-        print_json({"input": [str(t) for t in tokens], "output": output})
+        tokens = given if isinstance(given, list) else subject.format_input(given)
+        print_json({"input": [str(t) for t in tokens] if isinstance(tokens, list) else tokens,
+                    "output": output})
     return 0

@@ -1,40 +1,43 @@
-"""`interp info DIR`: describe a saved model (size, hooks, labels)."""
+"""`interp info NAME`: describe any model or program a name resolves to (kind, where it lives,
+size, task, input format, labelled variables); JSON only with --json."""
 
 from __future__ import annotations
 
 import argparse
 
-from interp.cli.output import print_json
+from interp.cli.output import human, print_json
+
+NAME_HELP = ("a library program, a shipped model (addition-1l), a shipped Transformer Program "
+             "(program:sort), a .py/.rasp file, or a model / training-run folder; `interp models` lists them")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("info", help="describe a saved model directory")
-    parser.add_argument("path", help="model directory (config.json + model.safetensors)")
+    parser = subparsers.add_parser("info", help="describe a model or program (kind, size, task, input)")
+    parser.add_argument("name", help=NAME_HELP)
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     parser.set_defaults(handler=run_info)
 
 
 def run_info(args: argparse.Namespace) -> int:
-    from interp.model import load_model
+    from interp.subjects import resolve, subject_of
 
-    model = load_model(args.path)
-    cfg = model.cfg
-    summary = {
-        "path": args.path,
-        "n_layers": cfg.n_layers,
-        "d_model": cfg.d_model,
-        "n_heads": cfg.n_heads,
-        "d_head": cfg.d_head,
-        "d_mlp": cfg.d_mlp or 0,
-        "n_ctx": cfg.n_ctx,
-        "d_vocab": cfg.d_vocab,
-        "attention_kind": cfg.attention_kind,
-        "params": model.n_params(),
-        "labelled_variables": model.residual_labels.variables() if model.residual_labels else [],
-        "metadata": model.metadata,
-    }
-    for key, value in summary.items():
-        print(f"{key:>20}: {value}")
+    resolved = resolve(args.name)
+    subject = subject_of(resolved)
+    summary = {"name": resolved.name, "resolved_as": resolved.kind,
+               "location": str(resolved.location) if resolved.location else "rasp.lib (built in code)",
+               **subject.describe()}
+    print(f"{resolved.name}: {subject.title}")
+    print(f"  {subject.kind} ({resolved.kind}), {summary['location']}")
+    print(f"  {summary['n_layers']} layers x {summary['n_heads']} heads, d_model {summary['d_model']}, "
+          f"d_head {summary['d_head']}, d_mlp {summary['d_mlp']}, n_ctx {summary['n_ctx']}, "
+          f"{summary['attention_kind']} attention, {summary['params']:,} parameters")
+    print(f"  input: {summary['input']}")
+    print(f"  example: {summary['example_input'][:120]}")
+    for key in ("task", "corruption", "d", "n_points", "encoding", "noise_std"):
+        if key in summary:
+            print(f"  {key}: {human(summary[key])}")
+    if summary["labelled_variables"]:
+        print(f"  labelled variables: {', '.join(summary['labelled_variables'])}")
     if args.json:
         print_json(summary)
     return 0

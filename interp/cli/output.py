@@ -46,3 +46,27 @@ def report_error(error: BaseException, as_json: bool, kind: str | None = None) -
     print(f"error: {message}", file=sys.stderr, flush=True)
     if as_json:
         print_json({"error": message, "kind": kind or type(error).__name__})
+
+
+SIGNIFICANT = 4  # digits of a float in human output (JSON keeps every digit)
+
+
+def human(value: Any) -> str:
+    """`value` for a person: floats to 4 significant digits (also inside lists and dicts)."""
+    if isinstance(value, float):
+        return f"{value:.{SIGNIFICANT}g}" if math.isfinite(value) else str(value)
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {human(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(human(v) for v in value) + "]"
+    if value is None:
+        return "—"
+    return str(value)
+
+
+def print_summary(summary: Mapping[str, Any], skip: tuple[str, ...] = (), out: TextIO | None = None) -> None:
+    """One `key: value` line per entry, keys right-aligned, numbers at 4 significant digits."""
+    width = max((len(k) for k in summary if k not in skip), default=0)
+    for key, value in summary.items():
+        if key not in skip:
+            print(f"{key:>{width}}: {human(value)}", file=out or sys.stdout)

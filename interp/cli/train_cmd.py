@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from interp.cli.arguments import positive_int, seed_int
-from interp.cli.output import print_json
+from interp.cli.output import human, print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,10 +35,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluator.add_argument("model", help="a shipped model name (see `interp models`) or a model directory")
     evaluator.add_argument("--json", action="store_true", help="print one JSON object last")
     evaluator.set_defaults(handler=run_eval)
-
-    lister = subparsers.add_parser("models", help="list the shipped models")
-    lister.add_argument("--json", action="store_true", help="print one JSON object last")
-    lister.set_defaults(handler=run_models)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -81,40 +77,23 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from interp.model import load_model
-    from interp.shipped import resolve_model_path
     from interp.evaluation import evaluate
+    from interp.model import load_model
+    from interp.subjects import TASK_MODEL_KINDS, resolve
 
-    model = load_model(resolve_model_path(args.model))
-    summary = {"model": args.model, **evaluate(model)}
+    # The front door's one precedence rule (a folder named like a shipped model is refused as
+    # ambiguous, never silently swapped); `interp models` lists the names.
+    resolved = resolve(args.model, TASK_MODEL_KINDS, "a trained model")
+    print(f"evaluating {resolved.name} on its task…", file=sys.stderr, flush=True)
+    model = load_model(resolved.model_dir())
+    summary = {"model": resolved.name, **evaluate(model)}
     _print_summary(summary, args.json)
     return 0
-
-
-def run_models(args: argparse.Namespace) -> int:
-    from interp.shipped import SHIPPED, shipped_card
-
-    rows = []
-    for name, description in SHIPPED.items():
-        card = shipped_card(name)
-        rows.append({"name": name, "description": description, "command": card.get("command"),
-                     "headline": _headline(card.get("report", {}))})
-        print(f"{name:<20} {description}  [{rows[-1]['headline'] or 'no card'}]")
-    if args.json:
-        print_json({"models": rows})
-    return 0
-
-
-def _headline(report: dict[str, Any]) -> str:
-    for key in ("exact_match", "nats_per_char", "error_per_dim", "mse_vs_gd_optimal", "accuracy", "loss"):
-        if isinstance(report.get(key), float):
-            return f"{key} {report[key]:.4f}"
-    return ""
 
 
 def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
     for key, value in summary.items():
         if key not in ("config",):
-            print(f"{key:>28}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
+            print(f"{key:>28}: {human(value)}")  # 4 significant digits; JSON keeps every digit
     if as_json:
         print_json(summary)

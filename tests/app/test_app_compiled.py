@@ -84,7 +84,7 @@ def test_circuit_view_scores_discovery_against_the_ground_truth():
     [b for b in at.button if b.label == "Discover"][0].click().run()
     assert_clean(at)
     metrics = {m.label: m.value for m in at.metric}
-    assert set(metrics) == {"AUC", "Precision", "Recall"}
+    assert {"AUC", "Precision", "Recall"} <= set(metrics)
     assert 0.5 < float(metrics["AUC"]) <= 1.0
     assert chart(at, "circuit_found")["layout"]["annotations"]
 

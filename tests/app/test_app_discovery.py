@@ -36,7 +36,7 @@ def test_faithfulness_curve_runs_from_no_edges_to_the_full_model(discovered):
     kept = agreement["x"]
     assert kept[0] == 0 and kept == sorted(kept) and len(kept) >= 5
     # All edges kept is the full model itself: it agrees everywhere.
-    assert agreement["y"][-1] == 1.0
+    assert agreement["y"][-1] == pytest.approx(1.0, abs=1e-12)  # averaged over the task's lengths
     assert fig["layout"]["xaxis"]["title"]["text"].startswith("edges kept")
 
 

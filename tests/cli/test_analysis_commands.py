@@ -31,7 +31,8 @@ def test_discover_eap_with_vocab_and_threshold(capsys):
 
 def test_discover_saved_trained_model_has_no_ground_truth(tmp_path, capsys):
     task = Reverse(d_vocab=4, seq_len=4)
-    recipe = Recipe("reverse", "reverse", "test", model={"n_layers": 1, "d_model": 16, "n_heads": 2},
+    recipe = Recipe("reverse", "reverse", "test", task_options={"d_vocab": 4, "seq_len": 4},
+                    model={"n_layers": 1, "d_model": 16, "n_heads": 2},
                     train=dict(steps=20, batch_size=64, lr=1e-2, eval_every=0, eval_size=64))
     model = train(recipe.build_model(task), task.sample, recipe.train_config(), progress=False).model
     model.save(str(tmp_path / "m"))

@@ -40,7 +40,7 @@ def test_cli_info_json_last_line(tmp_path, capsys):
 def test_cli_error_is_one_line_and_exit_code_2(tmp_path, capsys):
     assert main(["info", str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error:") and "not a directory" in err
+    assert err.startswith("error:") and "no such file or folder" in err
 
 
 def test_max_len_is_honoured_not_replaced_by_the_default(tmp_path, capsys):

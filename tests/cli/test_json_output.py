@@ -33,7 +33,7 @@ def test_run_json_never_prints_nan(tmp_path, capsys, monkeypatch):
 
     compile_program(PROGRAMS["reverse"].build(), ["a", "b"], 3).save(tmp_path / "m")
     # A broken numerical model decodes NaN; the JSON line must stay strict.
-    monkeypatch.setattr(CompiledModel, "run", lambda self, tokens: [math.nan, math.inf])
+    monkeypatch.setattr(CompiledModel, "decode", lambda self, logits: [math.nan, math.inf])
     assert main(["run", str(tmp_path / "m"), "--input", "a b", "--json"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert strict_loads(last)["output"] == ["nan", "inf"]

@@ -1,4 +1,4 @@
-"""The front door (interp/subjects.py): one rule each for programs, vocabularies, tokens,
+"""The front door (interp/subjects): one rule each for programs, vocabularies, tokens,
 input lengths and saved models."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from interp.subjects import (
     parse_vocab,
     saved_subject,
 )
+from interp.subjects.plain import PlainSubject
 from rasp.compiler import compile_program
 from rasp.lib import PROGRAMS
 
@@ -62,10 +63,12 @@ def test_input_lengths(n, expected):
     assert input_lengths(n) == expected
 
 
-def test_library_name_wins_over_a_file_of_that_name(tmp_path, monkeypatch):
+def test_a_library_name_that_is_also_a_file_here_is_refused_as_ambiguous(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "reverse").write_text("out = tokens;\n")
-    assert load_program("reverse").library_name == "reverse"
+    with pytest.raises(InputError, match=r"ambiguous.*write ./reverse for the file or lib:reverse"):
+        load_program("reverse")
+    assert load_program("lib:reverse").library_name == "reverse"
     source = load_program("./reverse")
     assert source.library_name is None
     assert rasp.evaluate(source.program, ["a", "b"]) == ["a", "b"]  # the file's program
@@ -92,7 +95,7 @@ def test_library_subject_compiles_with_its_defaults_and_samples_valid_inputs():
     entry = PROGRAMS["dyck1"]
     assert subject.vocab == list(entry.vocab) and subject.max_seq_len == 6
     assert subject.library_name == "dyck1"  # the library's sampler (balanced words) applies
-    batches = subject.batches(per_length=2, seed=0)
+    batches = subject.analysis_inputs(per_length=2, seed=0).batches
     assert [b.shape[1] for b in batches] == [n + 1 for n in input_lengths(6)]  # BOS first
     sample = subject.sample(random.Random(0), 4)
     assert rasp.evaluate(entry.build(), sample) == subject.compiled.run(sample)
@@ -109,8 +112,8 @@ def test_saved_compiled_subject_reads_the_weights_once(tmp_path, monkeypatch):
     monkeypatch.setattr(checkpoint, "load_file", lambda path: reads.append(path) or original(path))
     subject = saved_subject(tmp_path / "m")
     assert len(reads) == 1
-    assert subject.is_compiled and subject.vocab == ["a", "b"] and subject.max_seq_len == 3
-    assert subject.compiled.run(subject.parse_tokens("a b b")) == ["b", "b", "a"]
+    assert subject.ground_truth() is not None and subject.vocab == ["a", "b"] and subject.max_seq_len == 3
+    assert subject.run(subject.parse_input("a b b")) == ["b", "b", "a"]
 
 
 def test_saved_plain_subject_and_its_random_batches(tmp_path):
@@ -119,8 +122,8 @@ def test_saved_plain_subject_and_its_random_batches(tmp_path):
     cfg = ModelConfig(n_layers=1, d_model=4, n_ctx=5, d_vocab=3, seed=0)
     HookedTransformer(cfg).save(tmp_path / "m")
     subject = load_subject(str(tmp_path / "m"), max_len=4)
-    assert subject.kind == "saved" and subject.vocab == [0, 1, 2]
-    (batch,) = subject.batches(per_length=2, seed=1)
+    assert isinstance(subject, PlainSubject) and subject.vocab == [0, 1, 2]
+    (batch,) = subject.analysis_inputs(per_length=2, seed=1).batches
     assert batch.shape == (16, 4) and int(batch.max()) < 3
     with pytest.raises(CheckpointError, match="not a compiled RASP model"):
         from interp.subjects import load_compiled

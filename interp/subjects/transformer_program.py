@@ -1,0 +1,126 @@
+"""A Transformer Program (interp.programs) as a subject: its lossless hooked model reads
+[<sink>] + the program's tokens (BOS first, EOS last for sort/reverse); inputs are drawn as
+the task draws them, corrupted by replacing one body token, and scored where the task has
+labels (not the sink, BOS or EOS)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from interp.errors import InputError
+from interp.subjects.base import AnalysisInputs, Subject, argmax_names, token_ids
+from interp.subjects.text import parse_tokens
+
+if TYPE_CHECKING:
+    import torch
+
+ROWS_PER_LENGTH = 8  # full-length inputs per `per_length`
+
+
+class ProgramSubject(Subject):
+    """A trained Transformer Program: the exact discrete program and its hooked model."""
+
+    kind = "Transformer Program"
+    prefix = 1  # the sink
+
+    def __init__(self, exact: Any, simplified: Any, title: str, metadata: dict[str, Any] | None = None):
+        from interp.programs.convert import SINK, to_hooked
+
+        model = to_hooked(exact)
+        model.metadata.update(metadata or {})
+        shape = exact.shape
+        super().__init__(model, title, list(shape.tokens), shape.n_ctx)
+        self.exact, self.simplified = exact, simplified
+        self.sink = SINK
+
+    def _special(self) -> set[str]:
+        from interp.programs.program import BOS, EOS
+
+        return {BOS, EOS}
+
+    def sample(self, rng: random.Random, length: int | None = None) -> list[str]:
+        from interp.programs.views import input_sampler
+
+        return input_sampler(self.vocab, self.max_seq_len)(rng, length)
+
+    def encode(self, inputs: list[Any]) -> tuple[list[str], torch.Tensor]:
+        if not inputs:
+            raise InputError("the input is empty; give at least one token.")
+        names = [self.sink, *(str(t) for t in inputs)]  # the sink is read before the input
+        return names, token_ids(self.model, names)
+
+    def decode(self, logits: torch.Tensor) -> list[Any]:
+        return [None, *argmax_names(self.model, logits)[1:]]
+
+    def parse_input(self, text: str) -> list[Any]:
+        return parse_tokens(text, self.vocab)
+
+    def answer_positions(self, n_positions: int) -> list[int]:
+        """Model positions after the sink and BOS, EOS excluded when the vocabulary has one."""
+        from interp.programs.program import EOS
+
+        last = n_positions - 1 if EOS in self.vocab else n_positions
+        return list(range(2, last))
+
+    def corruptions(self) -> dict[str, Any]:
+        return {"replace one input token": self._replace_one, **super().corruptions()}
+
+    def _replace_one(self, inputs: list[Any], seed: int) -> list[Any]:
+        rng = random.Random(seed)
+        body = [i for i, t in enumerate(inputs) if t not in self._special()]
+        choices = [t for t in self.vocab if t not in self._special()]
+        if not body or len(choices) < 2:
+            raise InputError("the input has no token besides BOS/EOS to replace.")
+        i = rng.choice(body)
+        out = list(inputs)
+        out[i] = rng.choice([t for t in choices if t != inputs[i]])
+        return out
+
+    def analysis_inputs(self, per_length: int, seed: int = 0) -> AnalysisInputs:
+        """Full-length task inputs (the answer positions are the same in every row) and each
+        with one body token replaced, for resample ablation."""
+        import torch
+
+        rng = random.Random(seed)
+        rows = [self.sample(rng, self.max_seq_len) for _ in range(ROWS_PER_LENGTH * per_length)]
+        clean = torch.cat([self.encode(r)[1] for r in rows])
+        corrupted = torch.cat([self.encode(self._replace_one(r, seed + i))[1] for i, r in enumerate(rows)])
+        return AnalysisInputs([clean], [corrupted], "resample", self.answer_positions(clean.shape[1]))
+
+    def captions(self) -> dict[str, str]:
+        from interp.programs.views import component_roles
+
+        if not hasattr(self, "_roles"):
+            self._roles = component_roles(self.exact)  # fixed per program: computed once
+        return self._roles
+
+    def knows_empty_heads(self) -> bool:
+        return True
+
+    def discrete_programs(self) -> tuple[Any, Any]:
+        return self.exact, self.simplified
+
+
+def program_dir_subject(directory: str | Path, title: str | None = None,
+                        metadata: dict[str, Any] | None = None) -> ProgramSubject:
+    """A Transformer Program directory (`interp train-program --out`, or a shipped one)."""
+    from interp.programs.pipeline import load_program as load_discrete_program
+
+    exact = load_discrete_program(directory, simplified=False)
+    try:
+        simplified = load_discrete_program(directory, simplified=True)
+    except InputError:  # written without a simplified form
+        simplified = None
+    return ProgramSubject(exact, simplified, title or f"Transformer Program: {directory}", metadata)
+
+
+def shipped_program_subject(name: str) -> ProgramSubject:
+    """A shipped Transformer Program (interp/shipped/programs) as its lossless hooked model."""
+    from interp.shipped.program_index import shipped_program_dir, shipped_programs
+
+    entry = shipped_programs()[name] if name in shipped_programs() else {}
+    task = entry.get("task", name)
+    return program_dir_subject(shipped_program_dir(name), f"Transformer Program: {name} (task {task})",
+                               {"program": name, **entry})
