@@ -201,7 +201,8 @@ def catalogue(include_library: bool = False) -> list[dict[str, Any]]:
 
         rows += [{"name": canonical(LIBRARY, n), "kind": LIBRARY, "location": "rasp.lib",
                   "description": PROGRAMS[n].description} for n in library_names()]
-    for n in shipped_model_names():
+    present = set(shipped_model_names())
+    for n in (name for name in SHIPPED if name in present):  # the index's order (recipes first)
         resolved = _packaged(SHIPPED_MODEL, n)
         rows.append({"name": resolved.name, "kind": SHIPPED_MODEL, "location": str(resolved.location),
                      "description": SHIPPED[n], "headline": _headline(card_of(resolved).get("report", {}))})

@@ -53,14 +53,15 @@ def test_models_lists_every_shipped_model(capsys: pytest.CaptureFixture):
     from interp.shipped import SHIPPED
 
     assert main(["models", "--json"]) == 0
-    assert [row["name"] for row in last_json(capsys)["models"]] == list(SHIPPED)
+    rows = last_json(capsys)  # one list of {name, kind, location, ...}
+    assert [row["name"] for row in rows if row["kind"] == "shipped model"] == list(SHIPPED)
 
 
 @pytest.mark.parametrize("argv, message", [
     (["train", "parity"], "unknown task or recipe"),
     (["train", "reverse", "--config", "/nonexistent.json"], "cannot read the config file"),
     (["train", "reverse", "--steps", "0"], "--steps: must be a positive integer"),
-    (["eval", "/nonexistent"], "neither a shipped model"),
+    (["eval", "/nonexistent"], "no such file or folder"),
 ])
 def test_bad_input_is_one_error_line_and_json(argv: list[str], message: str, capsys: pytest.CaptureFixture):
     assert main([*argv, "--json"]) == 2
