@@ -31,6 +31,7 @@ from interp.analysis.nodes import (
     writer_nodes,
 )
 from interp.analysis.replace import Fixed, check_kind, resample_rows
+from interp.analysis.silent import silent_edges
 from interp.circuit import Circuit, Edge, node_order
 from interp.errors import InputError
 from interp.model import HookedTransformer
@@ -154,7 +155,12 @@ def acdc(
             return value
 
         current = sum(s.weight * s.clean for s in states)
+        # Exact no-ops, decided without a run: edges the weights cannot carry (never put in
+        # the hooks either), and edges from a source equal to its replacement on every row.
+        silent = silent_edges(model, full.edges)
+        idle = _idle_sources(states)
         removed: list[Edge] = []
+        cut: set[Edge] = set()
         scores: dict[Edge, float] = {}
         readers = {n: 0 for n in node_order(model.cfg)}
         for edge in full.edges:
@@ -166,15 +172,18 @@ def acdc(
             start = min(first_layer(dst), n_layers - 1)
             # Later sources first, as ACDC does: try to cut the most recent writers first.
             for edge in sorted(incoming[dst], key=lambda e: _source_rank(e, model), reverse=True):
-                if dst != "logits" and readers[dst] == 0:
-                    # Nothing reads dst any more, so its inputs cannot matter: skip the run.
+                if (dst != "logits" and readers[dst] == 0) or edge in silent or edge.src in idle:
+                    # Nothing reads dst any more, dst cannot read this edge, or the source
+                    # equals its replacement: removing it changes nothing, so skip the run.
                     value = current
                 else:
                     value = evaluate(removed + [edge], start)
                 score = _denoised(value - current, current)
                 scores[edge] = score
                 if threshold > 0 and score < threshold:
-                    removed.append(edge)
+                    if edge not in silent:
+                        removed.append(edge)
+                    cut.add(edge)
                     readers[edge.src] -= 1
                     current = value
                 bar.update(1)
@@ -182,7 +191,6 @@ def acdc(
                 if callable(progress):
                     progress(tried, len(full.edges))
         bar.close()
-    cut = set(removed)
     return _circuit([e for e in full.edges if e not in cut], scores)
 
 
@@ -193,6 +201,15 @@ NOISE = 1e-7
 def _denoised(score: float, level: float) -> float:
     """`score`, or exactly 0.0 when it is within float noise of 0 at metric size `level`."""
     return 0.0 if abs(score) <= NOISE * max(1.0, abs(level)) else score
+
+
+def _idle_sources(states: Sequence[_Batch]) -> set[str]:
+    """Sources whose clean output equals their replacement on every row of every batch."""
+    busy: set[str] = set()
+    for s in states:
+        differs = s.deltas.values.flatten(1).ne(0).any(1)  # [n_sources]
+        busy |= {name for name, i in s.deltas.index.items() if bool(differs[i])}
+    return set(states[0].deltas.index) - busy if states else set()
 
 
 def _check_threshold(threshold: float | None) -> None:

@@ -81,10 +81,10 @@ def edge_hooks(
             else:
                 total = delta_of(src) if total is None else total + delta_of(src)
         if static:
-            # Many unchanged sources: one weighted sum instead of one addition each.
-            weights = torch.zeros(len(known_deltas.names), dtype=known_deltas.values.dtype)
-            weights[static] = 1.0
-            part = torch.tensordot(weights, known_deltas.values, dims=1)
+            # Unchanged sources: one sum over the selected precomputed deltas (a product with
+            # a 0/1 weight vector would touch every source's delta, however few are cut).
+            part = known_deltas.values[static[0]] if len(static) == 1 else (
+                known_deltas.values[static].sum(0))  # [batch, pos, d_model]
             total = part if total is None else total + part
         return total
 
