@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 
@@ -70,3 +71,28 @@ def print_summary(summary: Mapping[str, Any], skip: tuple[str, ...] = (), out: T
     for key, value in summary.items():
         if key not in skip:
             print(f"{key:>{width}}: {human(value)}", file=out or sys.stdout)
+
+
+@contextmanager
+def elapsed(desc: str) -> Iterator[None]:
+    """A tqdm timer on stderr (a terminal only) while work that reports no steps of its own runs,
+    so a long evaluation is visibly alive."""
+    import threading
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=None, desc=desc, bar_format="{desc}: {elapsed}", file=sys.stderr, disable=None)
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(0.5):
+            bar.refresh()
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        bar.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from interp.cli.arguments import positive_int, seed_int
-from interp.cli.output import human, print_json
+from interp.cli.output import elapsed, human, print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -84,9 +84,9 @@ def run_eval(args: argparse.Namespace) -> int:
     # The front door's one precedence rule (a folder named like a shipped model is refused as
     # ambiguous, never silently swapped); `interp models` lists the names.
     resolved = resolve(args.model, TASK_MODEL_KINDS, "a trained model")
-    print(f"evaluating {resolved.name} on its task…", file=sys.stderr, flush=True)
     model = load_model(resolved.model_dir())
-    summary = {"model": resolved.name, **evaluate(model)}
+    with elapsed(f"evaluating {resolved.name} on its task"):
+        summary = {"model": resolved.name, **evaluate(model)}
     _print_summary(summary, args.json)
     return 0
 

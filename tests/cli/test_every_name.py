@@ -115,3 +115,11 @@ def test_eval_and_decompile_refuse_an_ambiguous_name(tmp_path, monkeypatch, caps
     assert "ambiguous" in last_json(capsys)["error"]
     assert main(["decompile", "sort", "--json"]) == 2
     assert "ambiguous" in last_json(capsys)["error"]
+
+
+def test_a_subcommand_module_that_cannot_import_fails_every_command_loudly(monkeypatch, capsys):
+    import interp.cli as cli
+
+    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", [*cli.SUBCOMMAND_MODULES, "interp.cli.no_such_cmd"])
+    assert cli.main(["models"]) == 1  # not silently skipped: an internal error naming the module
+    assert "No module named 'interp.cli.no_such_cmd'" in capsys.readouterr().err
