@@ -92,7 +92,7 @@ FIELD_RULES: dict[str, Field] = {
     "grad_clip": Field(float, optional=True, above=0),
     "eval_every": Field(int, minimum=0),
     "eval_size": Field(int, minimum=1, limit="batch_examples"),
-    "eval_batch_size": Field(int, minimum=1, limit="batch_examples"),
+    "eval_batch_size": Field(int, minimum=1),  # a chunk of the held-out set: bounded by eval_size
     "select_metric": Field(str),
     "select_mode": Field(str, choices=SELECT_MODES),
     "patience": Field(int, optional=True, minimum=1),

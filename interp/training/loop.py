@@ -238,7 +238,7 @@ def _check_batch_size(sample: Sampler, config: TrainConfig) -> None:
     probe = sample(1, torch.Generator().manual_seed(0))
     parts = probe if isinstance(probe, (tuple, list)) else [probe]
     per_example = max(1, sum(part.numel() for part in parts) // max(1, _batch_len(probe)))
-    for name in ("batch_size", "eval_size", "eval_batch_size"):
+    for name in ("batch_size", "eval_size"):
         check_limit(f"train config: {name} x {per_example} numbers per example",
                     getattr(config, name) * per_example, "batch_elements")
 
