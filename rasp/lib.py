@@ -12,6 +12,7 @@ from typing import Any
 
 from rasp import tracr_lib
 from rasp.core import SOp, tokens
+from rasp.loop_lib import make_add_loop, make_parity_loop  # noqa: F401 - re-exported library API
 from rasp.paper_lib import (  # noqa: F401 - re-exported library API
     BOS,
     make_add,
@@ -93,9 +94,19 @@ def _addition(rng: random.Random, length: int) -> list[str]:
     return a + ["+"] + b
 
 
+def _addition_any(rng: random.Random, length: int) -> list[str]:
+    # Operands of independent lengths (each at least one digit) filling `length` tokens.
+    if length < 3:
+        return [str(rng.randrange(10)) for _ in range(max(1, length))]
+    n_a = rng.randint(1, length - 2)
+    return ([str(rng.randrange(10)) for _ in range(n_a)] + ["+"]
+            + [str(rng.randrange(10)) for _ in range(length - 1 - n_a)])
+
+
 _LETTERS = ["a", "b", "c", "d"]
 _DIGITS = [str(d) for d in range(10)]
 _MAX = 16
+_LOOP_MAX = 10  # loop programs: the compiled depth grows with the step cap
 
 PROGRAMS: dict[str, LibraryProgram] = {
     p.name: p
@@ -228,6 +239,23 @@ PROGRAMS: dict[str, LibraryProgram] = {
             _MAX - 1,
             "digits of A+B for input 'A+B' (equal-length operands)",
             _addition,
+        ),
+        LibraryProgram(
+            "parity_loop",
+            lambda: make_parity_loop(_LOOP_MAX - 1),
+            [0, 1],
+            _LOOP_MAX,
+            "running parity, one position per loop step until every position is done "
+            "(ALTA's sequential parity; one weight-shared layer group)",
+        ),
+        LibraryProgram(
+            "add_loop",
+            lambda: make_add_loop(_LOOP_MAX - 2),
+            [*_DIGITS, "+"],
+            _LOOP_MAX,
+            "digits of A+B for input 'A+B', operands of any lengths (a loop propagates "
+            "carries until none is left)",
+            _addition_any,
         ),
     ]
 }

@@ -17,6 +17,7 @@ from rasp.compiler.errors import CompileError
 from rasp.compiler.hygiene import strip_bos_hygiene
 from rasp.compiler.ir import Op
 from rasp.compiler.layout import component_names
+from rasp.compiler.loops import compile_looped, find_loop
 from rasp.compiler.lower import lower_program
 from rasp.compiler.placement import choose_placement
 from rasp.compiler.program_layout import ProgramLayout
@@ -34,6 +35,7 @@ def compile_program(
     bos: str = "BOS",
     attention_kind: str = "softmax",
     limits: Limits | None = None,
+    compact: bool = False,
 ) -> CompiledModel:
     """Compile a RASP program into a HookedTransformer that computes it exactly.
 
@@ -41,12 +43,16 @@ def compile_program(
     sharpness keeps errors below the decoding margin) or "hard" (uniform over the
     arg-max keys: RASP's own semantics, no approximation at all). limits: resource caps
     (default `rasp.limits.current_limits()`); every refusal names the cap it hit.
+    compact: reuse dead variables' residual directions wherever that makes the model
+    smaller; by default only where it adds no `circuit()` edge, so every edge of the
+    ground truth carries a value its reader uses (compact models are up to ~1.5x smaller,
+    and their circuits may list edges an erase cancels).
     """
     if limits is not None and not isinstance(limits, Limits):
         raise CompileError(f"limits must be a rasp.limits.Limits, got {limits!r}")
     limits = limits or current_limits()
     try:
-        return _compile(program, vocab, max_seq_len, causal, bos, attention_kind, limits)
+        return _compile(program, vocab, max_seq_len, causal, bos, attention_kind, limits, compact)
     except RecursionError:
         # Deep programs are walked iteratively; this is a last line of defence (e.g. a
         # selector nested thousands deep), never a silent wrong model.
@@ -57,7 +63,7 @@ def compile_program(
 
 
 def _compile(program: core.SOp, vocab: Sequence[Any], max_seq_len: int, causal: bool, bos: str,
-             attention_kind: str, limits: Limits) -> CompiledModel:
+             attention_kind: str, limits: Limits, compact: bool = False) -> CompiledModel:
     start = time.perf_counter()
     if attention_kind not in ("softmax", "hard"):
         raise CompileError(f"attention_kind={attention_kind!r}; use 'softmax' or 'hard'")
@@ -68,13 +74,18 @@ def _compile(program: core.SOp, vocab: Sequence[Any], max_seq_len: int, causal: 
     while bos in token_names:
         # The compiler's BOS must differ from every user token (hist_bos has a "BOS" token).
         bos = f"<{bos}>"
+    block = find_loop(program) if isinstance(program, core.SOp) else None
+    if block is not None:  # a loop: one weight-shared layer group (loops.py)
+        return compile_looped(program, block, vocab, token_names, bos, max_seq_len, causal,
+                              attention_kind, limits)
     lowered = lower_program(program, vocab, max_seq_len, causal, limits)
     output, variables = lowered.output, lowered.variables
     ops, n_layers = schedule(_live_ops(lowered.ops, output.name), variables)
     tol = numerics.tolerance(variables, lowered.discretized)
     numerics.warn_if_imprecise(variables, lowered.discretized, tol)
     ops = numerics.apply_sharpness(ops, max_seq_len, tol)
-    placement = choose_placement(ops, variables, output, n_layers, len(vocab) + 1, max_seq_len)
+    placement = choose_placement(ops, variables, output, n_layers, len(vocab) + 1, max_seq_len,
+                                 reuse_edges=compact)
     _check_model_size(placement.params, ops, variables, limits)
     alloc = placement.alloc
     # BOS-position hygiene only where a later read of the BOS position depends on it.

@@ -1,0 +1,407 @@
+"""Loops: a `rasp.Loop` compiled to one weight-shared layer group applied T times.
+
+The program splits into a prefix (everything the loop reads, computed once), the body and
+a suffix (what reads the loop's results). Each carried SOp gets its own residual
+directions, its *state*: the prefix's last MLP copies the initial value in; every
+application of the body reads the state, computes the next one in scratch directions, and
+the body's last MLP (the *commit*) replaces the state by the next one and erases every
+scratch direction, so each application starts from the same layout and the same weights
+compute every step. A halting loop also computes, from the state, `halted` = "the until
+SOp is true at every position" (a select-all numerical head and a staircase) and the
+commit is gated by it: once halted the state no longer changes, which is exactly the
+interpreter's stop (`rasp.loops.run_loop`). The state's value set is the fixed point of
+the body's value-set inference started from the initial value's.
+
+The template model (prefix, one body, suffix) is assembled as any program; the emitted
+model repeats the body's blocks T times with shared parameters (`interp.model.loops`), so
+every application has its own hook names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import torch
+
+from rasp import core
+from rasp.compiler import fusion, mlp, numerics, scores
+from rasp.compiler.assemble import build_model, estimate_params
+from rasp.compiler.compiled import CompiledModel
+from rasp.compiler.errors import CompileError
+from rasp.compiler.ir import BOS_DIR, NUM, Neuron, Op, Var
+from rasp.compiler.layout import allocate
+from rasp.compiler.lower import _lower_sop, _Walk
+from rasp.compiler.lowering_state import LoweringState
+from rasp.compiler.program_layout import ProgramLayout
+from rasp.compiler.schedule import op_reads, schedule
+from rasp.compiler.values import to_json
+from rasp.graph import walk
+from rasp.limits import Limits
+from rasp.loops import Loop, LoopResult
+
+MAX_VALUE_ROUNDS = 32  # value-set fixed point: rounds before the compiler gives up
+
+
+def find_loop(program: core.SOp) -> Loop | None:
+    """The program's loop (None without one); CompileError for shapes not compiled yet."""
+    blocks = list({id(n.block): n.block for n in walk(program) if isinstance(n, LoopResult)}.values())
+    if not blocks:
+        return None
+    if len(blocks) > 1:
+        raise CompileError(
+            f"program '{program.label}' has {len(blocks)} loops ({', '.join(b.name for b in blocks)}); "
+            "the compiler emits one weight-shared loop per model; workaround: merge them into "
+            "one loop carrying all their states")
+    block = blocks[0]
+    inner = [n for n in block.body_nodes if isinstance(n, LoopResult)]
+    if inner:
+        raise CompileError(
+            f"loop '{block.name}' has loop '{inner[0].block.name}' inside its body; nested loops "
+            "are not compiled; workaround: carry the inner loop's state in the outer loop")
+    return block
+
+
+@dataclasses.dataclass
+class _Lowered:
+    """The loop program lowered: variables, ops per segment, and the loop's variables."""
+
+    st: LoweringState
+    output: Var
+    prefix: list[Op]
+    body: list[Op]
+    suffix: list[Op]
+    states: list[Var]
+    inits: list[Var]
+    updated: list[Var]
+    halted: Var | None
+
+
+def compile_looped(program: core.SOp, block: Loop, vocab: list[Any], token_names: list[str],
+                   bos: str, max_seq_len: int, causal: bool, attention_kind: str,
+                   limits: Limits) -> CompiledModel:
+    """Compile a program with one loop (see the module docstring)."""
+    start = time.perf_counter()
+    low = _lower_to_fixed_point(program, block, vocab, max_seq_len, causal, limits)
+    variables = low.st.vars
+    commit = _commit(low)
+    copies = [_copy(init, state) for init, state in zip(low.inits, low.states)]
+    steps = block.steps
+    prefix, a = _schedule_segment([*low.prefix, *copies], variables)
+    body, b = _schedule_segment([*low.body, commit], variables, low.states)
+    suffix, s = _schedule_segment(low.suffix, variables)
+    template = ([replace(op, layer=op.layer) for op in prefix]
+                + [replace(op, layer=op.layer + a) for op in body]
+                + [replace(op, layer=op.layer + a + b) for op in suffix])
+    n_template = a + b + s
+    # Errors of a state computed by a head add up over the steps: share the budget.
+    tol = numerics.tolerance(variables, set(low.st.discretized)) / (steps + 1)
+    numerics.warn_if_imprecise(variables, set(low.st.discretized), tol)
+    template = list(numerics.apply_sharpness(template, max_seq_len, tol))
+    alloc = allocate(variables, template, low.output.name, n_template, reuse=False)
+    params = estimate_params(variables, template, n_template, alloc.d_model, low.output,
+                             len(vocab) + 1, max_seq_len)
+    if params > limits.model_parameters:
+        raise CompileError(
+            f"the compiled loop model would have {params:,} parameters, more than the cap "
+            f"rasp.limits model_parameters={limits.model_parameters:,}; workaround: shrink "
+            "value sets, max_seq_len or the vocabulary, or raise the cap")
+    # Without direction reuse every direction means one variable from the start.
+    alloc.labels = [replace(label, first_stage=0, last_stage=None) for label in alloc.labels]
+    expanded = _expand(template, a, b, steps)
+    from rasp.compiler.pipeline import _program_layout  # pipeline imports this module
+
+    layout = _program_layout(variables, expanded, alloc, low.output.name, low.st.fused)
+    metadata = {
+        "producer": "rasp.compiler",
+        "program": getattr(program, "label", None),
+        "compiler": {
+            "vocab": [to_json(t) for t in vocab],
+            "bos": bos,
+            "max_seq_len": max_seq_len,
+            "causal": causal,
+            "numerical_output": low.output.numerical,
+            "output_values": [to_json(v) for v in (low.output.values or [])],
+            "compile_seconds": None,
+            "loop": {"name": block.name, "start": a, "layers": b, "steps": steps,
+                     "halting": block.halting, "states": [v.name for v in low.states]},
+        },
+        "layout": layout.to_json(),
+    }
+    template_model = build_model(variables, template, n_template, alloc, low.output,
+                                 [bos, *token_names], vocab, max_seq_len, causal, metadata,
+                                 attention_kind)
+    model = _unrolled(template_model, a, b, steps, metadata)
+    metadata["compiler"]["compile_seconds"] = round(time.perf_counter() - start, 4)
+    model.metadata = metadata
+    return CompiledModel(model, ProgramLayout.from_json(layout.to_json(), model.residual_labels),
+                         program)
+
+
+# ------------------------------------------------------------------------------ lowering
+
+
+def _lower_to_fixed_point(program: core.SOp, block: Loop, vocab: list[Any], max_seq_len: int,
+                          causal: bool, limits: Limits) -> _Lowered:
+    """Lower with the state's value sets grown until the body maps them into themselves.
+
+    Round r's sets hold every value of the first r steps, so after `steps` rounds they hold
+    every value the state can take even if they would still grow (the next step's extra
+    values are never reached: the commit drops them)."""
+    halted_node = _halted_node(block) if block.halting else None
+    state_values: list[tuple[list[Any], bool]] | None = None
+    for round_ in range(block.steps + 1):
+        if round_ > MAX_VALUE_ROUNDS:
+            break
+        low = _lower(program, block, halted_node, vocab, max_seq_len, causal, limits, state_values)
+        grown = []
+        for state, new in zip(low.states, low.updated):
+            values = list(state.values or [])
+            extra = [v for v in (new.values or []) if v not in values]
+            grown.append((values + extra, state.may_none or new.may_none))
+        if round_ == block.steps or all(len(g[0]) == len(s.values or []) and g[1] == s.may_none
+                                        for g, s in zip(grown, low.states)):
+            return low
+        state_values = grown
+    raise CompileError(
+        f"loop '{block.name}': the carried SOps' value sets still grow after "
+        f"{MAX_VALUE_ROUNDS} rounds of value-set inference (the loop has {block.steps} steps); "
+        "workaround: bound them in the body (e.g. a Map with min/max or a modulo)")
+
+
+def _halted_node(block: Loop) -> core.SOp:
+    """RASP for "until holds at every position": 1 - mean(not until) over all positions, == 1."""
+    not_done = core.numerical(core.Map(lambda v: 0 if v else 1, block.halt, simplify=False))
+    everywhere = core.Select(core.indices, core.indices, core.Comparison.TRUE)
+    undone = core.numerical(core.Aggregate(everywhere, not_done, default=0))
+    return core.Map(lambda m: m == 0, undone, simplify=False).named(f"{block.name}.halted")
+
+
+def _lower(program: core.SOp, block: Loop, halted_node: core.SOp | None, vocab: list[Any],
+           max_seq_len: int, causal: bool, limits: Limits,
+           state_values: list[tuple[list[Any], bool]] | None) -> _Lowered:
+    st = LoweringState.start(vocab, max_seq_len, causal, limits)
+    walked = _Walk(id(program))
+    outer = walk(program)
+    inner = list(block.body_nodes)
+    if halted_node is not None:
+        known = {id(n) for n in [*outer, *inner, *block.state]}
+        inner += [n for n in walk(halted_node) if id(n) not in known]
+    for node in [*outer, *inner]:
+        for child in node.children:
+            walked.readers.setdefault(id(child), []).append(node)
+    marks: list[int] = []
+    states: list[Var] = []
+    for node in outer:
+        if isinstance(node, LoopResult):
+            if not marks:
+                marks.append(len(st.ops))
+                states = _lower_body(st, walked, block, inner, state_values)
+                marks.append(len(st.ops))
+            walked.var_of[id(node)] = states[node.index]
+        else:
+            _lower_node(st, walked, node)
+    output = walked.var_of[id(program)]
+    fusion.materialize(st, output)
+    st.discretized.add(output.name)
+    updated = [walked.var_of[id(sop)] for sop in block.updated]
+    halted = walked.var_of[id(halted_node)] if halted_node is not None else None
+    prefix, body = _hoist(st.ops[: marks[0]], st.ops[marks[0]: marks[1]], states)
+    low = _Lowered(st, output, prefix, body, list(st.ops[marks[1]:]), states,
+                   [walked.var_of[id(s)] for s in block.inits], updated, halted)
+    return _live(low)
+
+
+def _lower_node(st: LoweringState, walked: _Walk, node: core.RASPExpr) -> None:
+    if isinstance(node, core.Selector):
+        walked.formula_of[id(node)] = scores.selector_formula(st, node, walked.var_of,
+                                                              walked.formula_of)
+    else:
+        walked.var_of[id(node)] = _lower_sop(st, walked, node)
+
+
+def _lower_body(st: LoweringState, walked: _Walk, block: Loop, inner: list[core.RASPExpr],
+                state_values: list[tuple[list[Any], bool]] | None) -> list[Var]:
+    """The state variables, then the body's (and halting's) nodes and their ops."""
+    states = []
+    for i, (placeholder, init) in enumerate(zip(block.state, block.inits)):
+        first = walked.var_of[id(init)]
+        if first.numerical and first.values is None:
+            raise CompileError(f"loop '{block.name}': carried SOp {i} starts from "
+                               f"'{init.label}', whose values are too many to enumerate")
+        values, may_none = (state_values[i] if state_values is not None
+                            else (list(first.values or []), first.may_none))
+        var = st.add(Var(st.name(placeholder), first.numerical, list(values), may_none))
+        walked.var_of[id(placeholder)] = var
+        states.append(var)
+    for node in inner:
+        if block.halt is not None and id(node) not in {id(n) for n in block.body_nodes}:
+            _check_halt(block, walked.var_of[id(block.halt)])
+        _lower_node(st, walked, node)
+    for sop in block.roots():
+        fusion.materialize(st, walked.var_of[id(sop)])
+    return states
+
+
+def _check_halt(block: Loop, halt: Var) -> None:
+    if halt.may_none:
+        raise CompileError(
+            f"loop '{block.name}': its until SOp '{block.halt.label}' can be None (as far as "
+            "value-set inference knows), which the interpreter reads as 'not halted'; "
+            "workaround: make it a boolean at every position (e.g. give Aggregates a default)")
+
+
+def _hoist(prefix: Sequence[Op], body: Sequence[Op], states: list[Var]) -> tuple[list[Op], list[Op]]:
+    """Move body ops that do not depend on the state (e.g. a Map materialized late) to the prefix."""
+    dependent = {v.name for v in states}
+    prefix, kept = list(prefix), []
+    for op in body:
+        if any(name in dependent for names in op_reads(op).values() for name in names):
+            kept.append(op)
+            dependent.update(op.writes)
+        else:
+            prefix.append(op)
+    return prefix, kept
+
+
+def _live(low: _Lowered) -> _Lowered:
+    """Drop ops nobody needs; the whole state (and the halting flag) counts as needed."""
+    needed = {low.output.name}
+    suffix = _needed_ops(low.suffix, needed)
+    needed |= {v.name for v in low.updated} | {v.name for v in low.states}
+    if low.halted is not None:
+        needed.add(low.halted.name)
+    body = _needed_ops(low.body, needed)
+    needed |= {v.name for v in low.inits}
+    prefix = _needed_ops(low.prefix, needed)
+    return replace(low, prefix=prefix, body=body, suffix=suffix)
+
+
+def _needed_ops(ops: Sequence[Op], needed: set[str]) -> list[Op]:
+    live = []
+    for op in reversed(ops):
+        if any(name in needed for name in op.writes):
+            live.append(op)
+            for names in op_reads(op).values():
+                needed.update(names)
+    return live[::-1]
+
+
+# --------------------------------------------------------------------- copy and commit
+
+
+def _copy(init: Var, state: Var) -> Op:
+    """The prefix MLP writing the initial value into the state's directions."""
+    if init.source == "const":
+        weights = {} if init.const is None else _write(state, init.const, 1.0)
+        neurons = [Neuron({BOS_DIR: -1.0}, 1.0, weights)] if weights else []
+    else:
+        neurons = _moves(init, state, +1.0, gate=None, bound=1.0)
+    return Op(state.name, "mlp", {}, [state.name], f"{state.name} = {init.name} (loop start)",
+              neurons=neurons)
+
+
+def _commit(low: _Lowered) -> Op:
+    """The body's last MLP: state := next state (unless halted), every scratch variable := 0."""
+    written = [name for op in low.body for name in op.writes]
+    scratch = list(dict.fromkeys(n for n in written if n not in {v.name for v in low.states}))
+    gate = None
+    if low.halted is not None and True in (low.halted.values or []):
+        gate = (low.halted.name, True)
+    neurons: list[Neuron] = []
+    for state, new in zip(low.states, low.updated):
+        if new is state:
+            continue  # the body returns the state unchanged
+        bound = 1.0 + max([abs(float(v)) for v in [*(state.values or []), *(new.values or [])]
+                           if state.numerical] + [0.0])
+        neurons += _moves(state, state, -1.0, gate, bound)
+        neurons += _moves(new, state, +1.0, gate, bound)
+    variables = low.st.vars
+    for name in scratch:
+        # Categorical directions hold values >= 0 (one-hots, a head's mixes of them):
+        # relu(x) -> -x clears them; numerical ones get two neurons (mlp.erase).
+        neurons += mlp.erase(variables[name])
+    states = [v.name for v in low.states]
+    caption = (f"commit: {', '.join(states)} := next value"
+               + (f" unless {low.halted.name}" if gate else "") + "; clear the step's scratch")
+    return Op(f"{states[0]}.commit", "mlp", {}, [*states, *scratch], caption, neurons=neurons)
+
+
+def _moves(src: Var, dst: Var, sign: float, gate: tuple[str, Any] | None,
+           bound: float) -> list[Neuron]:
+    """Neurons adding sign * src into dst's directions (silenced when the gate is 1)."""
+    gate_in = {gate: -2.0 * bound} if gate is not None else {}
+    if src.numerical:
+        s, d = (src.name, NUM), (dst.name, NUM)
+        return [Neuron({s: 1.0, **gate_in}, 0.0, {d: sign}),
+                Neuron({s: -1.0, **gate_in}, 0.0, {d: -sign})]
+    reachable = set(dst.values or [])  # values past the last step have no direction
+    return [Neuron({(src.name, v): 1.0, **gate_in}, 0.0, {(dst.name, v): sign})
+            for v in src.values or [] if v in reachable]
+
+
+def _write(var: Var, value: Any, scale: float) -> dict:
+    if var.numerical:
+        return {} if value == 0 else {(var.name, NUM): float(value) * scale}
+    return {(var.name, value): scale}
+
+
+# ----------------------------------------------------------------- scheduling, unrolling
+
+
+def _schedule_segment(ops: list[Op], variables: dict[str, Var],
+                      carried: Sequence[Var] = ()) -> tuple[list[Op], int]:
+    """Schedule one segment: whatever it does not write itself (and the `carried` state,
+    which its commit writes for the next application) is ready at its start."""
+    written = {name for op in ops for name in op.writes} - {v.name for v in carried}
+    view = {name: var if var.embedded or name in written else replace(var, source="token")
+            for name, var in variables.items()}
+    scheduled, n_layers = schedule(ops, view)
+    return list(scheduled), n_layers
+
+
+def _expand(template: list[Op], a: int, b: int, steps: int) -> list[Op]:
+    """The ops of every application (body ops repeated, each at its own layers)."""
+    out = []
+    for op in template:
+        if op.layer < a:
+            out.append(op)
+        elif op.layer < a + b:
+            out += [replace(op, layer=op.layer + t * b) for t in range(steps)]
+        else:
+            out.append(replace(op, layer=op.layer + (steps - 1) * b))
+    return out
+
+
+def _unrolled(template: Any, a: int, b: int, steps: int, metadata: dict) -> Any:
+    """The model with the body's blocks applied `steps` times, parameters shared."""
+    from interp.model import HookedTransformer
+
+    cfg = template.cfg
+    n_suffix = cfg.n_layers - a - b
+    total = a + b * steps + n_suffix
+    loop = {"loop_start": a, "loop_layers": b, "loop_steps": steps} if steps and b else {}
+    new_cfg = replace(cfg, n_layers=total, **loop)
+    model = HookedTransformer(new_cfg, labels=template.residual_labels, metadata=metadata)
+
+    def source(layer: int) -> int:
+        if layer < a:
+            return layer
+        if layer < a + b * steps:
+            return a + (layer - a) % b
+        return layer - b * (steps - 1) if steps else layer + b
+
+    weights = template.state_dict()
+    state = {}
+    for name in model.state_dict():
+        if name.startswith("blocks."):
+            _, layer, rest = name.split(".", 2)
+            state[name] = weights[f"blocks.{source(int(layer))}.{rest}"]
+        else:
+            state[name] = weights[name]
+    with torch.no_grad():
+        model.load_state_dict(state)
+    return model
