@@ -35,7 +35,6 @@ def compile_program(
     bos: str = "BOS",
     attention_kind: str = "softmax",
     limits: Limits | None = None,
-    compact: bool = False,
 ) -> CompiledModel:
     """Compile a RASP program into a HookedTransformer that computes it exactly.
 
@@ -43,16 +42,12 @@ def compile_program(
     sharpness keeps errors below the decoding margin) or "hard" (uniform over the
     arg-max keys: RASP's own semantics, no approximation at all). limits: resource caps
     (default `rasp.limits.current_limits()`); every refusal names the cap it hit.
-    compact: reuse dead variables' residual directions wherever that makes the model
-    smaller; by default only where it adds no `circuit()` edge, so every edge of the
-    ground truth carries a value its reader uses (compact models are up to ~1.5x smaller,
-    and their circuits may list edges an erase cancels).
     """
     if limits is not None and not isinstance(limits, Limits):
         raise CompileError(f"limits must be a rasp.limits.Limits, got {limits!r}")
     limits = limits or current_limits()
     try:
-        return _compile(program, vocab, max_seq_len, causal, bos, attention_kind, limits, compact)
+        return _compile(program, vocab, max_seq_len, causal, bos, attention_kind, limits)
     except RecursionError:
         # Deep programs are walked iteratively; this is a last line of defence (e.g. a
         # selector nested thousands deep), never a silent wrong model.
@@ -63,7 +58,7 @@ def compile_program(
 
 
 def _compile(program: core.SOp, vocab: Sequence[Any], max_seq_len: int, causal: bool, bos: str,
-             attention_kind: str, limits: Limits, compact: bool = False) -> CompiledModel:
+             attention_kind: str, limits: Limits) -> CompiledModel:
     start = time.perf_counter()
     if attention_kind not in ("softmax", "hard"):
         raise CompileError(f"attention_kind={attention_kind!r}; use 'softmax' or 'hard'")
@@ -84,8 +79,7 @@ def _compile(program: core.SOp, vocab: Sequence[Any], max_seq_len: int, causal: 
     tol = numerics.tolerance(variables, lowered.discretized)
     numerics.warn_if_imprecise(variables, lowered.discretized, tol)
     ops = numerics.apply_sharpness(ops, max_seq_len, tol)
-    placement = choose_placement(ops, variables, output, n_layers, len(vocab) + 1, max_seq_len,
-                                 reuse_edges=compact)
+    placement = choose_placement(ops, variables, output, n_layers, len(vocab) + 1, max_seq_len)
     _check_model_size(placement.params, ops, variables, limits)
     alloc = placement.alloc
     # BOS-position hygiene only where a later read of the BOS position depends on it.
