@@ -452,3 +452,36 @@ def test_bos_token_survives_saving_and_old_checkpoints_get_it(tmp_path):
     del header["config"]["bos_token"]
     config_path.write_text(json.dumps(header))
     assert load_model(tmp_path / "old").cfg.default_prepend_bos is True
+
+
+# ------------------------------------------- the other vocabularies: Transformer Program, Markov
+def test_transformer_program_strings_prepend_its_sink():
+    from interp.programs.convert import hooked_predict
+    from interp.programs.shipped import load_shipped_model
+
+    model = load_shipped_model("hist")
+    assert model.cfg.bos_token == "<sink>" and model.cfg.default_prepend_bos
+    tokens = model.to_tokens("<s> 1 2 2 0")
+    body = [model.cfg.vocab.index(n) for n in ["<s>", "1", "2", "2", "0"]]  # by hand
+    assert tokens.tolist() == [[model.cfg.vocab.index("<sink>"), *body]]
+    predicted = hooked_predict(model, torch.tensor([body]), torch.tensor([len(body)]))
+    assert model(tokens).argmax(-1)[:, 1:].tolist() == predicted.tolist()
+    assert model.to_string(tokens[0]) == "<sink> <s> 1 2 2 0"
+    with pytest.raises(InputError, match="Transformer Program") as err:
+        model(tokens, return_type="loss")
+    _one_line(err)
+    scores = detect_head(model, "<s> 1 2 2 0", "duplicate_token_head")
+    assert scores.shape == (model.cfg.n_layers, model.cfg.n_heads)
+
+
+def test_markov_model_generates_and_scores_strings():
+    model = load_model(shipped_path("markov-switching"))
+    tokens = model.to_tokens("0110100")
+    assert tokens.tolist() == [[0, 1, 1, 0, 1, 0, 0]]
+    greedy = tokens
+    for _ in range(4):
+        greedy = torch.cat([greedy, model(greedy)[:, -1].argmax(-1, keepdim=True)], 1)
+    assert model.generate("0110100", max_new_tokens=4, do_sample=False) == model.to_string(greedy[0])
+    logits = model(tokens)
+    by_hand = F.cross_entropy(logits[0, :-1], tokens[0, 1:])
+    torch.testing.assert_close(model("0110100", return_type="loss"), by_hand)
