@@ -39,8 +39,10 @@ def _verdict(row: dict) -> str:
 
 
 def is_preregistered(data: dict) -> bool:
-    """A full-mode results.json whose every row carries a criterion field and artifacts."""
-    return data.get("mode") == "full" and all("criterion" in r and r.get("artifacts") for r in data["rows"])
+    """A full-mode results.json whose every row carries a criterion field and artifacts, and no
+    verdict computed in the notebook instead of from a stored rule."""
+    return data.get("mode") == "full" and all(
+        "criterion" in r and r.get("artifacts") and r.get("legacy_agrees") is None for r in data["rows"])
 
 
 def generate(results_root: Path = STUDIES / "results") -> str:
