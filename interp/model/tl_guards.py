@@ -10,6 +10,10 @@
   next tokens (InputError otherwise). The guard replaces the function in
   `transformer_lens.utilities` and its defining module, so import interp before
   `from transformer_lens.utilities import test_prompt` (calls through the module always see it).
+
+Also: `head_detector`'s "abs" measure asserts (no message) that a pattern is causal; a
+bidirectional head (compiled programs, Transformer Programs) now gets an InputError naming
+"mul" instead. The score function is looked up at call time, so import order does not matter.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import functools
 from typing import Any
 
 import torch
+import transformer_lens.head_detector as tl_head_detector
 import transformer_lens.utilities as tl_utilities
 import transformer_lens.utilities.exploratory_utils as tl_exploratory
 from transformer_lens.SVDInterpreter import SVDInterpreter
@@ -71,6 +76,17 @@ def _svd_w_matrix(original: Any, which: str) -> Any:
     return checked
 
 
+def _guard_similarity(score: Any) -> Any:
+    @functools.wraps(score)
+    def checked(attention_pattern: torch.Tensor, detection_pattern: torch.Tensor, **kwargs: Any) -> float:
+        if kwargs.get("error_measure") == "abs" and bool((attention_pattern.triu(1) != 0).any()):
+            raise InputError("detect_head's error_measure='abs' needs a causal attention pattern; "
+                             "this head attends to later positions (a bidirectional model): use 'mul'.")
+        return score(attention_pattern, detection_pattern, **kwargs)
+
+    return checked
+
+
 def install() -> None:
     """Put the guards in place (idempotent)."""
     if getattr(SVDInterpreter, "_interp_guarded", False):
@@ -82,3 +98,5 @@ def install() -> None:
     guarded = _guard_test_prompt(tl_exploratory.test_prompt)
     tl_exploratory.test_prompt = guarded
     tl_utilities.test_prompt = guarded
+    tl_head_detector.compute_head_attention_similarity_score = _guard_similarity(
+        tl_head_detector.compute_head_attention_similarity_score)

@@ -387,6 +387,15 @@ def test_detect_head(subject, kind):
             pattern = cache[f"blocks.{layer}.attn.hook_pattern"][0, head]  # [q, k]
             by_hand = (pattern * pattern_wanted).sum() / pattern.sum()
             assert abs(scores[layer, head].item() - by_hand.item()) < 1e-5
+    if model.cfg.causal:
+        abs_scores = detect_head(model, text, kind, error_measure="abs")
+        pattern = cache["blocks.0.attn.hook_pattern"][0, 0]
+        by_hand = 1 - round(((pattern - pattern_wanted).abs().mean() * n).item(), 3)
+        assert abs(abs_scores[0, 0].item() - by_hand) < 1e-6
+    else:  # TL's "abs" assumes a causal pattern; it asserted without a message
+        with pytest.raises(InputError, match="use 'mul'") as err:
+            detect_head(model, text, kind, error_measure="abs")
+        _one_line(err)
 
 
 # ------------------------------------------------------------- induction_loss
