@@ -118,13 +118,13 @@ def _resolve(name: str, kinds: tuple[str, ...] | None, what: str) -> Resolved:
     prefix, sep, rest = name.partition(":")
     if sep and prefix in NAMESPACES:
         if NAMESPACES[prefix] is None:
-            return _path(Path(rest).expanduser(), rest)
+            return _path(Path(rest).expanduser(), rest, kinds)
         kind = NAMESPACES[prefix]
         if rest not in _names_of(kind):
             raise InputError(f"no {kind} {rest!r}; {_suggest(rest, _names_of(kind), prefix + ':')}")
         return _packaged(kind, rest)
     if looks_like_path(name):
-        return _path(Path(name).expanduser(), name)
+        return _path(Path(name).expanduser(), name, kinds)
     matches = [k for k in _package_matches(name) if kinds is None or k in kinds] or _package_matches(name)
     if matches:
         if Path(name).exists():
@@ -134,7 +134,7 @@ def _resolve(name: str, kinds: tuple[str, ...] | None, what: str) -> Resolved:
                              f"here; write ./{name} for the {where} or {prefix}:{name} for the {matches[0]}.")
         return _packaged(matches[0], name)
     if Path(name).exists():
-        return _path(Path(name), name)
+        return _path(Path(name), name, kinds)
     raise InputError(f"{name!r} is not {what} nor an existing file or folder; {_suggest(name, all_names())}")
 
 
@@ -155,12 +155,15 @@ def _packaged(kind: str, key: str) -> Resolved:
     return Resolved(canonical(kind, key), kind, shipped_program_dir(key), key)
 
 
-def _path(path: Path, typed: str) -> Resolved:
+def _path(path: Path, typed: str, kinds: tuple[str, ...] | None = None) -> Resolved:
     """A file (RASP program) or a folder (saved model, training run, Transformer Program run)."""
     if not path.exists():
         raise InputError(f"{typed}: no such file or folder.")
     if path.is_file():
         return Resolved(typed, RASP_FILE, path, typed)
+    if kinds == PROGRAM_KINDS:
+        raise InputError(f"{typed}: is a directory; give a .py or .rasp program file (a model folder works "
+                         "with info, run, discover, decompose, ablate and patch).")
     if (path / "config.json").is_file():
         return Resolved(typed, SAVED_MODEL, path, typed)
     if (path / "program.json").is_file():

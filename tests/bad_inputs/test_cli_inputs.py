@@ -143,12 +143,12 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("out-under-a-file", "compile reverse --out {out_under_file}", ["afile.txt", "is a file"]),
     ("out-holds-other-files", "compile reverse --out {notes}", ["notes", "not a saved model"]),
     # saved models
-    ("run-missing", "run {missing} --input a", ["missing", "not a directory"]),
+    ("run-missing", "run {missing} --input a", ["missing", "no such file or folder"]),
     ("run-file", "run {afile_txt} --input a", ["afile.txt"]),
     ("run-token", "run {compiled} --input 'a q'", ["'q'", "position 1"]),
     ("run-too-long", "run {compiled} --input 'a b a b'", ["4 tokens", "max_seq_len=3"]),
     ("run-empty-input", "run {compiled} --input ''", ["empty"]),
-    ("run-plain-model", "run {plain} --input a", ["plain", "not a compiled RASP model"]),
+    ("run-plain-model", "run {plain} --input a", ["'a'", "position 0"]),  # any model runs; its tokens
     ("run-meta-vocab", "run {meta_vocab} --input a", ["meta_vocab", "vocab"]),
     ("run-meta-missing", "run {meta_missing} --input a", ["meta_missing", "bos"]),
     ("run-meta-len", "run {meta_len} --input a", ["meta_len", "max_seq_len"]),
@@ -161,7 +161,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("discover-saved-vocab", "discover {plain} --vocab a,b", ["plain", "--vocab"]),
     ("discover-compiled-max-len", "discover {compiled} --max-len 2", ["compiled", "--max-len"]),
     ("discover-plain-max-len", "discover {plain} --max-len 99", ["plain", "n_ctx=4"]),
-    ("decompose-plain-input", "decompose {plain} --input '1 2'", ["--input"]),
+    ("decompose-plain-input", "decompose {plain} --input '1 9'", ["'9'", "position 1"]),
     ("decompose-token", "decompose {compiled} --input 'a z'", ["'z'"]),
 ]
 

@@ -23,7 +23,7 @@ def _files(tmp_path):
         "directory": ([str(tmp_path)], "is a directory"),
         "directory_with_input": ([str(tmp_path), "--input", "a"], "is a directory"),
         "not_utf8": ([str(bad), "--input", "a"], "is not UTF-8 text"),
-        "missing": ([str(tmp_path / "nope.rasp"), "--input", "a"], "is neither a library program"),
+        "missing": ([str(tmp_path / "nope.rasp"), "--input", "a"], "no such file or folder"),
         "too_deep": ([str(deep), "--input", "a"], "parse_nesting=60"),
         "selector_condition": ([str(selector_if), "--input", "a"], "cannot be an if condition"),
         "program_raises": ([str(raising), "--input", "a b"], "'x' failed on input value 'a'"),
