@@ -121,8 +121,7 @@ class HookedTransformer(TLTextMixin, TLWeightsMixin, HookedRootModule):
             resid = self.hook_embed(self.embed(inputs))  # [batch, pos, d_model]
             if self.cfg.positional_embedding == "learned":
                 resid = resid + self.hook_pos_embed(self.pos_embed(batch, seq))
-            if tokens is None and self.cfg.d_input is None:
-                tokens = inputs
+            tokens = inputs if self.cfg.d_input is None else None  # TL: `tokens` is for start_at_layer
         else:
             resid = torch.as_tensor(input)  # [batch, pos, d_model]
             if resid.dim() != 3 or resid.shape[-1] != self.cfg.d_model or not resid.is_floating_point():
@@ -139,7 +138,11 @@ class HookedTransformer(TLTextMixin, TLWeightsMixin, HookedRootModule):
             return logits
         if tokens is None:
             raise InputError("a loss after start_at_layer needs the token ids: pass tokens=[batch, pos].")
-        loss = lm_cross_entropy_loss(logits, self.validate_inputs(tokens), per_token=loss_per_token)
+        tokens = self.validate_inputs(tokens)
+        if tokens.shape != logits.shape[:2]:
+            raise InputError(f"tokens {tuple(tokens.shape)} do not match the residual stream's "
+                             f"[batch, pos] {tuple(logits.shape[:2])}.")
+        loss = lm_cross_entropy_loss(logits, tokens, per_token=loss_per_token)
         return loss if return_type == "loss" else (logits, loss)
 
     def validate_inputs(self, inputs: Any, prepend_bos: bool | None = None,
