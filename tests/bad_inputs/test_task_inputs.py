@@ -88,3 +88,14 @@ def test_an_irreducible_chain_is_not_called_reducible():
 def test_bpe_encodes_every_seen_character_exactly():
     tokenizer = BPETokenizer("abcab" * 40, 8)
     assert tokenizer.decode(tokenizer.encode("cabbac")) == "cabbac"
+
+
+def test_interp_eval_of_a_model_whose_metadata_asks_for_a_huge_task_is_refused():
+    from interp.evaluation import evaluate
+    from interp.model import HookedTransformer, ModelConfig
+
+    cfg = ModelConfig(n_layers=1, d_model=8, n_ctx=64, d_vocab=2, n_heads=1, d_mlp=8, causal=True)
+    metadata = {"producer": "train", "recipe": "markov-switching", "task": "markov",
+                "task_options": {"kind": "switching", "p": 0.5, "q": 0.8, "seq_len": 10**9}}
+    with bounded_memory(), pytest.raises(InputError, match="seq_len"):
+        evaluate(HookedTransformer(cfg, metadata=metadata))
