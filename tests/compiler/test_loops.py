@@ -8,9 +8,17 @@ import pytest
 import torch
 
 import rasp
+from interp.threads import torch_threads
 from rasp import Aggregate, Comparison, Map, Select, indices, tokens
 from rasp.compiler import CompiledModel, CompileError, compile_program
 from rasp.lib import PROGRAMS, make_parity_loop
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    # Tiny models: one torch thread (interp.threads); two busy cores make each op 100x slower.
+    with torch_threads():
+        yield
 
 
 def _loop_info(compiled: CompiledModel) -> dict:
