@@ -78,7 +78,8 @@ class TLTextMixin:
         elif isinstance(input, (list, tuple)) and input and all(
             isinstance(row, (list, tuple)) and all(isinstance(n, str) for n in row) for row in input
         ):
-            return self._names_to_tokens(input, tokenizer)
+            tokens = self._names_to_tokens(input, tokenizer)
+            return tokens.to(self.cfg.device) if move_to_device else tokens
         else:
             raise InputError(
                 f"to_tokens takes a string or a list of strings, got {type(input).__name__} {input!r}."
@@ -95,7 +96,8 @@ class TLTextMixin:
                 f"strings of different lengths ({', '.join(map(str, lengths))} tokens) in one batch: "
                 "this model has no padding token and no attention mask; pass equal-length strings."
             )
-        return torch.tensor(rows, dtype=torch.long).reshape(len(rows), -1)
+        tokens = torch.tensor(rows, dtype=torch.long).reshape(len(rows), -1)  # [batch, pos]
+        return tokens.to(self.cfg.device) if move_to_device else tokens
 
     def _names_to_tokens(self, rows: Any, tokenizer: VocabTokenizer) -> torch.Tensor:
         """Token-name sequences (equal length) to ids [batch, pos]; names exact, nothing added."""
@@ -229,7 +231,7 @@ class TLTextMixin:
         stop_tokens: list[int] = []
         if stop_at_eos and eos_token_id is not None:
             stop_tokens = [eos_token_id] if isinstance(eos_token_id, int) else list(eos_token_id)
-        finished = torch.zeros(tokens.shape[0], dtype=torch.bool)
+        finished = torch.zeros(tokens.shape[0], dtype=torch.bool, device=tokens.device)  # [batch]
         for _ in range(max_new_tokens):
             logits = self(tokens)[:, -1, :]  # type: ignore[operator]  # [batch, d_vocab]
             if do_sample:
@@ -241,7 +243,7 @@ class TLTextMixin:
                                     repetition_penalty=repetition_penalty, tokens=tokens)
             if stop_tokens:
                 new[finished] = stop_tokens[0]
-                finished |= torch.isin(new, torch.tensor(stop_tokens))
+                finished |= torch.isin(new, torch.tensor(stop_tokens, device=new.device))
             tokens = torch.cat([tokens, new[:, None]], dim=1)  # [batch, pos + 1]
             if stop_tokens and bool(finished.all()):
                 break
