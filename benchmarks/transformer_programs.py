@@ -21,7 +21,7 @@ import torch
 
 from interp.programs.convert import hooked_predict, to_hooked
 from interp.programs.data import make_task_data
-from interp.programs.pipeline import PipelineOptions, load_program, run_pipeline, shape_for, verify
+from interp.programs.pipeline import PipelineOptions, load_discrete_program, run_pipeline, shape_for, verify
 from interp.programs.train import ProgramTrainConfig, train_program
 
 PAPER_TABLE1 = {
@@ -91,7 +91,7 @@ def recheck_hooked(run: Path) -> dict:
     options = json.loads((run / "options.json").read_text())
     data = make_task_data(options["task"], options["vocab_size"], options["max_len"], options["size"],
                           options["seed"], options["exhaustive"])
-    program = load_program(run, simplified=False)
+    program = load_discrete_program(run, simplified=False)
     test = data.test
     expected = program.predict(test.tokens, test.lengths)
     got = hooked_predict(to_hooked(program), test.tokens, test.lengths)
@@ -107,7 +107,7 @@ def reverify(run: Path) -> dict:
     options = json.loads((run / "options.json").read_text())
     data = make_task_data(options["task"], options["vocab_size"], options["max_len"], options["size"],
                           options["seed"], options["exhaustive"])
-    result.update(verify(load_program(run, simplified=False), data, compile_rasp=True, out_dir=run))
+    result.update(verify(load_discrete_program(run, simplified=False), data, compile_rasp=True, out_dir=run))
     (run / "result.json").write_text(json.dumps(result, indent=2))
     keys = ("task", "program_matches_model", "hooked_matches_model", "rasp_matches_model",
             "rasp_compile_error")

@@ -99,13 +99,13 @@ def run_train_program(args: argparse.Namespace) -> int:
 def run_decompile(args: argparse.Namespace) -> int:
     import rasp
     from interp.programs.decompile import to_python, to_rasp
-    from interp.programs.pipeline import load_program
+    from interp.programs.pipeline import load_discrete_program
     from interp.subjects import TRAINED_PROGRAM_KINDS, resolve
 
     # The front door's one precedence rule: a folder named like a shipped program is refused
     # as ambiguous (write ./NAME or program:NAME), never silently preferred.
     resolved = resolve(args.path, TRAINED_PROGRAM_KINDS, "a Transformer Program")
-    program = load_program(resolved.location, simplified=not args.unsimplified)
+    program = load_discrete_program(resolved.location, simplified=not args.unsimplified)
     if args.format == "python":
         text = to_python(program)
     else:

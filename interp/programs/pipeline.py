@@ -291,7 +291,7 @@ def _concat(splits: list[Split]) -> Split:
                  torch.cat([s.targets for s in splits]))
 
 
-def load_program(directory: str | Path, simplified: bool = True) -> DiscreteProgram:
+def load_discrete_program(directory: str | Path, simplified: bool = True) -> DiscreteProgram:
     """A saved program (`simplified.json` or `program.json`) from a train-program directory."""
     path = Path(directory) / ("simplified.json" if simplified else "program.json")
     if not path.is_file():

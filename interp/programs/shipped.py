@@ -21,9 +21,9 @@ __all__ = ["SHIPPED_PROGRAMS", "load_shipped_model", "load_shipped_program", "sh
 
 def load_shipped_program(name: str, simplified: bool = False) -> DiscreteProgram:
     """A shipped program (the exact argmax program, or its simplified form)."""
-    from interp.programs.pipeline import load_program
+    from interp.programs.pipeline import load_discrete_program
 
-    return load_program(shipped_program_dir(name), simplified=simplified)
+    return load_discrete_program(shipped_program_dir(name), simplified=simplified)
 
 
 def load_shipped_model(name: str) -> HookedTransformer:

@@ -106,7 +106,7 @@ class ProgramSubject(Subject):
 def program_dir_subject(directory: str | Path, title: str | None = None,
                         metadata: dict[str, Any] | None = None) -> ProgramSubject:
     """A Transformer Program directory (`interp train-program --out`, or a shipped one)."""
-    from interp.programs.pipeline import load_program as load_discrete_program
+    from interp.programs.pipeline import load_discrete_program
 
     exact = load_discrete_program(directory, simplified=False)
     try:

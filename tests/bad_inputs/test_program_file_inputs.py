@@ -17,7 +17,7 @@ from bounded import bounded_memory
 from interp.cli import build_parser
 from interp.errors import CheckpointError
 from interp.limits import set_limits
-from interp.programs.pipeline import load_program
+from interp.programs.pipeline import load_discrete_program
 from interp.programs.program import BOS, EOS, DiscreteProgram, ProgramShape
 from tests.programs.helpers import random_program
 
@@ -98,7 +98,7 @@ def _write(directory: Path, data) -> None:
 
 def _expect_both(directory: Path, fragment: str) -> None:
     with bounded_memory(), pytest.raises(CheckpointError) as info:
-        load_program(directory)
+        load_discrete_program(directory)
     assert type(info.value) is CheckpointError
     assert "simplified.json" in str(info.value) and fragment in str(info.value), str(info.value)
     args = build_parser().parse_args(["decompile", str(directory)])
@@ -136,5 +136,5 @@ def test_a_program_file_over_the_size_cap_is_refused_unread(tmp_path: Path, good
 
 def test_a_valid_file_still_loads_and_runs(tmp_path: Path, good: dict):
     _write(tmp_path / "run", good)
-    program = load_program(tmp_path / "run")
+    program = load_discrete_program(tmp_path / "run")
     assert program.to_json() == DiscreteProgram.from_json(good).to_json()

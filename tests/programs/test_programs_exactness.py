@@ -14,7 +14,7 @@ import torch
 from interp.limits import set_limits
 from interp.programs.data import PAPER_TASKS, all_inputs, input_space_size, make_task_data, task_vocab
 from interp.programs.decompile import load_python
-from interp.programs.pipeline import load_program, verify
+from interp.programs.pipeline import load_discrete_program, verify
 from interp.programs.program import ProgramShape
 from tests.programs.helpers import random_program
 
@@ -57,7 +57,7 @@ def test_a_program_called_exact_equals_the_argmax_model_on_every_input(tmp_path:
     assert result["exhaustive"] and result["simplified_matches_model"] == 1.0
     assert result["checked_on"]["program_matches_model"] == "all 120 inputs of the task"
     assert result["checked_on"]["hooked_matches_model"].startswith("the ")  # test split, said so
-    assert "all 120 inputs" in load_program(tmp_path).checked
+    assert "all 120 inputs" in load_discrete_program(tmp_path).checked
 
 
 def test_over_the_exhaustive_limit_the_header_says_only_the_sampled_inputs(tmp_path: Path):

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from interp.programs.data import make_task_data
-from interp.programs.pipeline import load_program, verify
+from interp.programs.pipeline import load_discrete_program, verify
 from interp.programs.program import DiscreteProgram, LookupMLP, NumHead, ProgramLayer, ProgramShape
 from interp.programs.simplify import simplify
 from tests.programs.helpers import reference_run
@@ -70,7 +70,7 @@ def test_hand_built_hist_is_exact_and_every_form_agrees(tmp_path: Path) -> None:
     assert "num_mlp_0_1" in result["simplify"]["readout_dropped"]
     assert result["lines_after"] < result["lines_before"]
     # The simplified program still equals the original on every input (simplified on all).
-    simplified = load_program(tmp_path)
+    simplified = load_discrete_program(tmp_path)
     everything = [data.train, data.val, data.test]
     for split in everything:
         real = torch.arange(5)[None] < split.lengths[:, None]
