@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -40,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_train(args: argparse.Namespace) -> int:
     from interp.errors import ConfigError
     from interp.evaluation.task_reports import report
+    from interp.shipped.card import CARD_FILE, make_card, write_card
     from interp.training import loss_by_name, per_position_accuracy, train
     from interp.training.loop import check_out_dir
     from interp.training.recipes import read_config_file, recipe_by_name
@@ -65,13 +65,12 @@ def run_train(args: argparse.Namespace) -> int:
                    resume=args.resume, progress=not args.no_progress, overwrite=args.overwrite)
     if int(os.environ.get("RANK", "0")) != 0:
         return 0
-    summary = {
-        "recipe": recipe.name, "out": str(out), "steps": result.steps, "seconds": round(result.seconds, 1),
-        "stop_reason": result.stop_reason, "held_out": result.metrics, "report": report(result.model, task),
-        "command": "interp " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None,
-        "config": recipe.to_dict(),
-    }
-    (out / "card.json").write_text(json.dumps(summary, indent=1) + "\n")
+    summary = make_card(  # the one card schema (interp.shipped.card), validated before it is written
+        name=out.resolve().name, recipe=recipe.name, config=recipe.to_dict(), out=str(out),
+        command="interp " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None,
+        steps=result.steps, stop_reason=result.stop_reason, seconds=result.seconds,
+        cpu_seconds=result.cpu_seconds, held_out=result.metrics, report=report(result.model, task))
+    write_card(summary, out / CARD_FILE)
     _print_summary(summary, args.json)
     return 0
 
