@@ -53,3 +53,13 @@ def array(field) -> list:
             values = values.reshape(shape)
         return values.tolist()
     return field
+
+
+def open_shipped(name: str) -> AppTest:
+    """The dashboard showing shipped model `name`, with no traceback and no error."""
+    at = start_app()
+    at.radio(key="source").set_value("Shipped trained model").run()
+    at.selectbox(key="shipped_model").set_value(name).run()
+    assert_clean(at)
+    assert not errors(at), errors(at)
+    return at

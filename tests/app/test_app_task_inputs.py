@@ -7,22 +7,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from app_harness import assert_clean, choose_view, errors, start_app
+from app_harness import assert_clean, choose_view, errors, open_shipped
 
 from app.sidebar import available_shipped
 
 QUESTION = re.compile(r"^(\d{5})\+(\d{5})=(\d{6})$")
 pytestmark = pytest.mark.skipif(not {"addition-1l", "icl-gpt"} <= set(available_shipped()),
                                 reason="addition-1l / icl-gpt are not shipped in this checkout")
-
-
-def open_model(name: str):
-    at = start_app()
-    at.radio(key="source").set_value("Shipped trained model").run()
-    at.selectbox(key="shipped_model").set_value(name).run()
-    assert_clean(at)
-    assert not errors(at), errors(at)
-    return at
 
 
 def well_formed(text: str) -> bool:
@@ -33,7 +24,7 @@ def well_formed(text: str) -> bool:
 
 @pytest.fixture(scope="module")
 def addition_app():
-    return open_model("addition-1l")
+    return open_shipped("addition-1l")
 
 
 def test_addition_default_input_and_samples_are_questions(addition_app):
@@ -59,7 +50,7 @@ def test_addition_default_patching_shows_an_effect(addition_app):
 
 
 def test_icl_gpt_discovery_keeps_fewer_edges_than_the_full_graph():
-    at = choose_view(open_model("icl-gpt"), "Circuit")
+    at = choose_view(open_shipped("icl-gpt"), "Circuit")
     [b for b in at.button if b.label == "Discover"][0].click().run()
     assert_clean(at)
     assert not errors(at), errors(at)

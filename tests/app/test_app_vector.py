@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from app_harness import array, assert_clean, chart, choose_view, errors, start_app
+from app_harness import array, assert_clean, chart, choose_view, errors, open_shipped
 
 from app.panels import VIEWS
 from app.sidebar import available_shipped
@@ -20,13 +20,7 @@ pytestmark = pytest.mark.skipif(not {LSA, GPT} <= set(available_shipped()),
                                 reason="the in-context regression models are not shipped in this checkout")
 
 
-def open_model(name: str):
-    at = start_app()
-    at.radio(key="source").set_value("Shipped trained model").run()
-    at.selectbox(key="shipped_model").set_value(name).run()
-    assert_clean(at)
-    assert not errors(at), errors(at)
-    return at
+open_model = open_shipped
 
 
 @pytest.fixture(scope="module")
