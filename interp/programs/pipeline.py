@@ -1,8 +1,10 @@
 """Train -> discretise -> simplify -> decompile -> verify, for the CLI and the benchmark.
 
-Verification runs every form on every test example: the hooked-transformer conversion, the
-decompiled Python, the decompiled RASP program in the interpreter and compiled to weights,
-each compared with the exact argmax program at every position.
+Verification compares every form with the exact argmax program at every position, and each
+figure in result.json names its inputs (`checked_on`): the simplified program (and the decompiled
+Python) on every input of the task when there are at most `interp.limits` exhaustive_inputs,
+else on the sampled inputs only (program.py's header says which); the hooked-transformer
+conversion and the decompiled RASP program (interpreted and compiled) on the test split.
 """
 
 from __future__ import annotations
