@@ -1,10 +1,11 @@
 """Train -> discretise -> simplify -> decompile -> verify, for the CLI and the benchmark.
 
 Verification compares every form with the exact argmax program at every position, and each
-figure in result.json names its inputs (`checked_on`): the simplified program (and the decompiled
-Python) on every input of the task when there are at most `interp.limits` exhaustive_inputs,
-else on the sampled inputs only (program.py's header says which); the hooked-transformer
-conversion and the decompiled RASP program (interpreted and compiled) on the test split.
+figure in result.json names its inputs (`checked_on`): the simplified program on every input of
+the task when there are at most `interp.limits` exhaustive_inputs, else on the sampled inputs
+only (program.py's header says which); the decompiled Python on every input too when there are
+at most 50,000, else on the test split; the hooked-transformer conversion and the decompiled
+RASP program (interpreted and compiled) on the test split.
 """
 
 from __future__ import annotations
