@@ -50,10 +50,10 @@ class RegressionSubject(Subject):
 
         text = text.strip()
         if text.startswith("seed="):
-            try:
-                return self._prompt(int(text[5:]))
-            except ValueError:
-                raise InputError(f"{text!r}: write seed=N with an integer N.") from None
+            digits = text[5:]
+            if not digits.isascii() or not digits.isdigit() or int(digits) > 2**63 - 1:
+                raise InputError(f"{text!r}: write seed=N with an integer N from 0 to 2**63 - 1.")
+            return self._prompt(int(digits))
         if not text.startswith("{"):
             path = Path(text)
             if not path.is_file():

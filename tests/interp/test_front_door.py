@@ -153,6 +153,11 @@ def test_regression_prompt_from_json_seed_and_its_corruptions(tmp_path):
     assert torch.allclose(new_xs @ w, new_ys[:, None], atol=1e-4)
     with pytest.raises(InputError, match="neither JSON"):
         icl.parse_input("not a prompt")
+    for bad in ("seed=-1", "seed=x", f"seed={2**63}"):
+        with pytest.raises(InputError, match="seed=N with an integer N"):
+            icl.parse_input(bad)
+    with pytest.raises(InputError, match="non-finite"):
+        icl.parse_input(json.dumps({"xs": [[float("nan")] * 5], "ys": [0.0]}))
 
 
 def test_regression_discovery_metric_is_squared_error_on_the_predictions():
