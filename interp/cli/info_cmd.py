@@ -33,9 +33,11 @@ def run_info(args: argparse.Namespace) -> int:
           f"{summary['attention_kind']} attention, {summary['params']:,} parameters")
     print(f"  input: {summary['input']}")
     print(f"  example: {summary['example_input'][:120]}")
-    for key in ("task", "corruption", "d", "n_points", "encoding", "noise_std"):
+    for key in ("task", "d", "n_points", "encoding", "noise_std"):
         if key in summary:
             print(f"  {key}: {human(summary[key])}")
+    print(f"  corruptions (the task's first): {'; '.join(summary['corruptions'])}")
+    print(f"  patching metrics: {'; '.join(summary['patch_metrics'])}")
     if summary["labelled_variables"]:
         print(f"  labelled variables: {', '.join(summary['labelled_variables'])}")
     if args.json:

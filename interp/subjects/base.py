@@ -203,6 +203,7 @@ class Subject(ABC):
                 "d_vocab": cfg.d_vocab, "attention_kind": cfg.attention_kind,
                 "params": self.model.n_params(), "input": self.input_hint(),
                 "example_input": self.format_input(self.default_input()),
+                "corruptions": list(self.corruptions()), "patch_metrics": list(self.patch_metrics()),
                 "labelled_variables": self.variables(), "metadata": self.model.metadata}
 
 

@@ -103,7 +103,7 @@ class TaskSubject(Subject):
         return AnalysisInputs([rows], [corrupted], "resample", self.answer_positions(rows.shape[1]))
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "task": self.task.name, "corruption": next(iter(self.corruptions()))}
+        return {**super().describe(), "task": self.task.name}
 
 
 class AdditionSubject(TaskSubject):
