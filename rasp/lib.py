@@ -12,7 +12,7 @@ from typing import Any
 
 from rasp import tracr_lib
 from rasp.core import SOp, tokens
-from rasp.loop_lib import make_add_loop, make_parity_loop  # noqa: F401 - re-exported library API
+from rasp.loop_lib import make_add_loop, make_alta_add, make_parity_loop  # noqa: F401 - re-exported library API
 from rasp.paper_lib import (  # noqa: F401 - re-exported library API
     BOS,
     make_add,
@@ -256,6 +256,15 @@ PROGRAMS: dict[str, LibraryProgram] = {
             "digits of A+B for input 'A+B', operands of any lengths (a loop propagates "
             "carries until none is left)",
             _addition_any,
+        ),
+        LibraryProgram(
+            "alta_add",
+            lambda: make_alta_add(_LOOP_MAX // 2),
+            [*_DIGITS, "+"],
+            _LOOP_MAX - 1,
+            "ALTA's addition example: two pointers walk equal-length operands one digit per "
+            "loop step, carrying, until past the '+' (digits of A+B from the '+' on)",
+            _addition,
         ),
     ]
 }

@@ -9,7 +9,7 @@ import pytest
 
 import rasp
 from rasp import Aggregate, Map, Select, SequenceMap, indices, tokens
-from rasp.lib import PROGRAMS, make_add_loop, make_parity_loop
+from rasp.lib import PROGRAMS, make_add_loop, make_alta_add, make_parity_loop
 
 
 def _count_up(steps=None, until=None, max_steps=None):
@@ -77,7 +77,19 @@ def test_add_loop_adds_operands_of_any_lengths() -> None:
         assert int("".join(map(str, out))) == int("".join(a)) + int("".join(b)), (a, b, out)
 
 
-@pytest.mark.parametrize("name", ["parity_loop", "add_loop"])
+def test_alta_add_writes_the_sum_from_the_plus_on() -> None:
+    program = make_alta_add(5)
+    rng = random.Random(1)
+    for _ in range(500):
+        m = rng.randint(1, 4)
+        a = [str(rng.randrange(10)) for _ in range(m)]
+        b = [str(rng.randrange(10)) for _ in range(m)]
+        out = program([*a, "+", *b])
+        assert out[:m] == [None] * m
+        assert "".join(map(str, out[m:])) == str(int("".join(a)) + int("".join(b))).zfill(m + 1)
+
+
+@pytest.mark.parametrize("name", ["parity_loop", "add_loop", "alta_add"])
 def test_library_entries_run_on_their_samples(name: str) -> None:
     entry = PROGRAMS[name]
     program = entry.build()

@@ -51,6 +51,18 @@ def test_add_loop_exact_on_10000_random_inputs() -> None:
     assert compiled.run([*a, "+", *b]) == [0, 0, 0, 1, 0, 0, 0]
 
 
+def test_alta_add_exact_on_10000_random_inputs() -> None:
+    entry = PROGRAMS["alta_add"]
+    compiled = compile_program(entry.build(), entry.vocab, entry.max_seq_len)
+    assert len(_loop_info(compiled)["states"]) == 4  # two pointers, the carry, the output
+    rng = random.Random(0)
+    inputs = [entry.sample(rng, rng.randint(1, 9)) for _ in range(7000)]
+    inputs += [[rng.choice(entry.vocab) for _ in range(rng.randint(1, 9))] for _ in range(3000)]
+    report = compiled.verify(inputs=inputs)
+    assert report.n_inputs > 9000 and report.ok, str(report)
+    assert compiled.run(list("9999+0001")) == [None] * 4 + [1, 0, 0, 0, 0]
+
+
 def test_the_loop_is_one_layer_group_applied_t_times(parity: CompiledModel) -> None:
     info, cfg = _loop_info(parity), parity.model.cfg
     start, layers, steps = info["start"], info["layers"], info["steps"]
