@@ -126,6 +126,8 @@ class Interpreter:
             "len": self._len,
             "range": self._range,
             "zip": self._zip,
+            "loop": self._loop,
+            "loop_until": self._loop_until,
         }
 
     def _load_prelude(self) -> None:
@@ -492,6 +494,30 @@ class Interpreter:
         sop = self._as_sop(sop, None)
         aggregate = core.Aggregate(selector, sop, default=default)
         return core.numerical(aggregate) if core.is_numerical(sop) else aggregate
+
+    def _loop(self, body: Any, init: Any, steps: Any) -> Any:
+        """loop(body, init, steps): the def `body` applied `steps` times to `init` (rasp.loop)."""
+        return self._make_loop(body, init, steps=steps)
+
+    def _loop_until(self, body: Any, init: Any, until: Any, max_steps: Any) -> Any:
+        """loop_until(body, init, until, max_steps): until `until(state)` holds everywhere."""
+        return self._make_loop(body, init, until=self._loop_function(until), max_steps=max_steps)
+
+    def _make_loop(self, body: Any, init: Any, **counts: Any) -> Any:
+        from rasp.loops import loop  # the language core stays importable without loops
+
+        carried = ([self._as_sop(v, None) for v in init] if isinstance(init, list)
+                   else self._as_sop(init, None))
+        result = loop(self._loop_function(body), carried, **counts)
+        return list(result) if isinstance(result, tuple) else result
+
+    def _loop_function(self, fn: Any) -> Any:
+        if isinstance(fn, Function):
+            # Called once, on the loop's placeholder s-ops; errors point at its return.
+            return lambda *state: self._call_function(fn, list(state), fn.returns)
+        if callable(fn):
+            return fn
+        raise RASPError(f"a loop's body and until must be functions (a def), got {describe(fn)}")
 
     def _len(self, value: Any) -> int:
         if not isinstance(value, (list, str, dict)):

@@ -142,3 +142,21 @@ def test_the_state_placeholder_does_not_leak_out_of_the_body() -> None:
     rasp.loop(lambda s: leaked.append(s) or s, tokens, steps=1)
     with pytest.raises(rasp.RASPError, match="exists only inside its body"):
         Map(lambda v: v, leaked[0])(["a"])
+
+
+def test_textual_rasp_loops() -> None:
+    text = """
+    def step(p) { return p + 1; }
+    counted = loop(step, tokens_int, 3);
+    def swap(a, b) { return b, a + b; }
+    pair = loop(swap, [tokens_int, tokens_int], 4);
+    second = pair[1];
+    def grow(x) { return x * 2; }
+    def big(x) { return x > 20; }
+    grown = loop_until(grow, tokens_int, big, 10);
+    """
+    assert rasp.parse(text, output="counted")([1, 2]) == [4, 5]
+    assert rasp.parse(text, output="second")([1, 2]) == [8, 16]  # (a, b) -> (b, a + b), 4 times
+    assert rasp.parse(text, output="grown")([1, 2]) == [32, 64]  # until both are > 20
+    with pytest.raises(rasp.RASPError, match="must be functions"):
+        rasp.parse("x = loop(3, tokens_int, 2);", output="x")
