@@ -77,13 +77,13 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_eval(args: argparse.Namespace) -> int:
     from interp.evaluation import evaluate
-    from interp.model import load_model
-    from interp.subjects import TASK_MODEL_KINDS, resolve
+    from interp.subjects import TASK_MODEL_KINDS, resolve, subject_of
 
     # The front door's one precedence rule (a folder named like a shipped model is refused as
-    # ambiguous, never silently swapped); `interp models` lists the names.
+    # ambiguous, never silently swapped); `interp models` lists the names. Loading through it
+    # also refuses a model whose metadata names a task that does not fit it.
     resolved = resolve(args.model, TASK_MODEL_KINDS, "a trained model")
-    model = load_model(resolved.model_dir())
+    model = subject_of(resolved).model
     with elapsed(f"evaluating {resolved.name} on its task"):
         summary = {"model": resolved.name, **evaluate(model)}
     _print_summary(summary, args.json)
