@@ -494,3 +494,17 @@ def test_markov_model_generates_and_scores_strings():
     logits = model(tokens)
     by_hand = F.cross_entropy(logits[0, :-1], tokens[0, 1:])
     torch.testing.assert_close(model("0110100", return_type="loss"), by_hand)
+
+
+def test_weight_processing_equals_transformerlens_process_weights():
+    """Our in-place rewrites give the state dict TL's ProcessWeights gives for the same weights."""
+    from transformer_lens.weight_processing import ProcessWeights
+
+    for ours, theirs in (("center_writing_weights", ProcessWeights.center_writing_weights),
+                         ("center_unembed", ProcessWeights.center_unembed)):
+        model = _ln_model()
+        state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        expected = theirs(state, model.cfg)
+        getattr(model, ours)()
+        for name, value in model.state_dict().items():
+            torch.testing.assert_close(value, expected[name], atol=1e-6, rtol=0, msg=f"{ours}: {name}")
