@@ -24,7 +24,7 @@ from interp.subjects.resolver import shipped_model_names
 from rasp.lib import PROGRAMS
 
 SOURCES = ("Library program", "RASP code", "Shipped trained model", "Transformer Program",
-           "Upload a saved model")
+           "Upload a saved model", "By name (as in the CLI)")
 USER_ERRORS = (InterpError, rasp.RASPError)
 
 
@@ -77,8 +77,10 @@ def pick_subject() -> Subject:
                 subject = _pick_shipped()
             elif source == SOURCES[3]:
                 subject = _pick_program()
-            else:
+            elif source == SOURCES[4]:
                 subject = _pick_upload()
+            else:
+                subject = _pick_by_name()
         except rasp.RASPSyntaxError as err:
             st.error(f"RASP syntax error: {err}")
             st.code(_caret(st.session_state.get("rasp_submitted", ("",))[0], err), language=None)
@@ -156,6 +158,16 @@ def _pick_program() -> Subject | None:
     if accuracy is not None:
         st.caption(f"test accuracy of the discrete program: {accuracy:.4f}")
     return cached_named(f"program:{name}")
+
+
+def _pick_by_name() -> Subject | None:
+    """Any name `interp` commands accept: resolved by the front door's one rule."""
+    name = st.text_input("Name (`interp models` lists them; a model or run folder works too)",
+                         key="named_model").strip()
+    if not name:
+        st.caption("e.g. addition-1l, program:sort, sort, runs/my-run")
+        return None
+    return cached_named(name)
 
 
 def _pick_upload() -> Subject | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from app_harness import assert_clean, choose_view, errors, open_shipped
+from app_harness import assert_clean, choose_view, errors, open_shipped, start_app
 
 from app.sidebar import available_shipped
 
@@ -57,3 +57,15 @@ def test_icl_gpt_discovery_keeps_fewer_edges_than_the_full_graph():
     kept, total = (int(x) for x in [m.value for m in at.metric if m.label == "Edges kept"][0].split(" of "))
     assert kept < total == 122
     assert any("R^2" in c.value for c in at.caption)
+
+
+def test_any_cli_name_opens_in_the_dashboard_and_a_bad_one_is_explained():
+    at = start_app()
+    at.radio(key="source").set_value("By name (as in the CLI)").run()
+    at.text_input(key="named_model").set_value("program:hist").run()
+    assert_clean(at)
+    assert not errors(at), errors(at)
+    assert any("Transformer Program: hist" in c.value for c in at.caption)
+    at.text_input(key="named_model").set_value("addtion-1l").run()
+    assert_clean(at)
+    assert any("did you mean 'addition-1l'" in e for e in errors(at)), errors(at)
