@@ -508,3 +508,23 @@ def test_weight_processing_equals_transformerlens_process_weights():
         getattr(model, ours)()
         for name, value in model.state_dict().items():
             torch.testing.assert_close(value, expected[name], atol=1e-6, rtol=0, msg=f"{ours}: {name}")
+
+
+def test_generate_and_loss_equal_transformerlens_bridge():
+    """TL's own TransformerBridge on the same weights: same greedy and seeded sampled tokens,
+    same per-token loss."""
+    from interp.model.tl_bridge import to_transformer_bridge
+
+    model = _ln_model()
+    bridge = to_transformer_bridge(model)
+    prompt = torch.tensor([[2, 0, 1, 5], [4, 4, 3, 0]])
+    options = dict(max_new_tokens=3, stop_at_eos=False, verbose=False, return_type="tokens")
+    assert (model.generate(prompt, max_new_tokens=3, do_sample=False).tolist()
+            == bridge.generate(prompt, do_sample=False, **options).tolist())
+    torch.manual_seed(1)
+    ours = model.generate(prompt, max_new_tokens=3, temperature=0.8, top_k=3)
+    torch.manual_seed(1)
+    assert ours.tolist() == bridge.generate(prompt, temperature=0.8, top_k=3, **options).tolist()
+    torch.testing.assert_close(model(prompt, return_type="loss", loss_per_token=True),
+                               bridge(prompt, return_type="loss", loss_per_token=True),
+                               atol=1e-5, rtol=0)
