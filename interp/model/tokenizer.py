@@ -1,11 +1,13 @@
 """A Hugging Face-style tokenizer over a model's own token names, for the TransformerLens
 tools that tokenize strings (`test_prompt`, `detect_head`, `to_string`, `generate`).
 
-Strings split into the longest vocabulary names, left to right; whitespace between tokens is
-skipped unless it belongs to a name. Decoding joins names with "" when every name is one
+Strings split into the longest vocabulary names, left to right (a shorter name only where
+the longer one leaves a rest that cannot be split); whitespace between tokens is skipped
+unless it belongs to a name. Decoding joins names with "" when every name is one
 non-space character (addition: "12+34="), else with " " (compiled: "BOS a b"), so a decoded
-string tokenizes back to the same ids. There is no EOS or padding token: batches of unequal
-length are refused, because the model has no attention mask to hide padding.
+string tokenizes back to the same ids (for names without spaces). There is no EOS or
+padding token: batches of unequal length are refused, because the model has no attention
+mask to hide padding.
 """
 
 from __future__ import annotations
@@ -70,22 +72,41 @@ class VocabTokenizer:
 
     # -------------------------------------------------------------- encoding
     def tokenize(self, text: str, **_: Any) -> list[str]:
-        """Token names of `text`: longest vocabulary match at each character, spaces skipped."""
+        """Token names of `text`: the longest vocabulary match at each character, backing off to
+        a shorter one only when the rest cannot be split otherwise; spaces between tokens skipped."""
         if not isinstance(text, str):
             raise InputError(f"expected a string to tokenize, got the {type(text).__name__} {text!r}.")
+        n = len(text)
+        # splits[i]: the step taken at character i (a name, or "" to skip a space) when text[i:]
+        # can be split; filled from the end, so each choice knows whether the rest works.
+        splits: list[str | None] = [None] * (n + 1)
+        splits[n] = ""
+        for i in range(n - 1, -1, -1):
+            name = next((m for m in self._by_length
+                         if m and text.startswith(m, i) and splits[i + len(m)] is not None), None)
+            if name is not None:
+                splits[i] = name
+            elif text[i].isspace() and splits[i + 1] is not None:
+                splits[i] = ""
+        if splits[0] is None:
+            reached = [True] + [False] * n  # characters some left-to-right split reaches
+            for j in range(n):
+                if reached[j]:
+                    for m in self._by_length:
+                        if m and text.startswith(m, j):
+                            reached[j + len(m)] = True
+                    if text[j].isspace():
+                        reached[j + 1] = True
+            i = max(j for j in range(n) if reached[j])  # where every split gets stuck
+            raise InputError(
+                f"cannot tokenize {_short(text)}: no split into vocabulary tokens gets past "
+                f"{_short(text[i:])} (character {i}); the vocabulary is {_short(self.vocab, 200)}."
+            )
         names, i = [], 0
-        while i < len(text):
-            match = next((n for n in self._by_length if n and text.startswith(n, i)), None)
-            if match is not None:
-                names.append(match)
-                i += len(match)
-            elif text[i].isspace():
-                i += 1
-            else:
-                raise InputError(
-                    f"cannot tokenize {_short(text)}: no vocabulary token starts at "
-                    f"{_short(text[i:])} (character {i}); the vocabulary is {_short(self.vocab, 200)}."
-                )
+        while i < n:
+            step = splits[i]
+            names.extend([step] if step else [])
+            i += len(step) if step else 1
         return names
 
     def convert_tokens_to_ids(self, tokens: str | Sequence[str]) -> int | list[int]:

@@ -159,6 +159,13 @@ def test_tokenizer_speaks_the_hf_interface():
     assert tokenizer.bos_token == "<sink>" and tokenizer.pad_token is None
     assert tokenizer.padding_side == "right" and len(tokenizer) == 5
     assert tokenizer(["01", "10"], return_tensors="pt")["input_ids"].tolist() == [[1, 2], [2, 1]]
+    # Longest names first, backing off where the longest leaves an unsplittable rest.
+    backing = VocabTokenizer(["ab", "abc", "cd", "d"])
+    assert backing.tokenize("abcd") == ["abc", "d"] and backing.tokenize("ab cd") == ["ab", "cd"]
+    assert VocabTokenizer(["ab", "abc", "cd"]).tokenize("abcd") == ["ab", "cd"]
+    with pytest.raises(InputError, match="gets past 'x' \\(character 4\\)") as err:
+        VocabTokenizer(["ab", "abc", "cd"]).tokenize("abcdx")
+    _one_line(err)
     # Single-character vocabularies decode without separators.
     assert VocabTokenizer(list("0123+=")).decode([1, 4, 2, 5]) == "1+2="
 
