@@ -48,14 +48,15 @@ class Lowered:
 
 
 def lower_program(program: core.SOp, vocab: Sequence[Any], max_seq_len: int, causal: bool,
-                  limits: Limits) -> Lowered:
-    """Lower a whole program (the first compiler stage)."""
+                  limits: Limits, one_per_op: bool = False) -> Lowered:
+    """Lower a whole program (the first compiler stage). one_per_op: no folding into the
+    embeddings and no Map fusion (see one_per_op.py)."""
     if not isinstance(program, core.SOp):
         raise CompileError(
             f"compile_program needs an SOp (a sequence operation), got {program!r}; "
             "selectors are not programs, aggregate them first"
         )
-    st = LoweringState.start(vocab, max_seq_len, causal, limits)
+    st = LoweringState.start(vocab, max_seq_len, causal, limits, one_per_op)
     walked = _Walk(id(program))
     nodes = walk(program)
     for node in nodes:
@@ -105,8 +106,8 @@ def _lower_sop(st: LoweringState, walked: _Walk, node: core.SOp) -> Var:
         if (isinstance(node, core.SequenceMap) and all(v.numerical for v in children)
                 and all(v.source != "const" for v in children)):
             return maps.lower_numerical_pair(st, node, *children, numerical)
-        deferrable = fusion.deferrable(numerical, id(node) == walked.output_id,
-                                       walked.readers.get(id(node), []))
+        deferrable = not st.one_per_op and fusion.deferrable(
+            numerical, id(node) == walked.output_id, walked.readers.get(id(node), []))
         return maps.lower_elementwise(st, node, children, node.f, numerical, deferrable)
     if isinstance(node, core.Aggregate):
         return heads.lower_aggregate(st, node, var_of[id(node.sop)],

@@ -34,12 +34,14 @@ class LoweringState:
     fused: dict[str, str] = field(default_factory=dict)
     # Numerical variables read by staircases: their value gaps set the error budget.
     discretized: set[str] = field(default_factory=set)
+    # one_per_op.py's mode: every Map / SequenceMap gets its own MLP (no folding, no fusion).
+    one_per_op: bool = False
 
     @classmethod
     def start(cls, vocab: Sequence[Any], max_seq_len: int, causal: bool,
-              limits: Limits) -> LoweringState:
+              limits: Limits, one_per_op: bool = False) -> LoweringState:
         """An empty state (only the `bos` variable) for one program."""
-        return cls(list(vocab), max_seq_len, causal, limits)
+        return cls(list(vocab), max_seq_len, causal, limits, one_per_op=one_per_op)
 
     def positions(self, source: str) -> list[Any]:
         """The inputs an embedded function sees: the vocabulary ("token") or positions ("pos")."""

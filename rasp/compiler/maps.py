@@ -39,7 +39,7 @@ def lower_elementwise(st: LoweringState, node: core.SOp, children: list[Var], f:
         value = fn()
         own.check_some_evaluate()
         return embedding.constant(st, node, value, numerical)
-    if embedding.foldable(leaves):
+    if embedding.foldable(leaves) and not st.one_per_op:  # one_per_op: an MLP instead
         var = embedding.fold(st, node.label, st.name(node), leaves, fn, numerical)
         own.check_some_evaluate()
         return var

@@ -19,6 +19,7 @@ from rasp.compiler.ir import Op
 from rasp.compiler.layout import component_names
 from rasp.compiler.loops import compile_looped, find_loop
 from rasp.compiler.lower import lower_program
+from rasp.compiler.one_per_op import placement as one_per_op_placement
 from rasp.compiler.placement import choose_placement
 from rasp.compiler.program_layout import ProgramLayout
 from rasp.compiler.schedule import op_reads, schedule
@@ -35,6 +36,7 @@ def compile_program(
     bos: str = "BOS",
     attention_kind: str = "softmax",
     limits: Limits | None = None,
+    one_per_op: bool = False,
 ) -> CompiledModel:
     """Compile a RASP program into a HookedTransformer that computes it exactly.
 
@@ -42,12 +44,17 @@ def compile_program(
     sharpness keeps errors below the decoding margin) or "hard" (uniform over the
     arg-max keys: RASP's own semantics, no approximation at all). limits: resource caps
     (default `rasp.limits.current_limits()`); every refusal names the cap it hit.
+    one_per_op: the circuit-benchmark layout (tracr's): one MLP part per Map / SequenceMap
+    and one head per Aggregate, nothing folded into the embeddings or fused, no direction
+    reuse; `rasp.compiler.one_per_op.alignment(compiled)` maps nodes to components and
+    residual subspaces. Larger than the default; exact all the same.
     """
     if limits is not None and not isinstance(limits, Limits):
         raise CompileError(f"limits must be a rasp.limits.Limits, got {limits!r}")
     limits = limits or current_limits()
     try:
-        return _compile(program, vocab, max_seq_len, causal, bos, attention_kind, limits)
+        return _compile(program, vocab, max_seq_len, causal, bos, attention_kind, limits,
+                        one_per_op=one_per_op)
     except RecursionError:
         # Deep programs are walked iteratively; this is a last line of defence (e.g. a
         # selector nested thousands deep), never a silent wrong model.
@@ -58,7 +65,7 @@ def compile_program(
 
 
 def _compile(program: core.SOp, vocab: Sequence[Any], max_seq_len: int, causal: bool, bos: str,
-             attention_kind: str, limits: Limits) -> CompiledModel:
+             attention_kind: str, limits: Limits, one_per_op: bool = False) -> CompiledModel:
     start = time.perf_counter()
     if attention_kind not in ("softmax", "hard"):
         raise CompileError(f"attention_kind={attention_kind!r}; use 'softmax' or 'hard'")
@@ -70,16 +77,25 @@ def _compile(program: core.SOp, vocab: Sequence[Any], max_seq_len: int, causal: 
         # The compiler's BOS must differ from every user token (hist_bos has a "BOS" token).
         bos = f"<{bos}>"
     block = find_loop(program) if isinstance(program, core.SOp) else None
+    if block is not None and one_per_op:
+        raise CompileError(f"one_per_op=True does not compile loops (program "
+                           f"'{getattr(program, 'label', program)}' has a rasp.loop); "
+                           "workaround: compile it with the default layout")
     if block is not None:  # a loop: one weight-shared layer group (loops.py)
         return compile_looped(program, block, vocab, token_names, bos, max_seq_len, causal,
                               attention_kind, limits)
-    lowered = lower_program(program, vocab, max_seq_len, causal, limits)
+    lowered = lower_program(program, vocab, max_seq_len, causal, limits, one_per_op)
     output, variables = lowered.output, lowered.variables
     ops, n_layers = schedule(_live_ops(lowered.ops, output.name), variables)
     tol = numerics.tolerance(variables, lowered.discretized)
     numerics.warn_if_imprecise(variables, lowered.discretized, tol)
     ops = numerics.apply_sharpness(ops, max_seq_len, tol)
-    placement = choose_placement(ops, variables, output, n_layers, len(vocab) + 1, max_seq_len)
+    if one_per_op:
+        placement = one_per_op_placement(ops, variables, output, n_layers, len(vocab) + 1,
+                                         max_seq_len)
+    else:
+        placement = choose_placement(ops, variables, output, n_layers, len(vocab) + 1,
+                                     max_seq_len)
     _check_model_size(placement.params, ops, variables, limits)
     alloc = placement.alloc
     # BOS-position hygiene only where a later read of the BOS position depends on it.
@@ -93,6 +109,7 @@ def _compile(program: core.SOp, vocab: Sequence[Any], max_seq_len: int, causal: 
             "bos": bos,
             "max_seq_len": max_seq_len,
             "causal": causal,
+            "one_per_op": one_per_op,
             "numerical_output": output.numerical,
             "output_values": [to_json(v) for v in (output.values or [])],
             "compile_seconds": None,
