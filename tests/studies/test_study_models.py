@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from interp.evaluation.task_reports import report, task_of
 from interp.model import load_model
 from interp.shipped import model_card
-from interp.evaluation.task_reports import report, task_of
 from interp.training.recipes import recipe_by_name
 
 MODELS = Path(__file__).resolve().parents[2] / "studies" / "models"
