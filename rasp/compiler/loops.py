@@ -27,8 +27,9 @@ from typing import Any
 
 import torch
 
+from interp.circuit import residual_stage
 from rasp import core
-from rasp.compiler import fusion, mlp, numerics, scores
+from rasp.compiler import fusion, heads, mlp, numerics, scores
 from rasp.compiler.assemble import build_model, estimate_params
 from rasp.compiler.compiled import CompiledModel
 from rasp.compiler.errors import CompileError
@@ -37,7 +38,8 @@ from rasp.compiler.layout import allocate
 from rasp.compiler.lower import _lower_sop, _Walk
 from rasp.compiler.lowering_state import LoweringState
 from rasp.compiler.program_layout import ProgramLayout
-from rasp.compiler.schedule import op_reads, schedule
+from rasp.compiler.schedule import op_reads, schedule, write_stage
+from rasp.compiler.selectors import TRUE
 from rasp.compiler.values import to_json
 from rasp.graph import walk
 from rasp.limits import Limits
@@ -87,11 +89,15 @@ def compile_looped(program: core.SOp, block: Loop, vocab: list[Any], token_names
     start = time.perf_counter()
     low = _lower_to_fixed_point(program, block, vocab, max_seq_len, causal, limits)
     variables = low.st.vars
-    commit = _commit(low)
     copies = [_copy(init, state) for init, state in zip(low.inits, low.states)]
     steps = block.steps
     prefix, a = _schedule_segment([*low.prefix, *copies], variables)
-    body, b = _schedule_segment([*low.body, commit], variables, low.states)
+    body, b = _schedule_segment(list(low.body), variables, low.states)
+    merged = _commit_in_last_layer(low, body, b)
+    if merged is not None:
+        body = merged
+    else:  # the commit needs a layer of its own after the body
+        body, b = _schedule_segment([*low.body, _commit(low, low.body)], variables, low.states)
     suffix, s = _schedule_segment(low.suffix, variables)
     template = ([replace(op, layer=op.layer) for op in prefix]
                 + [replace(op, layer=op.layer + a) for op in body]
@@ -172,11 +178,12 @@ def _lower_to_fixed_point(program: core.SOp, block: Loop, vocab: list[Any], max_
         "workaround: bound them in the body (e.g. a Map with min/max or a modulo)")
 
 
-def _halted_node(block: Loop) -> core.SOp:
-    """RASP for "until holds at every position": 1 - mean(not until) over all positions, == 1."""
+def _halted_node(block: Loop) -> core.Map:
+    """RASP for "until holds at every position": mean(not until) over all positions == 0."""
     not_done = core.numerical(core.Map(lambda v: 0 if v else 1, block.halt, simplify=False))
     everywhere = core.Select(core.indices, core.indices, core.Comparison.TRUE)
-    undone = core.numerical(core.Aggregate(everywhere, not_done, default=0))
+    undone = core.numerical(core.Aggregate(everywhere, not_done, default=0)).named(
+        f"{block.name}.undone")
     return core.Map(lambda m: m == 0, undone, simplify=False).named(f"{block.name}.halted")
 
 
@@ -187,19 +194,23 @@ def _lower(program: core.SOp, block: Loop, halted_node: core.SOp | None, vocab: 
     walked = _Walk(id(program))
     outer = walk(program)
     inner = list(block.body_nodes)
+    halting: list[core.RASPExpr] = []
     if halted_node is not None:
         known = {id(n) for n in [*outer, *inner, *block.state]}
-        inner += [n for n in walk(halted_node) if id(n) not in known]
-    for node in [*outer, *inner]:
+        halting = [n for n in walk(halted_node) if id(n) not in known]
+    for node in [*outer, *inner, *halting]:
         for child in node.children:
             walked.readers.setdefault(id(child), []).append(node)
     marks: list[int] = []
     states: list[Var] = []
+    halted: Var | None = None
     for node in outer:
         if isinstance(node, LoopResult):
             if not marks:
                 marks.append(len(st.ops))
                 states = _lower_body(st, walked, block, inner, state_values)
+                if halted_node is not None:
+                    halted = _lower_halting(st, walked, block, states, halting, halted_node)
                 marks.append(len(st.ops))
             walked.var_of[id(node)] = states[node.index]
         else:
@@ -208,7 +219,6 @@ def _lower(program: core.SOp, block: Loop, halted_node: core.SOp | None, vocab: 
     fusion.materialize(st, output)
     st.discretized.add(output.name)
     updated = [walked.var_of[id(sop)] for sop in block.updated]
-    halted = walked.var_of[id(halted_node)] if halted_node is not None else None
     prefix, body = _hoist(st.ops[: marks[0]], st.ops[marks[0]: marks[1]], states)
     low = _Lowered(st, output, prefix, body, list(st.ops[marks[1]:]), states,
                    [walked.var_of[id(s)] for s in block.inits], updated, halted)
@@ -225,7 +235,7 @@ def _lower_node(st: LoweringState, walked: _Walk, node: core.RASPExpr) -> None:
 
 def _lower_body(st: LoweringState, walked: _Walk, block: Loop, inner: list[core.RASPExpr],
                 state_values: list[tuple[list[Any], bool]] | None) -> list[Var]:
-    """The state variables, then the body's (and halting's) nodes and their ops."""
+    """The state variables, then the body's nodes and their ops."""
     states = []
     for i, (placeholder, init) in enumerate(zip(block.state, block.inits)):
         first = walked.var_of[id(init)]
@@ -238,12 +248,58 @@ def _lower_body(st: LoweringState, walked: _Walk, block: Loop, inner: list[core.
         walked.var_of[id(placeholder)] = var
         states.append(var)
     for node in inner:
-        if block.halt is not None and id(node) not in {id(n) for n in block.body_nodes}:
-            _check_halt(block, walked.var_of[id(block.halt)])
         _lower_node(st, walked, node)
-    for sop in block.roots():
+    for sop in block.updated:
         fusion.materialize(st, walked.var_of[id(sop)])
     return states
+
+
+def _lower_halting(st: LoweringState, walked: _Walk, block: Loop, states: list[Var],
+                   halting: list[core.RASPExpr], halted_node: core.SOp) -> Var:
+    """The `halted` flag: until holds at every position (a select-all head, a staircase)."""
+    direct = _halt_of_one_state(block)
+    if direct is not None and not states[direct[0]].numerical and not states[direct[0]].may_none:
+        # The head reads the state's one-hot directly, weighting each value by "not done":
+        # no MLP before it, so the flag is ready one layer earlier.
+        state, until = states[direct[0]], direct[1]
+        not_done = {v: 0.0 if _safe_truth(until, v) else 1.0 for v in state.values or []}
+        undone_node = halted_node.inner  # the RASP Aggregate this head stands for
+        ones = Var(f"{block.name}.not_done", True, [0.0, 1.0])
+        undone = heads.lower_aggregate(st, undone_node, ones, TRUE, True)
+        head = st.ops[-1]
+        v = [{(state.name, value): w for value, w in not_done.items() if w}]
+        caption = f"{undone.name} = mean over positions of not until({state.name})"
+        st.ops[-1] = replace(head, head=replace(head.head, v=v), caption=caption)
+        halted = st.add(Var(st.name(halted_node), False, [False, True]))
+        st.discretized.add(undone.name)
+        st.emit_mlp(halted.name, mlp.map_numerical(undone, lambda m: m == 0, halted),
+                    [halted.name], f"{halted.name} = ({undone.name} == 0)")
+        return halted
+    _check_halt(block, walked.var_of[id(block.halt)])
+    for node in halting:
+        _lower_node(st, walked, node)
+    halted = walked.var_of[id(halted_node)]
+    fusion.materialize(st, halted)
+    return halted
+
+
+def _halt_of_one_state(block: Loop) -> tuple[int, Any] | None:
+    """(state index, function) when the until SOp is a Map of one carried SOp (or it)."""
+    halt, own = block.halt, {id(s): i for i, s in enumerate(block.state)}
+    if id(halt) in own:
+        return own[id(halt)], lambda v: v
+    if type(halt) is core.Map and id(halt.inner) in own:
+        return own[id(halt.inner)], halt.f
+    return None
+
+
+def _safe_truth(f: Any, value: Any) -> bool:
+    # A value on which the until function fails is one the interpreter never reaches
+    # without raising; counting it "not done" keeps the flag honest.
+    try:
+        return bool(f(value))
+    except Exception:  # noqa: BLE001 - any user function failure
+        return False
 
 
 def _check_halt(block: Loop, halt: Var) -> None:
@@ -304,19 +360,20 @@ def _copy(init: Var, state: Var) -> Op:
               neurons=neurons)
 
 
-def _commit(low: _Lowered) -> Op:
-    """The body's last MLP: state := next state (unless halted), every scratch variable := 0."""
-    written = [name for op in low.body for name in op.writes]
-    scratch = list(dict.fromkeys(n for n in written if n not in {v.name for v in low.states}))
-    gate = None
-    if low.halted is not None and True in (low.halted.values or []):
-        gate = (low.halted.name, True)
+def _commit(low: _Lowered, body: Sequence[Op], in_place: Sequence[Var] = ()) -> Op:
+    """The body's last MLP: state := next state (unless halted), every scratch variable := 0.
+
+    States in `in_place` are updated by their own MLP already (see _commit_in_last_layer)."""
+    done = {v.name for v in in_place}
+    states = {v.name for v in low.states}
+    written = [name for op in body for name in op.writes]
+    scratch = list(dict.fromkeys(n for n in written if n not in states))
+    gate = _gate(low)
     neurons: list[Neuron] = []
     for state, new in zip(low.states, low.updated):
-        if new is state:
-            continue  # the body returns the state unchanged
-        bound = 1.0 + max([abs(float(v)) for v in [*(state.values or []), *(new.values or [])]
-                           if state.numerical] + [0.0])
+        if new is state or state.name in done:
+            continue  # unchanged by the body, or already updated in place
+        bound = _state_bound(state, new)
         neurons += _moves(state, state, -1.0, gate, bound)
         neurons += _moves(new, state, +1.0, gate, bound)
     variables = low.st.vars
@@ -324,10 +381,91 @@ def _commit(low: _Lowered) -> Op:
         # Categorical directions hold values >= 0 (one-hots, a head's mixes of them):
         # relu(x) -> -x clears them; numerical ones get two neurons (mlp.erase).
         neurons += mlp.erase(variables[name])
-    states = [v.name for v in low.states]
-    caption = (f"commit: {', '.join(states)} := next value"
+    names = [v.name for v in low.states]
+    caption = (f"commit: {', '.join(names)} := next value"
                + (f" unless {low.halted.name}" if gate else "") + "; clear the step's scratch")
-    return Op(f"{states[0]}.commit", "mlp", {}, [*states, *scratch], caption, neurons=neurons)
+    return Op(f"{names[0]}.commit", "mlp", {}, [*names, *scratch], caption, neurons=neurons)
+
+
+def _gate(low: _Lowered) -> tuple[str, Any] | None:
+    """The direction that is 1 once the loop has halted (None: the loop never halts early)."""
+    if low.halted is not None and True in (low.halted.values or []):
+        return (low.halted.name, True)
+    return None
+
+
+def _state_bound(state: Var, new: Var) -> float:
+    if not state.numerical:
+        return 1.0
+    return 1.0 + max([abs(float(v)) for v in [*(state.values or []), *(new.values or [])]] + [0.0])
+
+
+def _commit_in_last_layer(low: _Lowered, body: list[Op], n_layers: int) -> list[Op] | None:
+    """The body with the commit in its last layer's MLP, or None where that is not exact.
+
+    It is when every MLP part of the last layer computes a next state that nothing else in
+    the body reads (it then writes into the state in place: + next - old, gated by
+    `halted`), and `halted` exists before that MLP reads: every other value the commit
+    reads or clears is then already in the residual stream there."""
+    last = n_layers - 1
+    if last < 0:
+        return None
+    gate = _gate(low)
+    writer = {name: op for op in body for name in op.writes}
+    if gate is not None and write_stage(writer[gate[0]]) > residual_stage(last, "mid"):
+        return None
+    pairs = {new.name: (state, new) for state, new in zip(low.states, low.updated) if new is not state}
+    in_place: dict[int, tuple[Var, Var]] = {}
+    for op in body:
+        if op.layer != last or op.kind == "attn":
+            continue
+        if len(op.writes) != 1 or op.writes[0] not in pairs:
+            return None
+        name = op.writes[0]
+        if any(name in names for other in body if other is not op
+               for names in op_reads(other).values()):
+            return None
+        in_place[id(op)] = pairs[name]
+    ops = [(_in_place(op, *in_place[id(op)], gate, low.st.vars) if id(op) in in_place else op)
+           for op in body]
+    commit = _commit(low, ops, [state for state, _ in in_place.values()])
+    return [*ops, replace(commit, layer=last, reads=op_reads(commit))]
+
+
+def _in_place(op: Op, state: Var, new: Var, gate: tuple[str, Any] | None,
+              variables: dict[str, Var]) -> Op:
+    """`op` writing its result into `state` (+ new - old), silenced once halted."""
+    reachable = set(state.values or [])
+    neurons = []
+    for neuron in op.neurons:
+        w_out: dict = {}
+        for (name, value), w in neuron.w_out.items():
+            if name == new.name:
+                if not state.numerical and value not in reachable:
+                    continue  # only past the last step: never happens
+                name = state.name
+            w_out[(name, value)] = w_out.get((name, value), 0.0) + w
+        w_in = dict(neuron.w_in)
+        if gate is not None:
+            # Larger than the neuron's largest pre-activation: silent whenever halted = 1.
+            w_in[gate] = w_in.get(gate, 0.0) - (_largest_input(neuron, variables) + 1.0)
+        neurons.append(Neuron(w_in, neuron.bias, w_out))
+    neurons += _moves(state, state, -1.0, gate, _state_bound(state, new))
+    new_op = replace(op, writes=[state.name], neurons=neurons,
+                     caption=f"{op.caption}; into {state.name} in place")
+    return replace(new_op, reads=op_reads(new_op))
+
+
+def _largest_input(neuron: Neuron, variables: dict[str, Var]) -> float:
+    """An upper bound of |pre-activation| (one-hots <= 1, numbers <= their largest value)."""
+    total = abs(neuron.bias)
+    for (name, value), w in neuron.w_in.items():
+        var = variables.get(name)
+        size = 1.0
+        if var is not None and var.numerical and value == NUM:
+            size = 1.0 + max([abs(float(v)) for v in var.values or []] + [0.0])
+        total += abs(w) * size
+    return total
 
 
 def _moves(src: Var, dst: Var, sign: float, gate: tuple[str, Any] | None,
