@@ -28,8 +28,9 @@ from rasp.compiler.values import sort_values
 
 
 def lower_aggregate(st: LoweringState, node: core.Aggregate, sop: Var, formula: Formula,
-                    numerical: bool) -> Var:
-    """An Aggregate of `sop` under the selector's `formula`."""
+                    numerical: bool, total: bool = False) -> Var:
+    """An Aggregate of `sop` under the selector's `formula`; `total`: the selector provably
+    selects something for every query (totality.py)."""
     core.check_aggregate_encoding(node)
     text = f"Aggregate({describe(node.selector)}, {sop.name})"
     selectors = selector_labels(node.selector)
@@ -45,7 +46,7 @@ def lower_aggregate(st: LoweringState, node: core.Aggregate, sop: Var, formula: 
         out = st.add(Var(st.name(node), True, values))
         v, o = attention.aggregate_values(sop, out)
         _emit_head(st, node.label, formula, 0.5, v, o, out, sop, f"{out.name} = {text}",
-                   selectors=selectors)
+                   selectors=selectors, total=total)
         return out
     if sop.numerical:
         raise node_error(node.label, "a categorical Aggregate cannot read a numerical SOp",
@@ -54,7 +55,7 @@ def lower_aggregate(st: LoweringState, node: core.Aggregate, sop: Var, formula: 
         out = st.add(Var(st.name(node), False, list(sop.values or []), True))
         v, o = attention.aggregate_values(sop, out)
         _emit_head(st, node.label, formula, 0.5, v, o, out, sop, f"{out.name} = {text}",
-                   selectors=selectors)
+                   selectors=selectors, total=total)
         return out
     # A non-None default: aggregate with None, then an MLP maps None to the default.
     raw = st.add(Var(st.name(node, ".raw"), False, list(sop.values or []), True))
@@ -71,7 +72,7 @@ def lower_aggregate(st: LoweringState, node: core.Aggregate, sop: Var, formula: 
         o.append({(picked_none.name, NUM): 1.0})
     _emit_head(st, node.label, formula, 0.5, v, o, raw, sop, f"{raw.name} = {text}",
                v_bias=v_bias, extra_writes=[picked_none.name] if picked_none else [],
-               selectors=selectors)
+               selectors=selectors, total=total)
     table = {a: a for a in raw.values}
     table[None] = node.default
     # Selecting a None value gives None (only selecting nothing gives the default), so
@@ -112,13 +113,13 @@ def lower_selector_width(st: LoweringState, node: core.SOp, numerical: bool, for
 def _emit_head(st: LoweringState, label: str, formula: Formula, bos_offset: float | None,
                v: list, o: list, out: Var, sop: Var | None, caption: str,
                v_bias: list[float] | None = None, extra_writes: list[str] = (),
-               selectors: tuple[str, ...] = ()) -> None:
+               selectors: tuple[str, ...] = (), total: bool = False) -> None:
     """Append one head: scores from `formula`, values v -> o. bos_offset: the BOS key scores
     theta - bos_offset (Aggregate), or None: theta, joining the selected keys (counting)."""
     dims, theta = head_dims(st, label, formula)
     bos_score = theta - bos_offset if bos_offset is not None else float(theta)
     head = replace(attention.make_head(dims, theta, bos_score, v, o), v_bias=list(v_bias or []),
-                   counts=bos_offset is None)
+                   counts=bos_offset is None, total=total)
     bound = 1.0
     if sop is not None and sop.numerical:
         bound = max([1.0] + [abs(float(x)) for x in sop.values or []])

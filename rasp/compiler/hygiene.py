@@ -85,13 +85,21 @@ def _stripped(op: Op, need: set[str], causal: bool) -> Op:
         return replace(op, reads=op_reads(op))
     head = op.head
     q = list(head.q)
+    k = list(head.k)
     if head.counts or causal or not needed:
         q = [_without_bos(x) for x in q]
+        if head.total and head.theta >= 1 and not any(bias for _, bias in k):
+            # The selector always selects some key (totality.py), so the BOS key is never
+            # the fallback: without its dimension it scores 0 <= theta - 1, below every
+            # selected key, and the head no longer reads `bos` as a key (an edge that would
+            # change nothing). Its query at the BOS position needs nothing (not read there;
+            # under causal it sees only the BOS key).
+            q, k = q[:-1], k[:-1]
     elif head.theta >= 1:
         q[-1] = _without_bos(q[-1])  # selection_head's BOS dimension
     # A dimension whose query or key side is now identically 0 adds nothing.
-    pairs = [(x, k) for x, k in zip(q, head.k) if not (_zero(x) or _zero(k))]
-    op = replace(op, head=replace(head, q=[x for x, _ in pairs], k=[k for _, k in pairs]))
+    pairs = [(x, y) for x, y in zip(q, k) if not (_zero(x) or _zero(y))]
+    op = replace(op, head=replace(head, q=[x for x, _ in pairs], k=[y for _, y in pairs]))
     return replace(op, reads=op_reads(op))
 
 

@@ -90,6 +90,9 @@ class HeadSpec:
     # BOS key joins the selected keys) rather than aggregates. hygiene.py needs both.
     theta: int = 0
     counts: bool = False
+    # The selector provably selects a key for every query (totality.py): the BOS key is
+    # never the fallback, so hygiene.py may drop the head's `bos` key read.
+    total: bool = False
 
     @property
     def d_head(self) -> int:

@@ -4,16 +4,24 @@ A variable occupies its directions from the stage it is written until its last r
 After that an MLP of the last reader's layer can subtract it (erase neurons), and a
 variable written later may reuse the directions. Reuse is only kept when it makes the
 model smaller, since erasing costs MLP neurons.
+
+Reuse never adds a circuit edge: a reader of the new variable also reads whatever every
+earlier owner's writers (and the erasing MLP) put on those directions, and such an edge is
+usually inert (the erase cancels it) yet would be listed by `ProgramLayout.circuit()`. So
+a direction is reused only when every edge it would add already connects the same two
+components through the variables they really share (`_edges_by_variable`); otherwise a
+fresh direction is used. The ground truth then has no reuse-made edge.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from interp.circuit import Node
 from interp.model.labels import ResidualLabel
 from rasp.compiler import mlp
-from rasp.compiler.ir import Dir, Op, Var
+from rasp.compiler.ir import BOS_DIR, Dir, Op, Var
 from rasp.compiler.schedule import read_stage, write_stage
 from rasp.compiler.values import label_value
 
@@ -39,9 +47,12 @@ def stored_variables(variables: dict[str, Var], ops: list[Op], output: str) -> l
 
 
 def allocate(
-    variables: dict[str, Var], ops: list[Op], output: str, n_layers: int, reuse: bool
+    variables: dict[str, Var], ops: list[Op], output: str, n_layers: int, reuse: bool,
+    add_edges: bool = False,
 ) -> Allocation:
-    """Assign directions; with `reuse`, dead variables' directions are recycled."""
+    """Assign directions; with `reuse`, dead variables' directions are recycled, only where
+    that adds no circuit edge unless `add_edges` (the smallest model; its circuit may then
+    list edges the erase cancels)."""
     names = stored_variables(variables, ops, output)
     writer = {name: op for op in ops for name in op.writes}
     last_read: dict[str, int] = {}
@@ -55,6 +66,29 @@ def allocate(
 
     def born(name: str) -> int:
         return 0 if name not in writer else write_stage(writer[name])
+
+    def writer_of(name: str) -> Any:
+        if name in writer:
+            return _component(writer[name])
+        return "pos_embed" if variables[name].source == "pos" else "embed"
+
+    shared = _edges_by_variable(ops, output, writer_of)
+    readers: dict[str, list[tuple[Any, str]]] = {}
+    for op in ops:
+        for slot, slot_names in op.reads.items():
+            for name in slot_names:
+                readers.setdefault(name, []).append((_component(op), slot))
+    readers.setdefault(output, []).append(("logits", "in"))
+    history: dict[int, set[Any]] = {}  # direction -> components that have written it
+    erase_component = {}  # dead variable -> the MLP that erases it
+
+    def adds_no_edge(direction: int, owner: str, name: str) -> bool:
+        eraser = ("mlp", last_read[owner] // 2)
+        sources = history[direction] | {eraser}
+        if any((src, dst, slot) not in shared for src in sources for dst, slot in readers.get(name, [])):
+            return False
+        # The eraser reads the dead variable's directions, so their writers feed it.
+        return all((src, eraser, "in") in shared for d in slots[owner] for src in history[d])
 
     order = sorted(names, key=lambda n: (born(n), n != "bos", names.index(n)))
     pool: list[tuple[int, int, str]] = []  # (direction, layer where its owner dies, owner)
@@ -70,6 +104,8 @@ def allocate(
                 entry for entry in pool
                 if (entry[1] < op.layer if op.kind == "attn" else entry[1] <= op.layer)
             ]
+            if not add_edges:
+                usable = [entry for entry in usable if adds_no_edge(entry[0], entry[2], name)]
             for entry in usable[: var.width]:
                 pool.remove(entry)
                 taken.append(entry[0])
@@ -80,9 +116,15 @@ def allocate(
             taken.append(next_index)
             next_index += 1
         slots[name] = taken
+        for i in taken:
+            history.setdefault(i, set()).add(writer_of(name))
+            if i in erase_component:
+                history[i].add(erase_component.pop(i))
         if name not in ("bos", output) and last_read.get(name, final) < final:
             dies = last_read[name] // 2
             pool += [(i, dies, name) for i in taken]
+        for entry in pool:
+            erase_component.setdefault(entry[0], ("mlp", entry[1]))
 
     index: dict[Dir, int] = {}
     labels = []
@@ -102,6 +144,23 @@ def allocate(
     ]
     labels.sort(key=lambda lb: (lb.index, lb.first_stage))
     return Allocation(index, max(next_index, 1), labels, erase_ops, slots)
+
+
+def _component(op: Op) -> Any:
+    """A circuit component before naming: one head per attention op; one MLP per layer."""
+    return ("head", id(op)) if op.kind == "attn" else ("mlp", op.layer)
+
+
+def _edges_by_variable(ops: list[Op], output: str, writer_of: Any) -> set[tuple[Any, Any, str]]:
+    """(source, destination, slot) of every component pair joined by a variable the
+    destination reads (BOS reads left out: hygiene may drop them later)."""
+    edges = {(writer_of(output), "logits", "in")}
+    for op in ops:
+        for slot, names in op.reads.items():
+            for name in names:
+                if name != BOS_DIR[0]:
+                    edges.add((writer_of(name), _component(op), slot))
+    return edges
 
 
 def component_names(ops: list[Op]) -> dict[int, str]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rasp import core
-from rasp.compiler import embedding, fusion, heads, maps, scores
+from rasp.compiler import embedding, fusion, heads, maps, scores, totality
 from rasp.compiler.errors import CompileError, node_error
 from rasp.compiler.ir import Op, Var
 from rasp.compiler.lowering_state import LoweringState
@@ -110,8 +110,10 @@ def _lower_sop(st: LoweringState, walked: _Walk, node: core.SOp) -> Var:
             numerical, id(node) == walked.output_id, walked.readers.get(id(node), []))
         return maps.lower_elementwise(st, node, children, node.f, numerical, deferrable)
     if isinstance(node, core.Aggregate):
+        total = totality.always_selects(node.selector, lambda sop: var_of.get(id(sop)), st.vocab,
+                                        st.max_seq_len, st.causal)
         return heads.lower_aggregate(st, node, var_of[id(node.sop)],
-                                     walked.formula_of[id(node.selector)], numerical)
+                                     walked.formula_of[id(node.selector)], numerical, total)
     if isinstance(node, core.SelectorWidth):
         return heads.lower_selector_width(st, node, numerical, walked.formula_of[id(node.selector)],
                                           describe(node.selector),

@@ -36,6 +36,7 @@ def compile_program(
     bos: str = "BOS",
     attention_kind: str = "softmax",
     limits: Limits | None = None,
+    compact: bool = False,
     one_per_op: bool = False,
 ) -> CompiledModel:
     """Compile a RASP program into a HookedTransformer that computes it exactly.
@@ -44,6 +45,10 @@ def compile_program(
     sharpness keeps errors below the decoding margin) or "hard" (uniform over the
     arg-max keys: RASP's own semantics, no approximation at all). limits: resource caps
     (default `rasp.limits.current_limits()`); every refusal names the cap it hit.
+    compact: reuse dead variables' residual directions wherever that makes the model
+    smaller; by default only where it adds no `circuit()` edge, so every edge of the
+    ground truth carries a value its reader uses (compact models are up to ~1.5x smaller,
+    and their circuits may list edges an erase cancels).
     one_per_op: the circuit-benchmark layout (tracr's): one MLP part per Map / SequenceMap
     and one head per Aggregate, nothing folded into the embeddings or fused, no direction
     reuse; `rasp.compiler.one_per_op.alignment(compiled)` maps nodes to components and
@@ -53,8 +58,8 @@ def compile_program(
         raise CompileError(f"limits must be a rasp.limits.Limits, got {limits!r}")
     limits = limits or current_limits()
     try:
-        return _compile(program, vocab, max_seq_len, causal, bos, attention_kind, limits,
-                        one_per_op=one_per_op)
+        return _compile(program, vocab, max_seq_len, causal, bos, attention_kind, limits, compact,
+                        one_per_op)
     except RecursionError:
         # Deep programs are walked iteratively; this is a last line of defence (e.g. a
         # selector nested thousands deep), never a silent wrong model.
@@ -65,7 +70,8 @@ def compile_program(
 
 
 def _compile(program: core.SOp, vocab: Sequence[Any], max_seq_len: int, causal: bool, bos: str,
-             attention_kind: str, limits: Limits, one_per_op: bool = False) -> CompiledModel:
+             attention_kind: str, limits: Limits, compact: bool = False,
+             one_per_op: bool = False) -> CompiledModel:
     start = time.perf_counter()
     if attention_kind not in ("softmax", "hard"):
         raise CompileError(f"attention_kind={attention_kind!r}; use 'softmax' or 'hard'")
@@ -95,7 +101,7 @@ def _compile(program: core.SOp, vocab: Sequence[Any], max_seq_len: int, causal: 
                                          max_seq_len)
     else:
         placement = choose_placement(ops, variables, output, n_layers, len(vocab) + 1,
-                                     max_seq_len)
+                                     max_seq_len, reuse_edges=compact)
     _check_model_size(placement.params, ops, variables, limits)
     alloc = placement.alloc
     # BOS-position hygiene only where a later read of the BOS position depends on it.

@@ -27,13 +27,14 @@ class Placement:
 
 
 def choose_placement(ops: Sequence[Op], variables: dict[str, Var], output: Var, n_layers: int,
-                     n_tokens: int, max_seq_len: int) -> Placement:
-    """Try early and late placement, with and without direction reuse; keep the smallest."""
+                     n_tokens: int, max_seq_len: int, reuse_edges: bool = False) -> Placement:
+    """Try early and late placement, with and without direction reuse; keep the smallest.
+    reuse_edges: allow reuse that adds circuit edges (see layout.allocate)."""
     early = list(ops)
     late = [replace(op, layer=layer) for op, layer in zip(ops, late_layers(ops, n_layers))]
     best: Placement | None = None
     for placed, reuse in ((early, False), (early, True), (late, False), (late, True)):
-        alloc = allocate(variables, placed, output.name, n_layers, reuse)
+        alloc = allocate(variables, placed, output.name, n_layers, reuse, add_edges=reuse_edges)
         erase_ops = [replace(op, reads=op_reads(op)) for op in alloc.erase_ops]
         all_ops = placed + erase_ops
         params = estimate_params(variables, all_ops, n_layers, alloc.d_model, output, n_tokens,
