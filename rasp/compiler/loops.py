@@ -87,6 +87,11 @@ def compile_looped(program: core.SOp, block: Loop, vocab: list[Any], token_names
                    limits: Limits) -> CompiledModel:
     """Compile a program with one loop (see the module docstring)."""
     start = time.perf_counter()
+    if causal and block.halting:
+        raise CompileError(
+            f"loop '{block.name}' halts when its until SOp holds at every position, which a "
+            "causal model cannot know at position i (it sees positions <= i only); "
+            "workaround: give the loop a fixed count (steps=T), or compile with causal=False")
     low = _lower_to_fixed_point(program, block, vocab, max_seq_len, causal, limits)
     variables = low.st.vars
     copies = [_copy(init, state) for init, state in zip(low.inits, low.states)]

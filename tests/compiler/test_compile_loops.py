@@ -158,4 +158,17 @@ def test_unsupported_loops_are_refused_with_the_reason() -> None:
                       until=lambda s: Map(lambda v: v > 0, s), max_steps=2, name="maybe")
     with pytest.raises(CompileError, match="can be None"):
         compile_program(maybe, ["1"], 2)
+    # Halting needs every position; a causal model sees a prefix. Fixed counts compile.
+    with pytest.raises(CompileError, match="causal model cannot know"):
+        compile_program(make_parity_loop(3), [0, 1], 4, causal=True)
+
+
+def test_causal_fixed_count_loop_matches_causal_eval() -> None:
+    everything = Select(indices, indices, Comparison.TRUE)
+    mean = rasp.loop(lambda s: rasp.numerical(Aggregate(everything, s, default=0)),
+                     rasp.numerical(Map(float, tokens)), steps=2)
+    compiled = compile_program(mean, [0, 2], 4, causal=True)
+    report = compiled.verify()
+    assert report.exhaustive and report.ok, str(report)
+    assert compiled.run([2, 0, 2]) == pytest.approx(rasp.causal_eval.evaluate(mean, [2, 0, 2]))
 
