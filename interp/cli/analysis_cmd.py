@@ -162,7 +162,7 @@ def run_decompose(args: argparse.Namespace) -> int:
 def run_ablate(args: argparse.Namespace) -> int:
     import torch
 
-    from interp.analysis import ablate, agreement
+    from interp.analysis import ablate
 
     subject = load_named_subject(args)
     nodes = [n.strip() for n in args.nodes.split(",") if n.strip()]
@@ -171,16 +171,17 @@ def run_ablate(args: argparse.Namespace) -> int:
     inputs = subject.analysis_inputs(args.per_length, args.seed)
     ablation = args.ablation or inputs.ablation
     references = inputs.corrupted if ablation == "resample" and inputs.corrupted else inputs.batches
-    total, agreeing = 0, 0.0
+    total, summed, key, words = 0, 0.0, "", ""
     with torch.no_grad():
         for batch, reference in zip(inputs.batches, references):
             full = subject.model(batch)
             with ablate(subject.model, nodes=nodes, kind=ablation, reference=reference, seed=args.seed):
                 ablated = subject.model(batch)
-            agreeing += agreement(full, ablated, inputs.positions) * batch.shape[0]
+            key, words, value = subject.output_change(full, ablated, inputs.positions)
+            summed += value * batch.shape[0]
             total += batch.shape[0]
-    unchanged = agreeing / total
-    print(f"ablating {', '.join(nodes)} ({ablation}): {human(unchanged)} of answer outputs unchanged")
+    change = summed / total
+    print(f"ablating {', '.join(nodes)} ({ablation}): {words}: {human(change)}")
     if args.json:
-        print_json({"nodes": nodes, "ablation": ablation, "unchanged": unchanged})
+        print_json({"nodes": nodes, "ablation": ablation, key: change})
     return 0

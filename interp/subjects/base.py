@@ -156,6 +156,14 @@ class Subject(ABC):
             total += full.shape[0]
         return agreeing / total
 
+    def output_change(self, full: torch.Tensor, changed: torch.Tensor,
+                      positions: list[int] | None) -> tuple[str, str, float]:
+        """How much an intervention changed the answers at `positions`: (JSON key, words, value);
+        here the fraction of answer outputs whose arg-max stayed the same."""
+        from interp.analysis import agreement
+
+        return "unchanged", "fraction of answer outputs unchanged", agreement(full, changed, positions)
+
     def faithfulness_meaning(self) -> str:
         """What `faithfulness` measures, for a caption."""
         return "fraction of answer outputs (arg-max) the circuit alone gets the same as the full model"

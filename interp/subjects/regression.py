@@ -163,6 +163,13 @@ class RegressionSubject(Subject):
             spread += (full - full.mean()).pow(2).sum().item()
         return 1.0 - errors / spread if spread > 0 else float(errors == 0)
 
+    def output_change(self, full: torch.Tensor, changed: torch.Tensor,
+                      positions: list[int] | None) -> tuple[str, str, float]:
+        """The mean squared change of the predictions at the scored positions."""
+        chosen = list(range(full.shape[1])) if positions is None else positions
+        change = (changed[:, chosen, 0] - full[:, chosen, 0]).pow(2).mean().item()
+        return "squared_error", "mean squared change of the predictions", change
+
     def faithfulness_meaning(self) -> str:
         return "R^2 of the circuit's predictions against the full model's (1: identical)"
 

@@ -124,3 +124,10 @@ def test_a_subcommand_module_that_cannot_import_fails_every_command_loudly(monke
     monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", [*cli.SUBCOMMAND_MODULES, "interp.cli.no_such_cmd"])
     assert cli.main(["models"]) == 1  # not silently skipped: an internal error naming the module
     assert "No module named 'interp.cli.no_such_cmd'" in capsys.readouterr().err
+
+
+def test_ablate_reports_the_task_measure(capsys):
+    assert main(["ablate", "addition-1l", "--nodes", "L0H0", "--json"]) == 0
+    assert 0.0 <= last_json(capsys)["unchanged"] < 0.5  # the head that carries the operands
+    assert main(["ablate", "icl-lsa", "--nodes", "L0H0", "--json"]) == 0
+    assert last_json(capsys)["squared_error"] > 0.0  # regression: squared change, not arg-max agreement
