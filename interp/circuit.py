@@ -26,7 +26,7 @@ HEAD_SLOTS = ("q", "k", "v")
 # because the CLI lists them without importing torch.
 Ablation = Literal["zero", "mean", "resample"]
 ABLATION_KINDS: tuple[str, ...] = get_args(Ablation)
-Method = Literal["acdc", "eap", "eap-ig"]
+Method = Literal["acdc", "eap", "eap-ig", "sp"]
 METHODS: tuple[str, ...] = get_args(Method)
 NodeKind = Literal["embed", "pos_embed", "head", "mlp", "logits"]
 _HEAD = re.compile(r"^L(\d+)H(\d+)$")

@@ -2,6 +2,7 @@
 `score_circuit` scores any result against a ground truth.
 
     found = find_circuit("eap-ig", model, batches, ablation="mean", progress=True)
+    default_threshold("sp")                     # each method's default, for CLI and app alike
     score = score_circuit(found, truth.edges)   # AUC, precision, recall, kept, seconds
 
 Used by `interp discover`, `benchmarks/discovery.py` (and the dashboard's circuit panel).
@@ -17,12 +18,26 @@ from typing import Any
 from interp.analysis.discover import MetricFactory, acdc, eap
 from interp.analysis.replace import check_kind
 from interp.analysis.score import precision_recall, roc_auc
+from interp.analysis.subnetwork_probing import SP_STEPS, SP_THRESHOLD, subnetwork_probing
 from interp.circuit import METHODS, Ablation, Circuit, Edge, Method
 from interp.errors import InputError
 from interp.model import HookedTransformer
 
 ACDC_THRESHOLD = 1e-4  # ACDC's default tau
+EAP_THRESHOLD = 1e-6  # EAP / EAP-IG: kept edges score above this
 IG_STEPS = 20  # EAP-IG's default number of interpolation steps
+# Each method's default threshold, read by the CLI and the app alike (scores of different
+# methods are on different scales, so one number cannot serve all four).
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    "acdc": ACDC_THRESHOLD, "eap": EAP_THRESHOLD, "eap-ig": EAP_THRESHOLD, "sp": SP_THRESHOLD,
+}
+
+
+def default_threshold(method: str) -> float:
+    """The threshold `find_circuit(method, ...)` uses when none is given."""
+    if method not in DEFAULT_THRESHOLDS:
+        raise InputError(f"discovery method {method!r} is not one of {list(METHODS)}.")
+    return DEFAULT_THRESHOLDS[method]
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,8 @@ class Options:
     seed: int = 0
     ig_steps: int = IG_STEPS
     progress: bool = False
+    steps: int = SP_STEPS  # subnetwork probing's optimisation steps
+    level: str = "edge"  # subnetwork probing's masks: one per edge, or one per node
 
 
 def _acdc(model: HookedTransformer, inputs: Any, o: Options) -> Circuit:
@@ -47,7 +64,8 @@ def _acdc(model: HookedTransformer, inputs: Any, o: Options) -> Circuit:
 
 
 def _eap(model: HookedTransformer, inputs: Any, o: Options, ig_steps: int = 0) -> Circuit:
-    return eap(model, inputs, threshold=o.threshold, ablation=o.ablation, reference=o.reference,
+    threshold = EAP_THRESHOLD if o.threshold is None else o.threshold
+    return eap(model, inputs, threshold=threshold, ablation=o.ablation, reference=o.reference,
                corrupted=o.corrupted, metric=o.metric, seed=o.seed, ig_steps=ig_steps,
                progress=o.progress)
 
@@ -58,10 +76,18 @@ def _eap_ig(model: HookedTransformer, inputs: Any, o: Options) -> Circuit:
     return _eap(model, inputs, o, ig_steps=o.ig_steps)
 
 
+def _sp(model: HookedTransformer, inputs: Any, o: Options) -> Circuit:
+    threshold = SP_THRESHOLD if o.threshold is None else o.threshold
+    return subnetwork_probing(model, inputs, threshold=threshold, ablation=o.ablation,
+                              reference=o.reference, corrupted=o.corrupted, metric=o.metric,
+                              seed=o.seed, steps=o.steps, level=o.level, progress=o.progress)
+
+
 REGISTRY: dict[str, Callable[[HookedTransformer, Any, Options], Circuit]] = {
     "acdc": _acdc,
     "eap": _eap,
     "eap-ig": _eap_ig,
+    "sp": _sp,
 }  # keys: interp.circuit.METHODS (a test checks they agree)
 
 
@@ -77,7 +103,7 @@ class Discovery:
 
 
 def find_circuit(method: Method, model: HookedTransformer, inputs: Any, **options: Any) -> Discovery:
-    """Run discovery method `method` (acdc, eap, eap-ig) with `Options` fields as keywords."""
+    """Run discovery method `method` (acdc, eap, eap-ig, sp) with `Options` fields as keywords."""
     if method not in REGISTRY:
         raise InputError(f"discovery method {method!r} is not one of {list(METHODS)}.")
     known = set(Options.__dataclass_fields__)

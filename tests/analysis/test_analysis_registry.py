@@ -13,7 +13,7 @@ from interp.errors import InputError
 
 
 def test_every_method_name_is_registered_once():
-    assert tuple(REGISTRY) == METHODS == ("acdc", "eap", "eap-ig")
+    assert tuple(REGISTRY) == METHODS == ("acdc", "eap", "eap-ig", "sp")
 
 
 @pytest.mark.parametrize("method", METHODS)
