@@ -94,19 +94,8 @@ def compile_looped(program: core.SOp, block: Loop, vocab: list[Any], token_names
             "workaround: give the loop a fixed count (steps=T), or compile with causal=False")
     low = _lower_to_fixed_point(program, block, vocab, max_seq_len, causal, limits)
     variables = low.st.vars
-    copies = [_copy(init, state) for init, state in zip(low.inits, low.states)]
     steps = block.steps
-    prefix, a = _schedule_segment([*low.prefix, *copies], variables)
-    body, b = _schedule_segment(list(low.body), variables, low.states)
-    merged = _commit_in_last_layer(low, body, b)
-    if merged is not None:
-        body = merged
-    else:  # the commit needs a layer of its own after the body
-        body, b = _schedule_segment([*low.body, _commit(low, low.body)], variables, low.states)
-    suffix, s = _schedule_segment(low.suffix, variables)
-    template = ([replace(op, layer=op.layer) for op in prefix]
-                + [replace(op, layer=op.layer + a) for op in body]
-                + [replace(op, layer=op.layer + a + b) for op in suffix])
+    template, (a, b, s) = _place(low)
     n_template = a + b + s
     # Errors of a state computed by a head add up over the steps: share the budget.
     tol = numerics.tolerance(variables, set(low.st.discretized)) / (steps + 1)
@@ -122,10 +111,10 @@ def compile_looped(program: core.SOp, block: Loop, vocab: list[Any], token_names
             "value sets, max_seq_len or the vocabulary, or raise the cap")
     # Without direction reuse every direction means one variable from the start.
     alloc.labels = [replace(label, first_stage=0, last_stage=None) for label in alloc.labels]
-    expanded = _expand(template, a, b, steps)
     from rasp.compiler.pipeline import _program_layout  # pipeline imports this module
 
-    layout = _program_layout(variables, expanded, alloc, low.output.name, low.st.fused)
+    layout = _program_layout(variables, _expand(template, a, b, steps), alloc, low.output.name,
+                             low.st.fused)
     metadata = {
         "producer": "rasp.compiler",
         "program": getattr(program, "label", None),
@@ -150,6 +139,23 @@ def compile_looped(program: core.SOp, block: Loop, vocab: list[Any], token_names
     model.metadata = metadata
     return CompiledModel(model, ProgramLayout.from_json(layout.to_json(), model.residual_labels),
                          program)
+
+
+def _place(low: _Lowered) -> tuple[list[Op], tuple[int, int, int]]:
+    """The template's ops at their layers (prefix, one body, suffix) and the three depths."""
+    variables = low.st.vars
+    copies = [_copy(init, state) for init, state in zip(low.inits, low.states)]
+    prefix, a = _schedule_segment([*low.prefix, *copies], variables)
+    body, b = _schedule_segment(list(low.body), variables, low.states)
+    merged = _commit_in_last_layer(low, body, b)
+    if merged is not None:
+        body = merged
+    else:  # the commit needs a layer of its own after the body
+        body, b = _schedule_segment([*low.body, _commit(low, low.body)], variables, low.states)
+    suffix, s = _schedule_segment(low.suffix, variables)
+    template = (prefix + [replace(op, layer=op.layer + a) for op in body]
+                + [replace(op, layer=op.layer + a + b) for op in suffix])
+    return template, (a, b, s)
 
 
 # ------------------------------------------------------------------------------ lowering
