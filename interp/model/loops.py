@@ -11,11 +11,12 @@ config whenever a model is built, so a saved and loaded model stays tied.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import torch
 from torch import nn
 
-from interp.errors import ConfigError
+from interp.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from interp.model.config import ModelConfig
@@ -71,3 +72,24 @@ def tie_loop_blocks(blocks: nn.ModuleList, cfg: ModelConfig) -> None:
             for part in path:
                 owner = getattr(owner, part)
             setattr(owner, leaf, param)  # registers the same nn.Parameter object
+
+
+def forward_with_steps(model: Any, inputs: Any, steps: int) -> torch.Tensor:
+    """Logits [batch, pos, d_vocab_out] with the loop applied `steps` times (0 .. loop_steps)
+    instead of all of them: the first `steps` applications, then the blocks after the loop.
+
+    The loop count chosen at run time, up to the compiled cap (same weights, same hooks for
+    the blocks that run)."""
+    cfg = model.cfg
+    if cfg.loop_start is None:
+        raise InputError("this model has no loop (cfg.loop_start is None); run it as it is.")
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= cfg.loop_steps:
+        raise InputError(f"steps={steps!r}: the loop can run 0 to {cfg.loop_steps} times "
+                         "(its compiled cap).")
+    if steps == cfg.loop_steps:
+        return model(inputs)
+    resume = cfg.loop_start + cfg.loop_steps * cfg.loop_layers  # first block after the loop
+    resid = model(inputs, stop_at_layer=cfg.loop_start + steps * cfg.loop_layers)
+    if resume == cfg.n_layers:
+        return model.unembed(model.ln_final(resid))
+    return model(resid, start_at_layer=resume)

@@ -8,6 +8,8 @@ import pytest
 import torch
 
 import rasp
+from interp.errors import InputError
+from interp.model.loops import forward_with_steps
 from interp.threads import torch_threads
 from rasp import Aggregate, Comparison, Map, Select, indices, tokens
 from rasp.compiler import CompiledModel, CompileError, compile_program
@@ -134,6 +136,21 @@ def test_fixed_count_loops_with_several_and_numerical_states() -> None:
                         rasp.numerical(Map(lambda t: 0.0, tokens)), steps=3)
     compiled = compile_program(counter, ["a"], 2)
     assert compiled.run(["a", "a"]) == [1.5, 1.5]
+
+
+def test_the_step_count_can_be_chosen_at_run_time_up_to_the_cap() -> None:
+    left = Select(indices, indices, lambda k, q: k == q - 1)
+
+    def shifted(steps: int) -> rasp.SOp:
+        return Map(lambda v: v, rasp.loop(lambda s: Aggregate(left, s), tokens, steps=steps))
+
+    compiled = compile_program(shifted(4), list("abc"), 6)
+    ids = torch.tensor([compiled.encode(list("abcab"))])
+    for steps in range(5):
+        logits = forward_with_steps(compiled.model, ids, steps)
+        assert compiled.decode(logits[0, 1:]) == rasp.evaluate(shifted(steps), list("abcab"))
+    with pytest.raises(InputError, match="0 to 4 times"):
+        forward_with_steps(compiled.model, ids, 5)
 
 
 def test_zero_steps_and_the_hard_attention_option() -> None:
