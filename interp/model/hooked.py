@@ -221,7 +221,11 @@ class HookedTransformer(TLTextMixin, TLWeightsMixin, HookedRootModule):
         if self.cfg.normalization_type != "LN":
             return self
         with torch.no_grad():
+            folded: set[int] = set()
             for block in self.blocks:
+                if id(block.attn.W_Q) in folded:
+                    continue  # a looped model's repeated block: its (shared) weights are done
+                folded.add(id(block.attn.W_Q))
                 w, b = block.ln1.w, block.ln1.b  # [d_model]
                 attn = block.attn
                 for W, bias in ((attn.W_Q, attn.b_Q), (attn.W_K, attn.b_K), (attn.W_V, attn.b_V)):

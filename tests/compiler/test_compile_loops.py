@@ -189,3 +189,18 @@ def test_causal_fixed_count_loop_matches_causal_eval() -> None:
     assert report.exhaustive and report.ok, str(report)
     assert compiled.run([2, 0, 2]) == pytest.approx(rasp.causal_eval.evaluate(mean, [2, 0, 2]))
 
+
+
+def test_fold_ln_folds_a_looped_models_shared_weights_once() -> None:
+    from interp.model import HookedTransformer, ModelConfig
+
+    cfg = ModelConfig(n_layers=5, d_model=8, n_ctx=6, d_vocab=5, n_heads=2, d_mlp=8,
+                      normalization_type="LN", loop_start=1, loop_layers=2, loop_steps=2)
+    model = HookedTransformer(cfg).init_weights(std=0.5, seed=3)
+    with torch.no_grad():
+        for param in model.parameters():  # LN weights and biases away from 1 and 0
+            if param.dim() == 1:
+                param.add_(torch.randn(param.shape, generator=torch.Generator().manual_seed(1)))
+    ids = torch.tensor([[0, 1, 2, 3, 4]])
+    before = model(ids)
+    assert torch.allclose(model.fold_ln()(ids), before, atol=1e-4)
