@@ -144,8 +144,15 @@ def compile_looped(program: core.SOp, block: Loop, vocab: list[Any], token_names
 def _place(low: _Lowered) -> tuple[list[Op], tuple[int, int, int]]:
     """The template's ops at their layers (prefix, one body, suffix) and the three depths."""
     variables = low.st.vars
-    copies = [_copy(init, state) for init, state in zip(low.inits, low.states)]
-    prefix, a = _schedule_segment([*low.prefix, *copies], variables)
+    prefix_ops = list(low.prefix)
+    copies = []
+    for init, state in zip(low.inits, low.states):
+        direct = _write_init_into_state(low, prefix_ops, init, state)
+        if direct is None:
+            copies.append(_copy(init, state))
+        else:
+            prefix_ops = direct
+    prefix, a = _schedule_segment([*prefix_ops, *copies], variables)
     body, b = _schedule_segment(list(low.body), variables, low.states)
     merged = _commit_in_last_layer(low, body, b)
     if merged is not None:
@@ -358,6 +365,31 @@ def _needed_ops(ops: Sequence[Op], needed: set[str]) -> list[Op]:
 
 
 # --------------------------------------------------------------------- copy and commit
+
+
+def _write_init_into_state(low: _Lowered, prefix: list[Op], init: Var,
+                           state: Var) -> list[Op] | None:
+    """The prefix with the MLP computing `init` writing the state's directions instead (no
+    copy layer), or None when something else reads `init` or another op writes it."""
+    writers = [op for op in prefix if init.name in op.writes]
+    if (len(writers) != 1 or writers[0].kind != "mlp" or writers[0].writes != [init.name]
+            or init is low.output or sum(v is init for v in low.inits) != 1):
+        return None
+    for op in [*prefix, *low.body, *low.suffix]:
+        if any(init.name in names for names in op_reads(op).values()):
+            return None
+    writer = writers[0]
+    reachable = set(state.values or [])
+    neurons = []
+    for neuron in writer.neurons:
+        w_out = {}
+        for (name, value), w in neuron.w_out.items():
+            if name == init.name and (state.numerical or value in reachable):
+                w_out[(state.name, value)] = w_out.get((state.name, value), 0.0) + w
+        neurons.append(Neuron(neuron.w_in, neuron.bias, w_out))
+    moved = replace(writer, writes=[state.name], neurons=neurons,
+                    caption=f"{writer.caption}; into {state.name} (loop start)")
+    return [moved if op is writer else op for op in prefix]
 
 
 def _copy(init: Var, state: Var) -> Op:
