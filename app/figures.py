@@ -73,47 +73,59 @@ UNUSED_SCALE = [[0, "#f7f7f7"], [1, "#8c8c8c"]]  # heads the program leaves empt
 
 def attention_grid(patterns: np.ndarray, tokens: Sequence[str],
                    captions: dict[str, str] | None = None,
-                   unused: Sequence[str] = (), signed: bool = False) -> go.Figure:
-    """All heads' patterns [layer, head, query, key] as one layers x heads grid of heatmaps
-    (`signed`: linear attention's raw scores, on a scale centred on 0).
+                   unused: Sequence[str] = (), signed: bool = False,
+                   cells: Sequence[tuple[int, int]] | None = None, per_row: int | None = None) -> go.Figure:
+    """Heads' patterns [layer, head, query, key] as a grid of heatmaps (`signed`: linear
+    attention's raw scores, on a scale centred on 0).
 
-    Titles are short; the hover carries each head's full caption. Heads in `unused` (the
-    compiler left them empty) are drawn in grey and titled "unused", so their uniform
-    pattern is not mistaken for a real uniform head.
+    `cells` are the (layer, head) drawn (default: all), each layer starting a new row that
+    wraps after `per_row` heads (default: a layer's heads), so a 12-head layer needs no
+    twelve slivers. Titles are short; the hover carries each head's full caption. Heads in
+    `unused` (the compiler left them empty) are drawn in grey and titled "unused", so their
+    uniform pattern is not mistaken for a real uniform head.
     """
     n_layers, n_heads = patterns.shape[:2]
     captions = captions or {}
-    height = 80 + 260 * n_layers
+    cells = list(cells) if cells is not None else [(la, h) for la in range(n_layers) for h in range(n_heads)]
+    per_row = per_row or n_heads
+    place, row, col, last_layer = [], -1, per_row, None
+    for layer, head in cells:
+        # A new row for each layer, and whenever a row is full.
+        if layer != last_layer or col >= per_row:
+            row, col = row + 1, 0
+        place.append((layer, head, row, col))
+        col, last_layer = col + 1, layer
+    n_rows, n_cols = max(row + 1, 1), min(per_row, max((c for *_, c in place), default=0) + 1)
+    height = 80 + 260 * n_rows
     # Spacing in pixels, not a fraction: each row's title must clear the tick labels above it.
-    h_gap, v_gap = min(0.06, 0.3 / n_heads), min(0.3 / max(n_layers - 1, 1), 90 / height)
-    width = (1 - (n_heads - 1) * h_gap) / n_heads
-    tall = (1 - (n_layers - 1) * v_gap) / n_layers
+    h_gap, v_gap = min(0.06, 0.3 / n_cols), min(0.3 / max(n_rows - 1, 1), 90 / height)
+    width = (1 - (n_cols - 1) * h_gap) / n_cols
+    tall = (1 - (n_rows - 1) * v_gap) / n_rows
     custom = _attention_customdata(tokens)
     data, annotations = [], []
     layout: dict = {}
-    for layer in range(n_layers):
-        for head in range(n_heads):
-            name = f"L{layer}H{head}"
-            index = layer * n_heads + head + 1
-            suffix = "" if index == 1 else str(index)
-            x0, y1 = head * (width + h_gap), 1 - layer * (tall + v_gap)
-            x1, y0 = min(1.0, x0 + width), max(0.0, y1 - tall)  # float error must not leave [0, 1]
-            about = "unused: the compiled program does not use this head" if name in unused else (
-                captions.get(name, ""))
-            data.append({"type": "heatmap", "z": patterns[layer, head], "customdata": custom,
-                         "hovertemplate": f"<b>{name}</b> {_wrap(about)}<br>" + HOVER_ATTENTION,
-                         "coloraxis": "coloraxis2" if name in unused else "coloraxis", "name": name,
-                         "xaxis": "x" + suffix, "yaxis": "y" + suffix})
-            layout["xaxis" + suffix] = _token_axis(tokens, "key", domain=[x0, x1],
-                                                   anchor="y" + suffix)
-            layout["yaxis" + suffix] = _token_axis(tokens, "query" if head == 0 else "", True,
-                                                   domain=[y0, y1], anchor="x" + suffix)
-            if head:
-                del layout["yaxis" + suffix]["title"]
-            title = _short(f"{name} " + ("(unused)" if name in unused else captions.get(name, "")), 40)
-            annotations.append({"text": title, "x": x0 + width / 2, "y": y1, "xref": "paper",
-                                "yref": "paper", "xanchor": "center", "yanchor": "bottom",
-                                "showarrow": False, "font": {"size": 11}})
+    for index, (layer, head, row, col) in enumerate(place, start=1):
+        name = f"L{layer}H{head}"
+        suffix = "" if index == 1 else str(index)
+        x0, y1 = col * (width + h_gap), 1 - row * (tall + v_gap)
+        x1, y0 = min(1.0, x0 + width), max(0.0, y1 - tall)  # float error must not leave [0, 1]
+        about = "unused: the compiled program does not use this head" if name in unused else (
+            captions.get(name, ""))
+        data.append({"type": "heatmap", "z": patterns[layer, head], "customdata": custom,
+                     "hovertemplate": f"<b>{name}</b> {_wrap(about)}<br>" + HOVER_ATTENTION,
+                     "coloraxis": "coloraxis2" if name in unused else "coloraxis", "name": name,
+                     "xaxis": "x" + suffix, "yaxis": "y" + suffix})
+        layout["xaxis" + suffix] = _token_axis(tokens, "key", domain=[x0, x1], anchor="y" + suffix)
+        layout["yaxis" + suffix] = _token_axis(tokens, "query" if col == 0 else "", True,
+                                               domain=[y0, y1], anchor="x" + suffix)
+        if col:
+            del layout["yaxis" + suffix]["title"]
+        # Titles no wider than their panel (about 7 px a character at 11 px).
+        limit = max(12, min(40, int(1100 * width / 7)))
+        title = _short(f"{name} " + ("(unused)" if name in unused else captions.get(name, "")), limit)
+        annotations.append({"text": title, "x": x0 + width / 2, "y": y1, "xref": "paper",
+                            "yref": "paper", "xanchor": "center", "yanchor": "bottom",
+                            "showarrow": False, "font": {"size": 11}})
     colorbar = {"title": {"text": "score" if signed else "attention"}, "len": min(1.0, 400 / height),
                 "y": 1, "yanchor": "top"}
     layout.update(

@@ -8,6 +8,7 @@ import streamlit as st
 import torch
 
 import rasp
+from app.defaults import answer_positions, open_on, run_context
 from app.display import distinct_stages, show_value, stage_name
 from app.figures import bar_chart, matrix_heatmap, position_labels, value_table_heatmap
 from app.model_run import MODEL_LOCK, ModelRun
@@ -18,6 +19,7 @@ from interp.analysis import (
     residual_components,
     residual_readout,
 )
+from interp.analysis.salience import most_varied
 
 
 def show_decoded(subject: Subject, run: ModelRun) -> None:
@@ -31,10 +33,18 @@ def show_decoded(subject: Subject, run: ModelRun) -> None:
     interpreter = _interpreter_values(subject, run)
     offset = run.offset
     variables = readout.variables
-    output_label = subject.output_variable() or variables[-1]
-    variable = st.selectbox("Variable", variables,
-                            index=variables.index(output_label) if output_label in variables else 0,
-                            key="residual_variable")
+    # Open on the output variable, or the one varying most where the output is constant:
+    # a variable held at no stage would draw a blank chart.
+    last_held = {}
+    for var in variables:
+        held = [h for h in readout.hooks if readout.values[h].get(var) is not None]
+        last_held[var] = list(readout.values[held[-1]][var]) if held else []
+    pick = most_varied(last_held, prefer=subject.output_variable())
+    if pick is not None:
+        open_on("residual_variable", pick.name, run_context(subject, run))
+    variable = st.selectbox("Variable", variables, key="residual_variable")
+    if pick is not None:
+        st.caption(f"Opened on {pick.reason}")
     rows, cells = [], []
     for hook in hooks:
         values = readout.values[hook].get(variable)
@@ -109,7 +119,9 @@ def show_components(subject: Subject, run: ModelRun) -> None:
         st.plotly_chart(matrix_heatmap(top.values.numpy(), stage_rows, columns,
                                        "Logit lens: top output token (text) and its probability",
                                        "probability", text=text, signed=False, zmax=1.0), key="logit_lens")
-    default = run.scored[-1] if run.scored else len(columns) - 1
+    # The last answer position (where the task reads an output), not a BOS or a separator.
+    answers = [p for p in answer_positions(subject, run) if 0 <= p < len(columns)]
+    default = answers[-1] if answers else len(columns) - 1
     position = st.selectbox("Position for direct logit attribution", columns,
                             index=default, key="dla_position")
     index = columns.index(position)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app.attention_lines import attention_lines_html, page_height
 from app.compiled_info import component_captions
+from app.defaults import open_on, run_context, salient_head
 from app.model_run import ModelRun
 from app.panels.attention import patterns
 from app.subject import Subject
@@ -20,6 +21,13 @@ def show(subject: Subject, run: ModelRun) -> None:
     if cfg.n_layers == 0:
         st.info("This model has no layers, hence no attention.")
         return
+    pick = salient_head(subject, run)
+    if pick is not None:
+        # Open on the head that matters most for this input (both pickers, once per input).
+        context = run_context(subject, run)
+        best_layer, best_head = (int(x) for x in pick.name[1:].split("H"))
+        open_on("tokens_layer", best_layer, context)
+        open_on("tokens_head", f"H{best_head}", context)
     layer_col, head_col = st.columns(2)
     layer = layer_col.selectbox("Layer", list(range(cfg.n_layers)), format_func=lambda layer: f"L{layer}",
                                 key="tokens_layer")
@@ -36,6 +44,8 @@ def show(subject: Subject, run: ModelRun) -> None:
         weights = np.abs(weights) / max(float(np.abs(weights).max()), 1e-12)
         st.caption("Linear attention: its weights are raw scores q·k of any sign; lines show |score| "
                    "relative to the largest one drawn. The Attention view shows the signs.")
+    if pick is not None:
+        st.caption(f"Opened on {pick.reason}")
     page = attention_lines_html(run.positions, weights, names)
     # The page is ours (tokens are set as text, names escaped): an iframe lets its script run.
     st.iframe(page, height=page_height(len(run.positions)))

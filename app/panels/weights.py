@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.compiled_info import component_captions
+from app.defaults import open_on, run_context, salient_head
 from app.display import stage_number_name
 from app.figures import matrix_heatmap
 from app.model_run import ModelRun
@@ -19,7 +20,6 @@ BASIS_LABELS = {"residual": "labelled residual directions",
 
 def show(subject: Subject, run: ModelRun) -> None:
     """Residual layout (when labelled), then the chosen head's QK and OV circuits."""
-    del run
     model = subject.model
     cfg = model.cfg
     labelled = model.residual_labels is not None
@@ -37,10 +37,14 @@ def show(subject: Subject, run: ModelRun) -> None:
     heads = [f"L{layer}H{head}" for layer in range(cfg.n_layers) for head in range(cfg.n_heads)]
     captions = component_captions(subject)
     head_col, basis_col = st.columns([1, 2])
-    # Start on the first head the compiled program uses (an empty head shows nothing).
-    first = next((i for i, h in enumerate(heads) if h in captions), 0)
-    chosen = head_col.selectbox("Head", heads, index=first, key="weights_head",
+    # Start on the head that matters most for the input on screen (an empty head shows nothing).
+    pick = salient_head(subject, run)
+    if pick is not None:
+        open_on("weights_head", pick.name, run_context(subject, run))
+    chosen = head_col.selectbox("Head", heads, key="weights_head",
                                 format_func=lambda h: h + (f" — {captions[h]}" if h in captions else ""))
+    if pick is not None:
+        head_col.caption(f"Opened on {pick.reason}")
     bases = ["residual", "tokens"] if labelled else ["tokens", "residual"]
     if cfg.d_input is not None:
         bases = ["residual"]
