@@ -283,12 +283,14 @@ def eap(
     full = Circuit.full(model.cfg)
     total = sum(b.shape[0] for b in batches)
     scores = dict.fromkeys(full.edges, 0.0)
-    bar = tqdm(zip(batches, references, corrupteds), total=len(batches), desc="eap",
+    # One tick per gradient pass (per interpolation step with EAP-IG): the bar's estimate.
+    bar = tqdm(total=len(batches) * max(1, ig_steps), desc="eap-ig" if ig_steps else "eap",
                disable=not progress, leave=False)
-    for batch, ref, cor in bar:
-        part = _eap_scores(model, batch, full, ablation, ref, cor, metric, seed, ig_steps)
+    for batch, ref, cor in zip(batches, references, corrupteds):
+        part = _eap_scores(model, batch, full, ablation, ref, cor, metric, seed, ig_steps, bar.update)
         for edge, value in part.items():
             scores[edge] += value * batch.shape[0] / total
+    bar.close()
     ranked = sorted(full.edges, key=lambda e: scores[e], reverse=True)
     if top_k is not None:
         kept = ranked[:top_k]
@@ -308,8 +310,10 @@ def _eap_scores(
     metric: MetricFactory | None,
     seed: int,
     ig_steps: int = 0,
+    tick: Callable[[int], Any] = lambda n: None,
 ) -> dict[Edge, float]:
-    """EAP scores of every edge on one batch (mean over its rows)."""
+    """EAP scores of every edge on one batch (mean over its rows); `tick(1)` after each
+    gradient pass."""
     # Plain EAP with corrupted inputs equals TL's attribution_patch(granularity="edge")
     # (tests/interp/test_tl_parity.py, <= 1e-5), which runs one row at a time (18x slower on
     # dyck1); ours batches rows and also covers zero/mean ablation, EAP-IG and vector inputs.
@@ -328,6 +332,7 @@ def _eap_scores(
         measure = _per_row_metric(metric, logits.detach())
         if ig_steps == 0:
             grads = _input_gradients(measure(logits), captured, dst_hooks)
+            tick(1)
         else:
             # EAP-IG: average the gradients along the straight line from the corrupted to
             # the clean embeddings (a saturated softmax has ~0 gradient at the clean point).
@@ -341,9 +346,15 @@ def _eap_scores(
                     mixed = model(inputs)
                 for h, g in _input_gradients(measure(mixed), captured, dst_hooks).items():
                     grads[h] += g / ig_steps
+                tick(1)
     scores: dict[Edge, float] = {}
+    # An edge the weights cannot carry scores exactly 0 (its delta meets only zero gradient).
+    silent = silent_edges(model, full.edges)
     with torch.no_grad():
         for edge in full.edges:
+            if edge in silent:
+                scores[edge] = 0.0
+                continue
             delta = corrupted_out[edge.src] - node_output(edge.src, cache, model)  # [batch, pos, d_model]
             grad = grads[input_hook(edge.dst, edge.slot, model)]  # [batch, pos, (n_heads,) d_model]
             head = parse_node(edge.dst, model).head
