@@ -25,6 +25,7 @@ from interp.analysis.compression import (
     train_compression,
 )
 from rasp.compiler import CompileWarning, compile_program
+from rasp.evaluate import evaluate
 from rasp.lib import PROGRAMS
 
 DEFAULT = "reverse,hist,frac_prevs,pair_balance,detect_pattern,count"
@@ -51,7 +52,7 @@ def run(name: str, max_len: int, steps: int) -> dict:
     for w in widths:
         start = time.perf_counter()
         report = evaluate_compression(compiled, train_compression(compiled, w, train, steps=steps),
-                                      test)
+                                      test, lambda tokens: evaluate(compiled.program, tokens))
         row = report.to_json()
         row["seconds"] = round(time.perf_counter() - start, 1)
         row["vars_ok"] = sum(v["decoded"] >= 0.99 for v in report.variables.values())

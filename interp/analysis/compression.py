@@ -8,13 +8,17 @@ plus, with `nonlinear=True`, a small ReLU layer. The model's weights stay frozen
 projection is trained on the model's own activations (every residual state) and outputs.
 
     comp = train_compression(compiled, width=12, inputs=train)
-    report = evaluate_compression(compiled, comp, test)   # accuracy vs the interpreter
+    report = evaluate_compression(compiled, comp, test, reference)  # reference(tokens): outputs
+
+`compiled` is a `rasp.compiler.CompiledModel` (read through its model, layout, encode and
+decode; this module never imports the compiler); `reference` gives the expected outputs,
+e.g. `lambda tokens: rasp.evaluate(program, tokens)`.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +26,6 @@ import torch
 from torch import nn
 
 from interp.errors import InputError
-from rasp.evaluate import evaluate
 
 
 class Compression(nn.Module):
@@ -195,9 +198,10 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def evaluate_compression(compiled: Any, comp: Compression,
-                         inputs: Sequence[Sequence[Any]]) -> CompressionReport:
-    """Accuracy against `rasp.evaluate` and per-variable reconstruction on `inputs`."""
+def evaluate_compression(compiled: Any, comp: Compression, inputs: Sequence[Sequence[Any]],
+                         reference: Callable[[list], list]) -> CompressionReport:
+    """Accuracy against `reference(tokens)` (the interpreter's outputs) and per-variable
+    reconstruction on `inputs`."""
     _check(compiled)
     layout = compiled.layout
     n_ok = n_pos = pos_ok = 0
@@ -212,7 +216,7 @@ def evaluate_compression(compiled: Any, comp: Compression,
         vocab = compiled.vocab
         for row, seq in zip(logits, ids.tolist()):
             tokens = [vocab[i - 1] for i in seq[1:]]
-            expected = evaluate(compiled.program, tokens, causal=compiled.causal)
+            expected = reference(tokens)
             got = compiled.decode(row[1:])
             agree = [_same(g, e) for g, e in zip(got, expected)]
             n_ok += all(agree)
@@ -239,10 +243,11 @@ def evaluate_compression(compiled: Any, comp: Compression,
 
 
 def width_curve(compiled: Any, widths: Sequence[int], train: Sequence[Sequence[Any]],
-                test: Sequence[Sequence[Any]], **train_kw: Any) -> list[CompressionReport]:
+                test: Sequence[Sequence[Any]], reference: Callable[[list], list],
+                **train_kw: Any) -> list[CompressionReport]:
     """Train and evaluate one compression per width (the accuracy-vs-width curve)."""
-    return [evaluate_compression(compiled, train_compression(compiled, w, train, **train_kw), test)
-            for w in widths]
+    return [evaluate_compression(compiled, train_compression(compiled, w, train, **train_kw), test,
+                                 reference) for w in widths]
 
 
 def smallest_width(reports: Sequence[CompressionReport], bar: float = 0.99) -> int | None:

@@ -37,6 +37,10 @@ def _data(n: int, seed: int) -> list[list[str]]:
     return [[rng.choice(VOCAB) for _ in range(rng.randint(1, 3))] for _ in range(n)]
 
 
+def _reference(compiled):
+    return lambda tokens: evaluate(compiled.program, tokens)
+
+
 def _ids(compiled, length: int = 3) -> torch.Tensor:
     return torch.tensor([compiled.encode(x) for x in _data(40, 5) if len(x) == length])
 
@@ -51,7 +55,7 @@ def test_identity_projection_leaves_the_model_unchanged(compiled) -> None:
         got, resid = compressed_forward(compiled.model, comp, ids, keep_resid=True)
         torch.testing.assert_close(got, compiled.model(ids))
     assert len(resid) == compiled.model.cfg.n_layers
-    report = evaluate_compression(compiled, comp, _data(60, 1))
+    report = evaluate_compression(compiled, comp, _data(60, 1), _reference(compiled))
     assert report.accuracy == 1.0
     assert all(v["decoded"] == 1.0 and v["rel_error"] < 1e-9 for v in report.variables.values())
 
@@ -82,7 +86,7 @@ def test_tiny_program_compresses_well_below_d_model(compiled) -> None:
             logits = folded(torch.tensor([compiled.encode(tokens)]))[0]
             agree += compiled.decode(logits[1:]) == evaluate(compiled.program, tokens)
     assert agree / len(test) >= 0.99
-    report = evaluate_compression(compiled, comp, test)
+    report = evaluate_compression(compiled, comp, test, _reference(compiled))
     assert report.accuracy >= 0.99 and report.width == width < d
     assert smallest_width([report]) == width
 

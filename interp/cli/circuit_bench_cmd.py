@@ -1,0 +1,136 @@
+"""`interp circuit-bench`: every discovery method on models with known circuits, scored."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from interp.cli.arguments import thread_count
+
+DEFAULT_PROGRAMS = ("length,reverse,hist,frac_prevs,pair_balance,count,detect_pattern,"
+                    "sort_unique,count_less_freq,shift_by,double_hist,sort")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "circuit-bench",
+        help="score every discovery method against the known circuits of compiled, "
+        "one-per-op and compressed library programs (resumable)")
+    parser.add_argument("--programs", default=DEFAULT_PROGRAMS,
+                        help="comma-separated library programs (default: 12 small ones)")
+    parser.add_argument("--kinds", default="compiled,one_per_op,compressed",
+                        help="model kinds: compiled, one_per_op, compressed")
+    parser.add_argument("--methods", default=None,
+                        help="comma-separated discovery methods (default: all registered)")
+    parser.add_argument("--max-len", type=int, default=5, help="compiled max_seq_len (default 5)")
+    parser.add_argument("--ablation", default="zero", help="zero, mean or resample (default zero)")
+    parser.add_argument("--out", default="circuit-bench",
+                        help="folder of results.jsonl; rows already there are not rerun")
+    parser.add_argument("--threads", type=thread_count, default=1, help="torch threads (default 1)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object last")
+    parser.set_defaults(handler=run_circuit_bench)
+
+
+def _names(text: str, known: tuple | list, what: str) -> list[str]:
+    from interp.errors import InputError
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if not names or unknown:
+        raise InputError(f"unknown {what} {unknown or text!r}; choose from {list(known)}")
+    return names
+
+
+def build_subject(name: str, kind: str, max_len: int, width_fraction: float = 0.5,
+                  compress_steps: int = 1000, per_length: int = 8) -> Any:
+    """Compile library program `name` as model `kind` (compressed: the one_per_op model with
+    a trained linear compression to `width_fraction` of its width, folded into a plain
+    transformer) with its known circuit and discovery inputs."""
+    import math
+    import random
+    import warnings
+
+    from interp.analysis.circuit_bench import KINDS, Subject
+    from interp.analysis.compression import (
+        evaluate_compression,
+        fold_compression,
+        train_compression,
+    )
+    from interp.errors import InputError
+    from interp.subjects.text import input_lengths
+    from rasp.compiler import CompileWarning, compile_program
+    from rasp.compiler.batches import program_batches
+    from rasp.evaluate import evaluate
+    from rasp.lib import PROGRAMS
+
+    if kind not in KINDS:
+        raise InputError(f"model kind {kind!r} is not one of {list(KINDS)}")
+    entry = PROGRAMS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CompileWarning)
+        compiled = compile_program(entry.build(), entry.vocab, max_len,
+                                   one_per_op=kind != "compiled")
+    batches = program_batches(compiled, entry.sample, input_lengths(max_len), per_length)
+    model, accuracy = compiled.model, 1.0
+    if kind == "compressed":
+        rng = random.Random(0)
+        drawn = [entry.sample(rng, rng.randint(1, max_len))[:max_len] for _ in range(600)]
+        drawn = [x for x in drawn if x]
+        train, test = drawn[:400], drawn[400:]
+        width = max(1, math.ceil(compiled.model.cfg.d_model * width_fraction))
+        comp = train_compression(compiled, width, train, steps=compress_steps)
+        accuracy = evaluate_compression(compiled, comp, test,
+                                        lambda tokens: evaluate(compiled.program, tokens)).accuracy
+        model = fold_compression(compiled, comp)
+    return Subject(name, kind, model, compiled.circuit(), batches, accuracy, model.cfg.d_model)
+
+
+def run_circuit_bench(args: argparse.Namespace) -> int:
+    import sys
+    from pathlib import Path
+
+    import torch
+    from tqdm.auto import tqdm
+
+    from interp.analysis.circuit_bench import KINDS, run_bench, summarize
+    from interp.analysis.registry import REGISTRY
+    from interp.circuit import ABLATION_KINDS
+    from interp.cli.output import print_json
+    from interp.errors import InputError
+    from rasp.lib import PROGRAMS
+
+    torch.set_num_threads(args.threads)
+    programs = _names(args.programs, sorted(PROGRAMS), "programs")
+    kinds = _names(args.kinds, KINDS, "model kinds")
+    methods = _names(args.methods or ",".join(REGISTRY), list(REGISTRY), "methods")
+    if args.ablation not in ABLATION_KINDS:
+        raise InputError(f"unknown ablation {args.ablation!r}; choose from {list(ABLATION_KINDS)}")
+    if args.max_len < 1:
+        raise InputError(f"--max-len must be positive, got {args.max_len}")
+    out = Path(args.out) / "results.jsonl"
+    total = len(programs) * len(kinds) * len(methods)
+    bar = tqdm(total=total, desc="circuit-bench", file=sys.stderr, disable=None)
+
+    def on_row(row: dict, cached: bool) -> None:
+        bar.update(1)
+        auc = "n/a" if row["auc"] is None else f"{row['auc']:.3f}"
+        bar.write(f"{row['program']:15s} {row['kind']:10s} {row['method']:6s} auc={auc} "
+                  f"P={row['precision']:.2f} R={row['recall']:.2f} "
+                  f"faith={row['faithfulness']:.3f} {row['seconds']:.1f}s"
+                  + (" (cached)" if cached else ""), file=sys.stdout)
+
+    rows = run_bench(programs, kinds, methods, out,
+                     lambda name, kind: build_subject(name, kind, args.max_len),
+                     ablation=args.ablation, on_row=on_row)
+    bar.close()
+    summary = summarize(rows)
+    print("\nmethod  kind        rows  edge_auc node_auc precision recall faithful seconds")
+    for s in summary:
+        cells = [s[k] for k in ("auc", "node_auc", "precision", "recall", "faithfulness",
+                                "seconds")]
+        print(f"{s['method']:7s} {s['kind']:10s} {s['rows']:5d}  "
+              + " ".join("     n/a" if c is None else f"{c:8.3f}" for c in cells))
+    print(f"results: {out}")
+    if args.json:
+        print_json({"results": str(out), "rows": rows, "summary": summary})
+    return 0
