@@ -11,11 +11,14 @@ Used by `interp discover`, `benchmarks/discovery.py` (and the dashboard's circui
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from interp.analysis.discover import MetricFactory, acdc, eap
+import torch
+
+from interp.analysis.discover import MetricFactory, _sum_metric, acdc, eap
+from interp.analysis.metrics import Metric, cross_entropy_to_clean, distance_to
 from interp.analysis.replace import check_kind
 from interp.analysis.score import precision_recall, roc_auc
 from interp.analysis.subnetwork_probing import SP_STEPS, SP_THRESHOLD, subnetwork_probing
@@ -52,21 +55,41 @@ class Options:
     seed: int = 0
     ig_steps: int = IG_STEPS
     progress: bool = False
+    # The positions the default metrics read (None: all), e.g. a task's answer positions.
+    positions: Sequence[int] | None = None
+    # EAP / EAP-IG's metric, which needs a gradient at the clean run (default: cross-entropy
+    # to the clean predictions at `positions`). `metric` is the distance ACDC and SP minimise
+    # (default: KL to the clean outputs at `positions`); a distance is flat at the clean
+    # run, so EAP never uses it: its scores would all be 0.
+    eap_metric: MetricFactory | None = None
     steps: int = SP_STEPS  # subnetwork probing's optimisation steps
     level: str = "edge"  # subnetwork probing's masks: one per edge, or one per node
 
 
 def _acdc(model: HookedTransformer, inputs: Any, o: Options) -> Circuit:
     threshold = ACDC_THRESHOLD if o.threshold is None else o.threshold
-    extra = {} if o.metric is None else {"metric": o.metric}
     return acdc(model, inputs, threshold=threshold, ablation=o.ablation, reference=o.reference,
-                corrupted=o.corrupted, seed=o.seed, progress=o.progress, **extra)
+                corrupted=o.corrupted, seed=o.seed, progress=o.progress, metric=_distance(o))
+
+
+def _distance(o: Options) -> MetricFactory:
+    """ACDC's and SP's metric: the caller's, or KL / squared error at `positions`."""
+    if o.metric is not None:
+        return o.metric
+    return lambda clean: distance_to(clean, o.positions)
 
 
 def _eap(model: HookedTransformer, inputs: Any, o: Options, ig_steps: int = 0) -> Circuit:
     threshold = EAP_THRESHOLD if o.threshold is None else o.threshold
+    metric = o.eap_metric
+    if metric is None and o.positions is not None:
+        positions = o.positions
+
+        def metric(clean: torch.Tensor) -> Metric:
+            return _sum_metric if clean.shape[-1] == 1 else cross_entropy_to_clean(clean, positions)
+
     return eap(model, inputs, threshold=threshold, ablation=o.ablation, reference=o.reference,
-               corrupted=o.corrupted, metric=o.metric, seed=o.seed, ig_steps=ig_steps,
+               corrupted=o.corrupted, metric=metric, seed=o.seed, ig_steps=ig_steps,
                progress=o.progress)
 
 
@@ -79,7 +102,7 @@ def _eap_ig(model: HookedTransformer, inputs: Any, o: Options) -> Circuit:
 def _sp(model: HookedTransformer, inputs: Any, o: Options) -> Circuit:
     threshold = SP_THRESHOLD if o.threshold is None else o.threshold
     return subnetwork_probing(model, inputs, threshold=threshold, ablation=o.ablation,
-                              reference=o.reference, corrupted=o.corrupted, metric=o.metric,
+                              reference=o.reference, corrupted=o.corrupted, metric=_distance(o),
                               seed=o.seed, steps=o.steps, level=o.level, progress=o.progress)
 
 

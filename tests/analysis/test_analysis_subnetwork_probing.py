@@ -102,3 +102,18 @@ def test_acdc_skipping_silent_edges_finds_the_same_circuit(compiled_hist, monkey
     slow = acdc(compiled.model, batches, progress=False)
     assert fast.edges == slow.edges
     assert fast.scores == pytest.approx(slow.scores, abs=1e-6)
+
+
+def test_eap_ignores_a_distance_metric_and_reads_positions(tokens):
+    # KL to the clean run is flat there: handed to EAP it would score every edge 0. The
+    # registry gives EAP cross-entropy to the clean predictions (at `positions` when given).
+    from interp.analysis import cross_entropy_to_clean, eap, kl_divergence
+
+    model = build_handbuilt("softmax")
+    batch = tokens[:8]
+    plain = find_circuit("eap", model, batch).circuit
+    with_kl = find_circuit("eap", model, batch, metric=kl_divergence).circuit
+    assert with_kl.scores == plain.scores and max(plain.scores.values()) > 0
+    at = find_circuit("eap", model, batch, positions=[4]).circuit
+    direct = eap(model, batch, metric=lambda clean: cross_entropy_to_clean(clean, [4]))
+    assert at.scores == direct.scores
