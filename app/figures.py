@@ -247,18 +247,23 @@ ROW_PX = 54  # vertical distance between two nodes of one column: marker + label
 
 def layered_graph(nodes: Sequence[str], layer_of: dict[str, float], edges: Sequence[tuple[str, str]],
                   title: str, node_colors: dict[str, str] | None = None,
-                  edge_colors: dict[tuple[str, str], str] | None = None,
+                  edge_colors: dict[tuple[str, str], str | list[str]] | None = None,
                   hover: dict[str, str] | None = None,
                   column_names: dict[float, str] | None = None,
                   legend: dict[str, str] | None = None,
-                  edge_hover: dict[tuple[str, str], str] | None = None) -> go.Figure:
-    """A DAG drawn left to right by layer: nodes as markers, edges as arrows (no JS graph lib).
+                  edge_hover: dict[tuple[str, str], str] | None = None,
+                  edge_legend: dict[str, str] | None = None, stretch: bool = False) -> go.Figure:
+    """A DAG drawn left to right by layer: nodes as markers, edges as curves with arrowheads.
 
     Every distinct column value gets a slot wide enough for the longest label, and nodes
     of one column are a row apart, so labels never overlap; nodes are ordered by the
     mean height of their neighbours (barycentre heuristic) to keep crossings few.
-    `column_names` label slots along the bottom; `legend` maps a name to a node colour;
-    `edge_hover` puts a hoverable dot with that text at the middle of an edge.
+    Edges bend by how many columns they span (two edges leaving one node along a row take
+    different arcs), and a pair given several colours (`edge_colors` value a list) gets one
+    arc per colour, so no edge hides under another. `column_names` label slots along the
+    bottom; `legend` maps a name to a node colour, `edge_legend` a name to an edge colour;
+    `edge_hover` puts a hoverable dot with that text at the middle of each arc; `stretch`:
+    no fixed width (the chart fills its container).
     """
     node_colors = node_colors or {}
     edge_colors = edge_colors or {}
@@ -266,23 +271,37 @@ def layered_graph(nodes: Sequence[str], layer_of: dict[str, float], edges: Seque
     slots = sorted({layer_of[n] for n in nodes} | set(column_names or {}))
     slot_of = {x: i for i, x in enumerate(slots)}
     place = _layered_positions(nodes, layer_of, edges, slot_of)
-    arrows = [{"x": place[dst][0], "y": place[dst][1], "ax": place[src][0], "ay": place[src][1],
-               "xref": "x", "yref": "y", "axref": "x", "ayref": "y", "text": "", "showarrow": True,
-               "arrowhead": 2, "arrowsize": 1.2, "arrowwidth": 1.5, "standoff": 9, "startstandoff": 9,
-               "arrowcolor": edge_colors.get((src, dst), "#9aa5b1")}
-              for src, dst in edges if src in place and dst in place]
+    arcs = []  # (pair, colour, points along the arc)
+    for src, dst in edges:
+        if src not in place or dst not in place:
+            continue
+        colours = edge_colors.get((src, dst), "#9aa5b1")
+        for k, colour in enumerate([colours] if isinstance(colours, str) else colours):
+            arcs.append(((src, dst), colour, _arc(place[src], place[dst], k)))
     data: list[dict] = []
-    hovered = [(pair, text) for pair, text in (edge_hover or {}).items()
-               if pair[0] in place and pair[1] in place]
+    by_colour: dict[str, list] = {}
+    for _, colour, points in arcs:
+        by_colour.setdefault(colour, []).extend(points + [(None, None)])
+    names_of = {colour: name for name, colour in (edge_legend or {}).items()}
+    for colour, points in by_colour.items():
+        # One line trace per colour (light to draw); None breaks the line between arcs.
+        data.append({"type": "scatter", "mode": "lines", "hoverinfo": "skip", "x": [p[0] for p in points],
+                     "y": [p[1] for p in points], "line": {"color": colour, "width": 1.6},
+                     "name": names_of.get(colour, "edge"), "showlegend": colour in names_of})
+    arrows = [{"x": points[-1][0], "y": points[-1][1], "ax": points[-3][0], "ay": points[-3][1],
+               "xref": "x", "yref": "y", "axref": "x", "ayref": "y", "text": "", "showarrow": True,
+               "arrowhead": 2, "arrowsize": 1.2, "arrowwidth": 1.5, "standoff": 9, "arrowcolor": colour}
+              for _, colour, points in arcs]
+    hovered = [(pair, colour, points, edge_hover[pair]) for pair, colour, points in arcs
+               if pair in (edge_hover or {})]
     if hovered:
-        # Arrows (annotations) take no hover; a small dot mid-edge carries the edge's text.
+        # Lines and arrows take no hover; a small dot mid-arc carries the edge's text.
         data.append({
             "type": "scatter", "name": "edges", "mode": "markers", "showlegend": False,
-            "x": [(place[a][0] + place[b][0]) / 2 for (a, b), _ in hovered],
-            "y": [(place[a][1] + place[b][1]) / 2 for (a, b), _ in hovered],
-            "hovertext": [text for _, text in hovered], "hoverinfo": "text",
-            "marker": {"size": 7, "symbol": "diamond",
-                       "color": [edge_colors.get(pair, "#9aa5b1") for pair, _ in hovered]},
+            "x": [points[len(points) // 2][0] for _, _, points, _ in hovered],
+            "y": [points[len(points) // 2][1] for _, _, points, _ in hovered],
+            "hovertext": [text for *_, text in hovered], "hoverinfo": "text",
+            "marker": {"size": 7, "symbol": "diamond", "color": [colour for _, colour, _, _ in hovered]},
         })
     names = [n for n in nodes if n in place]
     data.append({
@@ -298,20 +317,40 @@ def layered_graph(nodes: Sequence[str], layer_of: dict[str, float], edges: Seque
         data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": name,
                      "marker": {"size": 12, "color": color, "line": {"width": 1, "color": "#333"}}})
     slot_px = max(90, CHAR_PX * max((len(n) for n in names), default=4) + 24)
-    ys = [y for _, y in place.values()] or [0.0]
+    ys = [y for _, y in place.values()] + [y for *_, points in arcs for _, y in points] or [0.0]
     width = int(slot_px * len(slots) + 60)
     height = int(ROW_PX * (max(ys) - min(ys) + 2) + 150)
     ticks = {"tickvals": [slot_of[x] for x in column_names], "ticktext": list(column_names.values())} \
         if column_names else {"showticklabels": False}
     layout = {
-        "title": {"text": title}, "width": width, "height": height, "plot_bgcolor": "white",
+        "title": {"text": title}, "height": height, "plot_bgcolor": "white",
         "margin": {"l": 30, "r": 30, "t": 60, "b": 40}, "annotations": arrows,
         "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
         "xaxis": {**ticks, "range": [-0.5, len(slots) - 0.5], "showgrid": bool(column_names),
                   "gridcolor": "#eef0f3", "zeroline": False, "showline": False, "fixedrange": True},
         "yaxis": {"visible": False, "range": [min(ys) - 0.7, max(ys) + 1.0], "fixedrange": True},
     }
+    if not stretch:
+        layout["width"] = width
     return figure(data, layout)
+
+
+ARC_POINTS = 13  # points along one drawn edge
+
+
+def _arc(start: tuple[float, float], end: tuple[float, float], k: int = 0) -> list[tuple[float, float]]:
+    """A quadratic curve from `start` to `end` bowed upwards by the columns it spans (an edge to
+    the next column is straight), plus a step per extra colour `k` of the same pair, so edges
+    along one row, or several of one pair, take distinct paths."""
+    (x0, y0), (x1, y1) = start, end
+    bow = 0.35 * max(0.0, abs(x1 - x0) - 1) + 0.3 * k
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2 + bow
+    points = []
+    for i in range(ARC_POINTS):
+        t = i / (ARC_POINTS - 1)
+        points.append(((1 - t) ** 2 * x0 + 2 * t * (1 - t) * cx + t * t * x1,
+                       (1 - t) ** 2 * y0 + 2 * t * (1 - t) * cy + t * t * y1))
+    return points
 
 
 def _layered_positions(nodes: Sequence[str], layer_of: dict[str, float],

@@ -34,6 +34,12 @@ if not run.is_vector:
     in_col, out_col = st.columns(2)
     in_col.markdown("**Input** " + " ".join(f"`{t}`" for t in run.positions[run.offset:]))
     out_col.markdown("**Output** " + " ".join(f"`{t}`" for t in run.output[run.offset:]))
+    # Mark which outputs the task scores (a Transformer Program's `<s>`/`</s>` outputs are not).
+    answers = [i for i in subject.answer_positions(len(run.positions)) if i >= run.offset]
+    if len(answers) < len(run.positions) - run.offset:
+        out_col.caption("**Answers** " + " ".join(f"`{run.output[i]}`" for i in answers)
+                        + f" at positions {', '.join(map(str, answers))}; the other outputs are "
+                        "not part of the task.")
 
 # Only the chosen view runs: the others can be slow (discovery) and rerunning all of them
 # on every keystroke would break the interaction budget.

@@ -26,6 +26,7 @@ from rasp.lib import PROGRAMS
 SOURCES = ("Library program", "RASP code", "Shipped trained model", "Transformer Program",
            "Upload a saved model", "By name (as in the CLI)")
 USER_ERRORS = (InterpError, rasp.RASPError)
+LAST_GOOD = "last_good_subject"  # session key: the model shown when a new choice fails
 
 
 @st.cache_resource(show_spinner="Compiling…")
@@ -64,7 +65,9 @@ def default_subject() -> Subject:
 
 
 def pick_subject() -> Subject:
-    """Draw the model picker and return the chosen model (the default on any problem)."""
+    """Draw the model picker and return the chosen model; on a problem, the last model that
+    loaded (the default before any), with the problem shown above the views too."""
+    failed = False
     with st.sidebar:
         st.header("Model")
         source = st.radio("Source", SOURCES, key="source")
@@ -84,19 +87,25 @@ def pick_subject() -> Subject:
         except rasp.RASPSyntaxError as err:
             st.error(f"RASP syntax error: {err}")
             st.code(_caret(st.session_state.get("rasp_submitted", ("",))[0], err), language=None)
-            subject = None
+            subject, failed = None, True
         except USER_ERRORS as err:
             st.error(str(err))
-            subject = None
+            subject, failed = None, True
         except RecursionError:
             # A recursive `def` or very deep nesting; the parser should raise its own error
             # for these, and this keeps the page alive if one slips through.
             st.error("The program nests too deeply to evaluate (a recursive def, or expressions "
                      "nested hundreds deep): RASP has no recursion; unroll it or simplify.")
-            subject = None
+            subject, failed = None, True
         if subject is None:
-            subject = default_subject()
-            st.caption(f"Showing the default: {subject.title}")
+            # Keep the last model that loaded on screen rather than jumping to the default.
+            subject = st.session_state.get(LAST_GOOD) or default_subject()
+            st.caption(f"Showing the last model that loaded: {subject.title}")
+        else:
+            st.session_state[LAST_GOOD] = subject
+    if failed:
+        st.error(f"The chosen model did not load (the error is in the sidebar); the views below "
+                 f"still show the last model that loaded: {subject.title}.")
     return subject
 
 

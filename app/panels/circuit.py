@@ -3,19 +3,22 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from app.display import show_value
 from app.figures import faithfulness_figure, layered_graph, sublayer_names
 from app.model_run import MODEL_LOCK, ModelRun
 from app.subject import Subject
-from interp.analysis import acdc, eap, precision_recall, roc_auc
+from interp.analysis import find_circuit, precision_recall, roc_auc
 from interp.analysis.circuit_curves import FaithfulnessCurve, faithfulness_curve
+from interp.analysis.registry import ACDC_THRESHOLD, REGISTRY
 from interp.circuit import Circuit, Edge, node_layer_position, node_order
 from interp.errors import InterpError
 
 BOTH, TRUTH_ONLY, FOUND_ONLY = "#2ca02c", "#ff7f0e", "#d62728"
-METHODS = ("acdc", "eap")
+METHODS = tuple(REGISTRY)  # the CLI's table: acdc, eap, eap-ig (and whatever it gains)
 
 
 def node_columns(circuit_nodes: list[str], n_layers: int) -> dict[str, float]:
@@ -38,16 +41,17 @@ def draw(circuit: Circuit, cfg, title: str, truth: Circuit | None = None, key: s
     truth_edges = truth.edge_set() if truth is not None else set()
     edges = set(circuit.edges) | truth_edges
     nodes = [n for n in node_order(cfg) if n in {e.src for e in edges} | {e.dst for e in edges}]
-    colors: dict[tuple[str, str], str] = {}
+    colors: dict[tuple[str, str], list[str]] = {}
     hover: dict[tuple[str, str], list[str]] = {}
     for edge in sorted(edges):
         pair = (edge.src, edge.dst)
         in_found, in_truth = edge in circuit.edge_set(), edge in truth_edges
         color = BOTH if (in_found and in_truth) or truth is None else (
             TRUTH_ONLY if in_truth else FOUND_ONLY)
-        # One line per node pair: a pair is "found" if any of its slots was found.
-        if colors.get(pair) != BOTH:
-            colors[pair] = color
+        # One arc per (node pair, status): a pair whose q slot was found and k slot missed
+        # shows both, so a missed edge never hides under a found one.
+        if color not in colors.setdefault(pair, []):
+            colors[pair].append(color)
         status = "" if truth is None else (" · found and true" if in_found and in_truth else
                                            " · true, missed" if in_truth else " · found, not true")
         score = circuit.scores.get(edge)
@@ -55,17 +59,21 @@ def draw(circuit: Circuit, cfg, title: str, truth: Circuit | None = None, key: s
             f"{edge}" + (f": score {show_value(float(score))}" if score is not None else "") + status)
     names = sublayer_names(cfg.n_layers)
     names[2.0 * cfg.n_layers + 1] = "logits"
+    legend = None if truth is None else {"found and true": BOTH, "true, missed": TRUTH_ONLY,
+                                         "found, not true": FOUND_ONLY}
     st.plotly_chart(layered_graph(nodes, node_columns(nodes, cfg.n_layers), list(colors), title,
-                                  edge_colors=colors, column_names=names,
+                                  edge_colors=colors, column_names=names, edge_legend=legend, stretch=True,
                                   edge_hover={p: "<br>".join(h) for p, h in hover.items()}),
-                    key=key, width="content")
+                    key=key, width="stretch")
 
 
 SUBJECTS_OWN = "the task's own"
-DISCOVERY_PER_LENGTH = 4  # task inputs per length for discovery (x 8 rows for trained models)
+# Task inputs per length: `interp discover`'s --per-length default, so the app and the CLI
+# find the same circuit (same inputs, seed 0, registry, threshold) and score it the same.
+DISCOVERY_PER_LENGTH = 8
 
 
-def _discover(subject: Subject, method: str, threshold: float,
+def _discover(subject: Subject, method: str, threshold: float | None,
               ablation: str) -> tuple[Circuit, FaithfulnessCurve, float]:
     """Run discovery on the subject's task inputs with its metric (progress bar for ACDC), then
     its faithfulness curve and the found circuit's faithfulness.
@@ -79,20 +87,22 @@ def _discover(subject: Subject, method: str, threshold: float,
     reference = corrupted if corrupted is not None else inputs.batches
     rows = sum(b.shape[0] for b in inputs.batches)
     bar = st.progress(0.0, text=f"{method}: starting on {rows} task inputs…")
+    start = time.perf_counter()
 
     def report(done: int, total: int) -> None:
         if done == total or done % 4 == 0:
-            bar.progress(done / total, text=f"{method}: {done} / {total} edges tried")
+            # Remaining time from the mean time per edge so far (ACDC tries edges one by one).
+            left = (time.perf_counter() - start) / max(done, 1) * (total - done)
+            bar.progress(done / total, text=f"{method}: {done} / {total} edges tried, about "
+                         f"{left:.0f} s left (Cancel stops it)")
 
     metric = subject.discovery_metric(inputs.positions)
     model, batches = subject.model, inputs.batches
     with MODEL_LOCK:
-        if method == "acdc":
-            found = acdc(model, batches, threshold=threshold, ablation=how, reference=reference,
-                         corrupted=corrupted, metric=metric, progress=report)
-        else:
-            found = eap(model, batches, threshold=threshold, ablation=how, reference=reference,
-                        corrupted=corrupted, metric=metric)
+        # The registry `interp discover` uses, with its arguments: one method table, one default.
+        found = find_circuit(method, model, batches, ablation=how, corrupted=corrupted, metric=metric,
+                             threshold=threshold, seed=0,
+                             progress=report if method == "acdc" else False).circuit
         bar.progress(1.0, text="faithfulness curve: ablating all but the top-scored edges…")
         curve = faithfulness_curve(model, found.scores, batches, kind=how, reference=reference,
                                    positions=inputs.positions)
@@ -114,8 +124,10 @@ def show(subject: Subject, run: ModelRun) -> None:
     with st.form("discovery_form"):
         cols = st.columns(3)
         method = cols[0].radio("Method", METHODS, horizontal=True, key="discovery_method")
-        threshold = cols[1].number_input("Threshold", min_value=0.0, value=1e-3, format="%.0e",
-                                         key="discovery_threshold")
+        threshold = cols[1].number_input("Threshold", min_value=0.0, value=None, format="%.0e",
+                                         key="discovery_threshold",
+                                         placeholder=f"method default (ACDC {ACDC_THRESHOLD:.0e})",
+                                         help="empty: the method's default, as in `interp discover`")
         ablation = cols[2].radio("Ablation", (SUBJECTS_OWN, "zero", "mean", "resample"), horizontal=True,
                                  key="discovery_ablation",
                                  help="the task's own: resample from task-corrupted inputs for trained "
