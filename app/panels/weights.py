@@ -12,7 +12,9 @@ from app.display import stage_number_name
 from app.figures import matrix_heatmap
 from app.model_run import ModelRun
 from app.subject import Subject
-from interp.analysis.head_circuits import head_circuits, nonzero_part, residual_layout
+from interp.analysis.head_circuits import NamedMatrix, head_circuits, nonzero_part, residual_layout
+
+TOP_ROWS = 20  # rows and columns drawn by default: the largest in magnitude
 
 BASIS_LABELS = {"residual": "labelled residual directions",
                 "tokens": "tokens (W_E · QK · W_Eᵀ, W_E · OV · W_U)"}
@@ -58,15 +60,49 @@ def show(subject: Subject, run: ModelRun) -> None:
     if not qk.rows and not ov.rows:
         st.info(f"{chosen} is empty: all its weights are zero (the program does not use it).")
         return
+    search_col, top_col = st.columns([2, 1])
+    query = search_col.text_input("Search rows and columns", key="weights_search",
+                                  placeholder="part of a label, e.g. a variable or token name")
+    top = top_col.number_input("Largest rows/columns shown", min_value=1, value=TOP_ROWS, key="weights_top",
+                               help="by largest magnitude; the others are left out of the chart")
+    qk, ov = focus(qk, query, int(top)), focus(ov, query, int(top))
     left, right = st.columns(2)
     for column, matrix, name, rows, cols, key in (
             (left, qk, "QK", "query reads", "key reads", "weights_qk"),
             (right, ov, "OV", "reads (value)", "writes (output)", "weights_ov")):
         if not matrix.rows:
-            column.info(f"{name} circuit of {chosen}: all zero.")
+            column.info(f"{name} circuit of {chosen}: all zero" + (
+                f", or nothing matches {query!r}." if query else "."))
             continue
         column.plotly_chart(matrix_heatmap(matrix.values.numpy(), matrix.rows, matrix.columns,
                                            f"{chosen} {name} circuit", "weight", x_title=cols,
                                            y_title=rows), key=key)
     st.caption("QK: how strongly a query direction attends to a key direction. OV: what a head "
                "writes (columns) when it attends to a position holding a row's direction.")
+
+
+def focus(matrix: NamedMatrix, query: str = "", top: int = TOP_ROWS) -> NamedMatrix:
+    """The rows and columns whose label contains `query` (case-insensitive; a row matching
+    keeps all columns and vice versa), then the `top` of each largest in magnitude, in their
+    original order: an 80-row QK circuit stays readable."""
+    values = matrix.values  # [rows, columns]
+    needle = query.strip().lower()
+    rows = list(range(len(matrix.rows)))
+    cols = list(range(len(matrix.columns)))
+    if needle:
+        hit_rows = [i for i in rows if needle in matrix.rows[i].lower()]
+        hit_cols = [j for j in cols if needle in matrix.columns[j].lower()]
+        if hit_rows and not hit_cols:
+            rows = hit_rows
+        elif hit_cols and not hit_rows:
+            cols = hit_cols
+        else:
+            rows, cols = hit_rows, hit_cols
+    if rows and cols:
+        sub = values[rows][:, cols].abs()
+        rows = [rows[i] for i in sorted(sub.amax(1).argsort(descending=True)[:top].tolist())]
+        cols = [cols[j] for j in sorted(sub.amax(0).argsort(descending=True)[:top].tolist())]
+    else:
+        rows, cols = [], []
+    return NamedMatrix(values[rows][:, cols], [matrix.rows[i] for i in rows],
+                       [matrix.columns[j] for j in cols])
