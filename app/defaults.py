@@ -10,6 +10,7 @@ import streamlit as st
 
 from app.model_run import MODEL_LOCK, ModelRun
 from app.subject import Subject
+from app.url_state import url_value
 from interp.analysis.salience import Pick, head_effects, top_head
 
 
@@ -48,6 +49,12 @@ def open_on(key: str, value: Any, context: Any) -> bool:
     A choice the user makes stays until the model or the input changes, also across views
     (Streamlit forgets a widget's value while its view is not drawn: a shadow copy keeps it)."""
     marker, shadow = f"_opened_{key}", f"_chosen_{key}"
+    shared = url_value(key)
+    if shared is not None:
+        # A shared URL named the component: it wins over the salient one, once.
+        st.session_state[marker] = context
+        st.session_state[key] = st.session_state[shadow] = shared
+        return True
     if st.session_state.get(marker) != context:
         st.session_state[marker] = context
         st.session_state[key] = st.session_state[shadow] = value

@@ -3,6 +3,7 @@ circuits and the program it implements. Run it with `interp app` (or `make app`)
 
 import streamlit as st
 
+from app import url_state
 from app.inputs import read_input
 from app.model_run import run_subject
 from app.panels import VIEWS
@@ -16,7 +17,9 @@ use_small_model_threads()
 st.set_page_config(page_title="interp dashboard", layout="wide")
 st.title("interp dashboard")
 
+url_state.restore()  # a shared URL's model, input, view and component (first run only)
 subject = pick_subject()
+url_state.apply(subject)
 st.caption(f"**{subject.title}** · {subject.model.cfg.n_layers} layers × "
            f"{subject.model.cfg.n_heads} heads · d_model {subject.model.cfg.d_model}")
 try:
@@ -45,3 +48,4 @@ if not run.is_vector:
 # on every keystroke would break the interaction budget.
 view = st.radio("View", list(VIEWS), horizontal=True, key="view", label_visibility="collapsed")
 VIEWS[view](subject, run)
+url_state.write(view)
