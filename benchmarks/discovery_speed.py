@@ -52,10 +52,13 @@ def run_model(name: str, methods: list[str], per_length: int, ablation: str | No
         found = find_circuit(method, subject.model, inputs.batches, ablation=kind, corrupted=corrupted,
                              metric=metric, positions=inputs.positions, progress=True)
         cpu = time.process_time() - cpu
-        rows.append({"model": name, "method": method, "ablation": kind, "seconds": round(found.seconds, 2),
+        rows.append(row := {"model": name, "method": method, "ablation": kind,
+                            "seconds": round(found.seconds, 2),
                      "cpu_seconds": round(cpu, 2), "kept": len(found.circuit.edges),
                      "candidates": len(found.candidates),
                      "rows": sum(int(b.shape[0]) for b in inputs.batches)})
+        print(f"{row['model']} | {row['method']} | {row['ablation']} | {row['seconds']:.1f} | "
+              f"{row['cpu_seconds']:.1f} | {row['kept']} / {row['candidates']}", flush=True)
     return rows
 
 
@@ -83,9 +86,6 @@ def main() -> None:
         except InterpError as err:
             print(f"{name} | failed: {err}")
             continue
-        for r in part:
-            print(f"{r['model']} | {r['method']} | {r['ablation']} | {r['seconds']:.1f} | "
-                  f"{r['cpu_seconds']:.1f} | {r['kept']} / {r['candidates']}", flush=True)
         rows += part
     if args.json:
         print(json.dumps(rows))

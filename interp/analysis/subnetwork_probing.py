@@ -39,6 +39,7 @@ MetricFactory = Callable[[torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]
 BETA, GAMMA, ZETA = 2 / 3, -0.1, 1.1
 SP_STEPS = 150  # optimisation steps (each one pass over every batch)
 SP_SPARSITY = 0.1  # weight of the mean expected L0 norm beside the metric
+SP_ROWS = 16  # rows of each batch one step trains on
 SP_THRESHOLD = 0.5  # kept edges: deterministic mask above this
 LEVELS = ("edge", "node")
 
@@ -100,7 +101,7 @@ def subnetwork_probing(
         for batch, ref, cor in zip(batches, references, corrupteds):
             replaced = corrupted_outputs(model, batch, ablation, ref, cor, seed)
             clean = model(batch)
-            prepared.append((batch, replaced, metric(clean), batch.shape[0] / total))
+            prepared.append((batch, replaced, clean, batch.shape[0] / total))
     generator = torch.Generator().manual_seed(seed)
     log_alpha = torch.full((len(units),), 3.0, requires_grad=True)  # masks start ~ open
     optimiser = torch.optim.Adam([log_alpha], lr=lr)
@@ -113,11 +114,15 @@ def subnetwork_probing(
             for _ in bar:
                 optimiser.zero_grad()
                 loss = sparsity * _expected_l0(log_alpha).mean() if units else torch.zeros(())
-                for batch, replaced, measure, weight in prepared:
+                for batch, replaced, clean, weight in prepared:
                     z = _sample(log_alpha, generator)  # [n_units]
                     gates = z[gate_index]  # [n_edges]
-                    with temporary_hooks(model, _mask_hooks(model, edges, gates, replaced)):
-                        loss = loss + weight * measure(model(batch))
+                    # A seeded minibatch of rows per step (stochastic masks already make
+                    # each step's loss an estimate): a step costs the same on any batch size.
+                    rows = _minibatch(batch.shape[0], generator)
+                    part = {n: v[rows] for n, v in replaced.items()}  # each [rows, pos, d_model]
+                    with temporary_hooks(model, _mask_hooks(model, edges, gates, part)):
+                        loss = loss + weight * metric(clean[rows])(model(batch[rows]))
                 if units:
                     loss.backward()
                     optimiser.step()
@@ -138,6 +143,13 @@ def subnetwork_probing(
             scores[edge] = min(mask[unit], mask[index[edge.dst]])
     cut = SP_THRESHOLD if threshold is None else threshold
     return _circuit([e for e in full.edges if scores[e] > cut], scores)
+
+
+def _minibatch(n_rows: int, generator: torch.Generator) -> torch.Tensor:
+    """Indices of at most SP_ROWS seeded random rows out of `n_rows` (all when fewer)."""
+    if n_rows <= SP_ROWS:
+        return torch.arange(n_rows)
+    return torch.randperm(n_rows, generator=generator)[:SP_ROWS]
 
 
 def _sample(log_alpha: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
