@@ -1,0 +1,142 @@
+"""Component page: one head, MLP neuron or labelled residual direction over the model's own
+task (inputs the subject samples): its top-activating inputs, the distribution of its
+activations, its direct effect on the logits, and for compiled models what it computes."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import streamlit as st
+import torch
+
+from app.compiled_info import component_captions
+from app.defaults import open_on, run_context, salient_head
+from app.display import show_value
+from app.figures import bar_chart, figure
+from app.model_run import MODEL_LOCK, ModelRun
+from app.subject import Subject
+from interp.analysis.activations import activations, logit_effect, parse_component, written_direction
+from interp.errors import InterpError
+
+SAMPLES = 64  # task inputs a page is computed over
+TOP = 10  # top-activating inputs listed, output logits shown
+
+
+def options(subject: Subject) -> list[str]:
+    """Every head, then every MLP neuron, then every labelled residual direction."""
+    cfg = subject.model.cfg
+    names = [f"L{la}H{h}" for la in range(cfg.n_layers) for h in range(cfg.n_heads)]
+    if not cfg.attn_only and cfg.d_mlp:
+        names += [f"L{la}N{n}" for la in range(cfg.n_layers) for n in range(cfg.d_mlp)]
+    labels = subject.model.residual_labels
+    if labels is not None:
+        names += [f"R{i}" for i, label in enumerate(labels.names()) if label != "?"]
+    return names
+
+
+def descriptions(subject: Subject) -> dict[str, str]:
+    """What each component is known to compute (compiled models; labelled directions)."""
+    captions = component_captions(subject)
+    known = {n: c for n, c in captions.items() if not n.startswith("MLP")}
+    cfg = subject.model.cfg
+    if not cfg.attn_only and cfg.d_mlp:
+        for layer in range(cfg.n_layers):
+            if f"MLP{layer}" in captions:
+                known.update({f"L{layer}N{n}": f"part of MLP{layer}: {captions[f'MLP{layer}']}"
+                              for n in range(cfg.d_mlp)})
+    labels = subject.model.residual_labels
+    if labels is not None:
+        known.update({f"R{i}": f"carries {name}" for i, name in enumerate(labels.names()) if name != "?"})
+    return known
+
+
+def task_sample(subject: Subject, seed: int = 0) -> list[tuple[str, list[str], torch.Tensor]]:
+    """SAMPLES inputs from the subject's own task: (input text, position names, model input)."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(SAMPLES):
+        inputs = subject.sample(rng)
+        names, ids = subject.encode(inputs)
+        rows.append((subject.format_input(inputs), names, ids))
+    return rows
+
+
+def page_data(subject: Subject, name: str) -> dict:
+    """Activations over the task sample, top inputs, and the logit effect (cached per model)."""
+    cache = st.session_state.setdefault("_component_pages", {})
+    key = (subject.identity, name)
+    if key in cache:
+        return cache[key]
+    model = subject.model
+    component = parse_component(name, model)
+    rows = task_sample(subject)
+    found, every = [], []
+    with MODEL_LOCK:
+        for text, names, ids in rows:
+            # Only the task's answer positions: a BOS or a question's digits are not what the
+            # component is for.
+            answers = subject.answer_positions(len(names)) or list(range(len(names)))
+            acts = activations(model, ids, component)[0, answers]  # [answers]
+            every.extend(acts.tolist())
+            best = int(acts.argmax())
+            found.append((float(acts[best]), text, f"{answers[best]}:{names[answers[best]]}"))
+        # A head's write depends on its input: its mean output over the same task sample.
+        batch = [ids for _, _, ids in rows]
+        direction = torch.stack([written_direction(model, component, ids) for ids in batch]).mean(0) \
+            if component.kind == "head" else written_direction(model, component)
+        effect = logit_effect(model, direction).numpy()
+    found.sort(key=lambda r: -r[0])
+    cache[key] = {"values": np.asarray(every), "top": found[:TOP], "effect": effect}
+    return cache[key]
+
+
+def show(subject: Subject, run: ModelRun) -> None:
+    """Pick a component (the salient head first) and draw its page."""
+    names = options(subject)
+    if not names:
+        st.info("This model has no heads, neurons or labelled directions.")
+        return
+    pick = salient_head(subject, run)
+    if pick is not None:
+        open_on("component_name", pick.name, run_context(subject, run))
+    known = descriptions(subject)
+    name = st.selectbox("Component (head LxHy, neuron LxNy, residual direction Rz)", names,
+                        key="component_name",
+                        format_func=lambda n: n + (f" — {known[n]}" if n in known else ""))
+    if pick is not None and name == pick.name:
+        st.caption(f"Opened on {pick.reason}")
+    try:
+        data = page_data(subject, name)
+    except InterpError as err:
+        st.error(str(err))
+        return
+    about = known.get(name)
+    if about:
+        st.markdown(f"**What it computes** (from the program): {about}")
+    st.caption(f"Over the answer positions of {SAMPLES} inputs sampled from the model's own task "
+               "(seed 0). Activation: "
+               "a head's output norm, a neuron's value after its nonlinearity, a direction's "
+               "coordinate after the last layer.")
+    left, right = st.columns(2)
+    left.markdown("**Top-activating inputs**")
+    left.dataframe({"activation": [show_value(v) for v, _, _ in data["top"]],
+                    "input": [t for _, t, _ in data["top"]],
+                    "at position": [p for _, _, p in data["top"]]}, hide_index=True, key="component_top")
+    right.plotly_chart(figure([{"type": "histogram", "x": data["values"], "nbinsx": 40,
+                                "hovertemplate": "%{x}: %{y} positions<extra></extra>"}],
+                              {"title": {"text": f"{name}: activations at the answer positions"},
+                               "height": 320,
+                               "xaxis": {"title": {"text": "activation"}},
+                               "yaxis": {"title": {"text": "positions"}},
+                               "margin": {"l": 10, "r": 10, "t": 50, "b": 40}}),
+                       key="component_histogram")
+    effect = data["effect"]
+    cfg = subject.model.cfg
+    vocab_out = cfg.vocab_out or cfg.vocab or [str(i) for i in range(len(effect))]
+    order = np.argsort(-np.abs(effect))[:TOP]
+    st.plotly_chart(bar_chart([str(vocab_out[i]) for i in order], effect[order],
+                              f"{name}: direct effect on the output logits (largest {len(order)})",
+                              "logit per unit written"), key="component_logits")
+    st.caption("Direct effect: what the component writes (a head: its mean output over the sample; "
+               "a neuron: its output weights; a direction: its unit vector) times the unembedding.")
