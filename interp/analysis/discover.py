@@ -257,7 +257,7 @@ def eap(
     metric: MetricFactory | None = None,
     seed: int = 0,
     ig_steps: int = 0,
-    progress: bool = False,
+    progress: bool | Callable[[int, int], None] = False,
 ) -> Circuit:
     """Edge attribution patching: score(src -> dst.slot) = |(corrupted - clean) output of
     src . d metric / d (dst's input through slot)|, averaged over rows (absolute value per
@@ -271,6 +271,7 @@ def eap(
     With resample ablation, plain EAP gives TL's `attribution_patch(granularity="edge")`
     scores (summed over positions, absolute value per row).
     Kept edges: score > threshold, or the top_k highest, or (neither given) score > 1e-6.
+    progress: a tqdm bar (True), none, or a callable(gradient passes done, in all).
     """
     _check_threshold(threshold)
     if ig_steps < 0:
@@ -284,10 +285,20 @@ def eap(
     total = sum(b.shape[0] for b in batches)
     scores = dict.fromkeys(full.edges, 0.0)
     # One tick per gradient pass (per interpolation step with EAP-IG): the bar's estimate.
-    bar = tqdm(total=len(batches) * max(1, ig_steps), desc="eap-ig" if ig_steps else "eap",
-               disable=not progress, leave=False)
+    passes = len(batches) * max(1, ig_steps)
+    bar = tqdm(total=passes, desc="eap-ig" if ig_steps else "eap", disable=progress is not True,
+               leave=False)
+
+    done = [0]
+
+    def tick(n: int) -> None:
+        bar.update(n)
+        done[0] += n
+        if callable(progress):
+            progress(done[0], passes)  # a caller's bar (raising from it stops the run)
+
     for batch, ref, cor in zip(batches, references, corrupteds):
-        part = _eap_scores(model, batch, full, ablation, ref, cor, metric, seed, ig_steps, bar.update)
+        part = _eap_scores(model, batch, full, ablation, ref, cor, metric, seed, ig_steps, tick)
         for edge, value in part.items():
             scores[edge] += value * batch.shape[0] / total
     bar.close()

@@ -54,7 +54,7 @@ class Options:
     metric: MetricFactory | None = None
     seed: int = 0
     ig_steps: int = IG_STEPS
-    progress: bool = False
+    progress: bool | Callable[[int, int], None] = False  # a bar, or callable(done, total)
     # The positions the default metrics read (None: all), e.g. a task's answer positions.
     positions: Sequence[int] | None = None
     # EAP / EAP-IG's metric, which needs a gradient at the clean run (default: cross-entropy

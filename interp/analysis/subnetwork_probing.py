@@ -57,7 +57,7 @@ def subnetwork_probing(
     level: str = "edge",
     sparsity: float = SP_SPARSITY,
     lr: float = 0.1,
-    progress: bool = False,
+    progress: bool | Callable[[int, int], None] = False,
     skip_silent: bool = True,
 ) -> Circuit:
     """Learned edge (or node) masks. Scores: each edge's sigmoid(log alpha) in (0, 1) (node
@@ -67,6 +67,7 @@ def subnetwork_probing(
     squared error for one numerical output) plus `sparsity` x the mean expected L0 norm of
     the masks. Seeded: the same arguments give the same circuit.
 
+    progress: a tqdm bar over the steps (True), none, or a callable(steps done, steps).
     skip_silent: give edges the weights cannot carry no mask and score 0 (their removal
     changes nothing, so a mask would only learn the penalty); False masks every edge."""
     from interp.analysis.discover import _check_threshold, _circuit, corrupted_outputs
@@ -106,12 +107,12 @@ def subnetwork_probing(
     log_alpha = torch.full((len(units),), 3.0, requires_grad=True)  # masks start ~ open
     optimiser = torch.optim.Adam([log_alpha], lr=lr)
     frozen = [(p, p.requires_grad) for p in model.parameters()]
-    bar = tqdm(range(steps), desc="sp", disable=not progress, leave=False)
+    bar = tqdm(total=steps, desc="sp", disable=progress is not True, leave=False)
     try:
         for p, _ in frozen:
             p.requires_grad_(False)
         with component_hooks_enabled(model):
-            for _ in bar:
+            for step in range(steps):
                 optimiser.zero_grad()
                 loss = sparsity * _expected_l0(log_alpha).mean() if units else torch.zeros(())
                 for batch, replaced, clean, weight in prepared:
@@ -127,6 +128,9 @@ def subnetwork_probing(
                     loss.backward()
                     optimiser.step()
                 bar.set_postfix(loss=f"{loss.item():.3g}", refresh=False)
+                bar.update(1)
+                if callable(progress):
+                    progress(step + 1, steps)  # a caller's bar (raising from it stops)
     finally:
         for p, flag in frozen:
             p.requires_grad_(flag)

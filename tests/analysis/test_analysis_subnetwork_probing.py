@@ -117,3 +117,11 @@ def test_eap_ignores_a_distance_metric_and_reads_positions(tokens):
     at = find_circuit("eap", model, batch, positions=[4]).circuit
     direct = eap(model, batch, metric=lambda clean: cross_entropy_to_clean(clean, [4]))
     assert at.scores == direct.scores
+
+
+@pytest.mark.parametrize("method,total", [("eap", 1), ("eap-ig", 3), ("sp", 4)])
+def test_progress_callback_counts_every_pass(tokens, method, total):
+    calls = []
+    find_circuit(method, build_handbuilt("softmax"), tokens[:4], ig_steps=3, steps=4,
+                 progress=lambda done, all_: calls.append((done, all_)))
+    assert calls == [(i, total) for i in range(1, total + 1)]
