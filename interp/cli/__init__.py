@@ -32,6 +32,7 @@ SUBCOMMAND_MODULES = [
     "interp.cli.train_cmd",
     "interp.cli.ship_cmd",
     "interp.cli.program_cmd",
+    "interp.cli.siit_cmd",
     "interp.cli.circuit_bench_cmd",
 ]
 

@@ -16,11 +16,13 @@ from torch import nn
 
 from interp.errors import InputError
 from interp.evaluation.icl import regression_report
+from interp.evaluation.siit import siit_report
 from interp.tasks import Addition, InContextNgrams, MarkovTask, Task, make_task
 from interp.tasks.addition import CARRY_CLASSES, carry_class, cascade_length
 from interp.tasks.base import IGNORE
 from interp.tasks.ngrams import in_context_ngram_loss
 from interp.tasks.regression import RegressionTask
+from interp.tasks.siit_task import SiitTask
 
 REPORT_SEED = 2**40 + 17
 _CHUNK = 1000  # questions per forward pass (memory only; results do not depend on it)
@@ -124,6 +126,7 @@ REPORTS: dict[type[Task], ReportFn] = {
     MarkovTask: markov_report,
     InContextNgrams: ngram_report,
     RegressionTask: regression_report,
+    SiitTask: siit_report,  # accuracy, IIA, strict IIA on held-out pairs
 }
 
 

@@ -13,6 +13,7 @@ from interp.tasks.markov import MarkovChain, MarkovTask
 from interp.tasks.ngrams import InContextNgrams
 from interp.tasks.rasp_tasks import RaspTask, Reverse, Sort
 from interp.tasks.regression import RegressionTask
+from interp.tasks.siit_task import SiitTask
 
 # One line per task: name -> factory taking the task's options as keywords.
 TASKS: dict[str, Callable[..., Task]] = {
@@ -24,6 +25,7 @@ TASKS: dict[str, Callable[..., Task]] = {
     "markov": MarkovTask,
     "ngrams": InContextNgrams,
     "regression": RegressionTask,
+    "siit": SiitTask,  # a compiled program as the high level of SIIT (interp.training.siit)
 }
 
 

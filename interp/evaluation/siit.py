@@ -1,0 +1,93 @@
+"""Interchange-intervention measures of a model trained by SIIT (interp.training.siit):
+accuracy, interchange-intervention accuracy (IIA) and strict IIA on held-out pairs, all
+per scored token (every position after BOS) against the exact compiled model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from interp.tasks.base import IGNORE
+from interp.tasks.siit_task import SiitTask, activation, patch_hooks
+
+NEAR_ZERO = 1e-3  # |weight| below this counts as near zero (the sparsity measure)
+
+
+def counterfactual_targets(task: SiitTask, base: torch.Tensor, source: torch.Tensor,
+                           component: str) -> torch.Tensor:
+    """The compiled (high-level) model's classes on `base` with `component` taken from `source`."""
+    if component in task.unaligned:
+        return task.targets(base)  # not a node of the program: the high level is unchanged
+    with torch.no_grad():
+        source_value = activation(task.compiled.model, source, component)
+    return task.targets(base, patch_hooks(component, source_value))
+
+
+def patched_logits(model: nn.Module, base: torch.Tensor, source: torch.Tensor, component: str,
+                   detach_source: bool = True) -> torch.Tensor:
+    """The model's logits [n, seq, d_out] on `base` with `component`'s activation from `source`."""
+    source_value = activation(model, source, component)
+    if detach_source:
+        source_value = source_value.detach()
+    return model.run_with_hooks(base, fwd_hooks=patch_hooks(component, source_value))
+
+
+def agreement(logits: torch.Tensor, targets: torch.Tensor) -> tuple[int, int]:
+    """(positions whose arg-max equals the target, scored positions)."""
+    scored = targets != IGNORE
+    return int(((logits.argmax(-1) == targets) & scored).sum()), int(scored.sum())
+
+
+@torch.no_grad()
+def siit_measures(model: nn.Module, task: SiitTask, base: torch.Tensor, source: torch.Tensor
+                  ) -> dict[str, Any]:
+    """accuracy on `base`; IIA over every aligned component and strict IIA over every
+    unaligned one, each pooled over the pairs (base[i], source[i]) and scored tokens."""
+    model.eval()
+    base_targets = task.targets(base)
+    right, total = agreement(model(base), base_targets)
+    out: dict[str, Any] = {"accuracy": right / total}
+    per_node: dict[str, float] = {}
+    iia_right = iia_total = 0
+    for component in task.aligned:
+        r, t = agreement(patched_logits(model, base, source, component),
+                         counterfactual_targets(task, base, source, component))
+        per_node[component] = r / t
+        iia_right, iia_total = iia_right + r, iia_total + t
+    per_free: dict[str, float] = {}
+    strict_right = strict_total = 0
+    for component in task.unaligned:
+        r, t = agreement(patched_logits(model, base, source, component), base_targets)
+        per_free[component] = r / t
+        strict_right, strict_total = strict_right + r, strict_total + t
+    out["iia"] = iia_right / iia_total if iia_total else None
+    # No unaligned component: nothing may change the output, so strictness holds vacuously (null, not 1).
+    out["strict_iia"] = strict_right / strict_total if strict_total else None
+    out["iia_by_component"] = per_node
+    out["strict_iia_by_component"] = per_free
+    return out
+
+
+def near_zero_fraction(model: nn.Module, threshold: float = NEAR_ZERO) -> float:
+    """Fraction of weight-matrix entries (no biases, no LayerNorm) with |w| < threshold."""
+    small = total = 0
+    for param in model.parameters():
+        if param.dim() < 2:
+            continue
+        small += int((param.abs() < threshold).sum())
+        total += param.numel()
+    return small / max(total, 1)
+
+
+def siit_report(model: nn.Module, task: SiitTask, seed: int, n: int = 1000) -> dict[str, Any]:
+    """The held-out report of a SIIT model: n fresh (base, source) pairs drawn with `seed`."""
+    generator = torch.Generator().manual_seed(seed)
+    base = task.draw_inputs(n, generator)
+    source = task.draw_inputs(n, generator)
+    measures = siit_measures(model, task, base, source)
+    return {"task": task.name, "program": task.program, "pairs": n, "scored": "tokens after BOS",
+            "reference": "compiled one_per_op model (exact)", **measures,
+            "aligned_components": list(task.aligned), "unaligned_components": list(task.unaligned),
+            "near_zero_weights": near_zero_fraction(model), "near_zero_threshold": NEAR_ZERO}
