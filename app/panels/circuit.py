@@ -38,6 +38,11 @@ def node_columns(circuit_nodes: list[str], n_layers: int) -> dict[str, float]:
 def draw(circuit: Circuit, cfg, title: str, truth: Circuit | None = None, key: str = "") -> None:
     """Draw `circuit`; with `truth`, colour edges found / missed / spurious; hovering an
     edge's mid-point shows each of its slots' scores when the circuit has them."""
+    st.plotly_chart(circuit_figure(circuit, cfg, title, truth), key=key, width="stretch")
+
+
+def circuit_figure(circuit: Circuit, cfg, title: str, truth: Circuit | None = None):
+    """The layered graph of `circuit` (the dashboard's and the notebooks' inline view)."""
     truth_edges = truth.edge_set() if truth is not None else set()
     edges = set(circuit.edges) | truth_edges
     nodes = [n for n in node_order(cfg) if n in {e.src for e in edges} | {e.dst for e in edges}]
@@ -61,10 +66,9 @@ def draw(circuit: Circuit, cfg, title: str, truth: Circuit | None = None, key: s
     names[2.0 * cfg.n_layers + 1] = "logits"
     legend = None if truth is None else {"found and true": BOTH, "true, missed": TRUTH_ONLY,
                                          "found, not true": FOUND_ONLY}
-    st.plotly_chart(layered_graph(nodes, node_columns(nodes, cfg.n_layers), list(colors), title,
-                                  edge_colors=colors, column_names=names, edge_legend=legend, stretch=True,
-                                  edge_hover={p: "<br>".join(h) for p, h in hover.items()}),
-                    key=key, width="stretch")
+    return layered_graph(nodes, node_columns(nodes, cfg.n_layers), list(colors), title,
+                         edge_colors=colors, column_names=names, edge_legend=legend, stretch=True,
+                         edge_hover={p: "<br>".join(h) for p, h in hover.items()})
 
 
 SUBJECTS_OWN = "the task's own"
