@@ -25,15 +25,26 @@ class SimplifyReport:
 
 
 def simplify(
-    program: DiscreteProgram, tokens: torch.Tensor, lengths: torch.Tensor
+    program: DiscreteProgram, tokens: torch.Tensor, lengths: torch.Tensor,
+    screen: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> tuple[DiscreteProgram, SimplifyReport]:
-    """A smaller program with the same predictions as `program` on every given input."""
-    real = torch.arange(tokens.shape[1])[None] < lengths[:, None]
-    reference = _predict(program, tokens, lengths)[real]
+    """A smaller program with the same predictions as `program` on every given input.
+
+    screen: (tokens, lengths) of a few inputs each candidate is tried on first; one that changes a
+    prediction there is rejected without running every input (the result is the same, since
+    every accepted step is still checked on all of them).
+    """
+    checks = [(tokens, lengths)] if screen is None else [screen, (tokens, lengths)]
+    references = []
+    for check_tokens, check_lengths in checks:
+        real = torch.arange(check_tokens.shape[1])[None] < check_lengths[:, None]
+        reference = _predict(program, check_tokens, check_lengths)[real]
+        references.append((check_tokens, check_lengths, real, reference))
+    real = references[-1][2]
     report = SimplifyReport(checked_inputs=len(tokens))
 
     def same(candidate: DiscreteProgram) -> bool:
-        return bool(torch.equal(_predict(candidate, tokens, lengths)[real], reference))
+        return all(torch.equal(_predict(candidate, t, n)[r], ref) for t, n, r, ref in references)
 
     current = _merge_identical(copy.deepcopy(program), report)
     if not same(current):  # float re-association of merged read-outs flipped a near-tie
