@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from interp.evaluation.task_reports import report, task_of
 from interp.model import load_model
 from interp.shipped import SHIPPED, shipped_card, shipped_path
 from interp.tasks import Addition, MarkovTask
-from interp.evaluation.task_reports import report, task_of
 
 MINE = ["addition-1l", "addition-2l", "markov-switching"]
 # Issue 11's targets: 0.98 (1 layer) and 0.999 (2 layers) exact match on 10,000 uniform
