@@ -39,9 +39,13 @@ class InlineView:
 
     def _repr_html_(self) -> str:
         global _PLOTLY_EMBEDDED  # noqa: PLW0603 (one copy of plotly.js per kernel)
-        if not self.plotly or _PLOTLY_EMBEDDED:
+        from interp.evaluation import report
+
+        # The studies' show_figure embeds plotly.js once per kernel too: share its flag, so a
+        # notebook using both carries one 4.8 MB copy, not two.
+        if not self.plotly or _PLOTLY_EMBEDDED or getattr(report, "_PLOTLY_SHOWN", False):
             return self.fragment
-        _PLOTLY_EMBEDDED = True
+        _PLOTLY_EMBEDDED = report._PLOTLY_SHOWN = True
         return self.html
 
 

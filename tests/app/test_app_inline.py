@@ -13,6 +13,7 @@ from app_harness import array
 
 import app.inline as inline
 from app.subject import library_subject
+from interp.evaluation import report
 
 NETWORK_SCRIPT = re.compile(r"<script[^>]*src=[\"']https?://")
 
@@ -29,7 +30,7 @@ def _figure_json(fragment: str) -> dict:
 
 def test_attention_grid_is_offline_and_draws_the_models_patterns():
     subject = library_subject("reverse")
-    inline._PLOTLY_EMBEDDED = False
+    inline._PLOTLY_EMBEDDED = report._PLOTLY_SHOWN = False  # a fresh kernel
     view = inline.attention_grid(subject, ["a", "b", "c"])
     first, second = view._repr_html_(), view._repr_html_()
     assert "Plotly.newPlot" in first and "Plotly.newPlot" in second
