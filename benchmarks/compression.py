@@ -40,14 +40,14 @@ def _inputs(entry, max_len: int, n: int, seed: int) -> list[list]:
     return [x for x in out if x]
 
 
-def run(name: str, max_len: int, steps: int) -> dict:
+def run(name: str, max_len: int, steps: int, fractions: tuple[float, ...] = FRACTIONS) -> dict:
     entry = PROGRAMS[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CompileWarning)
         compiled = compile_program(entry.build(), entry.vocab, max_len, one_per_op=True)
     d = compiled.model.cfg.d_model
     train, test = _inputs(entry, max_len, 400, 0), _inputs(entry, max_len, 300, 1)
-    widths = sorted({max(1, round(d * f)) for f in FRACTIONS}, reverse=True)
+    widths = sorted({max(1, round(d * f)) for f in fractions}, reverse=True)
     reports = []
     for w in widths:
         start = time.perf_counter()
@@ -77,10 +77,13 @@ def main() -> None:
     parser.add_argument("--programs", default=DEFAULT)
     parser.add_argument("--max-len", type=int, default=5)
     parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--fractions", default=",".join(map(str, FRACTIONS)),
+                        help="widths to try, as fractions of d_model")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    summary = [run(name, args.max_len, args.steps) for name in args.programs.split(",")]
+    fractions = tuple(float(f) for f in args.fractions.split(","))
+    summary = [run(name, args.max_len, args.steps, fractions) for name in args.programs.split(",")]
     print("\nprogram          d_model  smallest width with acc >= 0.99")
     for s in summary:
         print(f"{s['program']:15s} {s['d_model']:8d}  {s['smallest_width_99']}")
