@@ -39,6 +39,11 @@ def _index(root: Path) -> tuple[tuple[str, str], ...]:
     found: dict[str, str] = {}
     for folder in (root / name for name in shipped_names(root)):
         card = read_card(folder / CARD_FILE)
+        if card["recipe"] == "siit":  # interp train-siit: a task, not a recipe (interp.training.siit)
+            task = card["config"].get("task", {})
+            found[folder.name] = (f"SIIT model of the library program {task.get('program')!r} (compiled "
+                                  f"one_per_op; seed {card['seed']})")
+            continue
         try:
             description = recipe_by_name(card["recipe"]).description
         except InputError as err:

@@ -31,6 +31,7 @@ from interp.subjects.resolver import (
     RASP_FILE,
     SHIPPED_MODEL,
     SHIPPED_PROGRAM,
+    SHIPPED_SIIT,
     TASK_MODEL_KINDS,
     TRAINED_PROGRAM_KINDS,
     Resolved,
@@ -139,7 +140,7 @@ def subject_of(resolved: Resolved, vocab_text: str | None = None, max_len: int |
                    else program_dir_subject(resolved.location))
     else:
         title = resolved.name
-        if resolved.kind == SHIPPED_MODEL:
+        if resolved.kind in (SHIPPED_MODEL, SHIPPED_SIIT):
             from interp.shipped import SHIPPED
 
             title = f"shipped: {resolved.key} — {SHIPPED[resolved.key]}"

@@ -34,13 +34,14 @@ from typing import Any
 from interp.errors import InputError
 
 LIBRARY, SHIPPED_MODEL, SHIPPED_PROGRAM = "library program", "shipped model", "shipped Transformer Program"
+SHIPPED_SIIT = "shipped SIIT model"  # a shipped model whose card's recipe is "siit" (interp.training.siit)
 RASP_FILE, SAVED_MODEL, TRAINING_RUN, PROGRAM_RUN = ("RASP program file", "saved model", "training run",
                                                      "Transformer Program run")
 NAMESPACES = {"lib": LIBRARY, "model": SHIPPED_MODEL, "program": SHIPPED_PROGRAM, "path": None}
 PATH_SUFFIXES = (".py", ".rasp", ".json")
 PROGRAM_KINDS = (LIBRARY, RASP_FILE)  # what `compile` and `rasp` take
 TRAINED_PROGRAM_KINDS = (SHIPPED_PROGRAM, PROGRAM_RUN)  # what `decompile` takes
-TASK_MODEL_KINDS = (SHIPPED_MODEL, SAVED_MODEL, TRAINING_RUN)  # what `eval` takes
+TASK_MODEL_KINDS = (SHIPPED_MODEL, SHIPPED_SIIT, SAVED_MODEL, TRAINING_RUN)  # what `eval` takes
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,10 @@ def _packaged(kind: str, key: str) -> Resolved:
     if kind == SHIPPED_MODEL:
         from interp.shipped import shipped_path
 
-        return Resolved(canonical(kind, key), kind, shipped_path(key), key)
+        resolved = Resolved(canonical(kind, key), kind, shipped_path(key), key)
+        if card_of(resolved).get("recipe") == "siit":  # same names and loading; its own kind
+            return Resolved(resolved.name, SHIPPED_SIIT, resolved.location, key)
+        return resolved
     from interp.shipped.program_index import shipped_program_dir
 
     return Resolved(canonical(kind, key), kind, shipped_program_dir(key), key)
@@ -207,7 +211,7 @@ def catalogue(include_library: bool = False) -> list[dict[str, Any]]:
     present = set(shipped_model_names())
     for n in (name for name in SHIPPED if name in present):  # the index's order (recipes first)
         resolved = _packaged(SHIPPED_MODEL, n)
-        rows.append({"name": resolved.name, "kind": SHIPPED_MODEL, "location": str(resolved.location),
+        rows.append({"name": resolved.name, "kind": resolved.kind, "location": str(resolved.location),
                      "description": SHIPPED[n], "headline": _headline(card_of(resolved).get("report", {}))})
     from interp.shipped.program_index import shipped_programs
 
