@@ -19,6 +19,7 @@ SOURCES = {"library": ("Library program", "library_program"),
 # Widgets that hold "the selected component" in each view (a head L<l>H<h>).
 HEAD_KEYS = ("attention_head", "weights_head", "component_name")
 HEAD = re.compile(r"L(\d+)H(\d+)")
+OTHER = re.compile(r"L\d+N\d+|R\d+")  # a neuron or a residual direction (Component view only)
 RESTORED = "_url_restored"
 PENDING = "_url_pending"
 
@@ -74,6 +75,11 @@ def apply(subject: Subject) -> None:
     if match and int(match[1]) < cfg.n_layers and int(match[2]) < cfg.n_heads:
         for key in HEAD_KEYS + ("tokens_layer", "tokens_head"):
             st.session_state[f"_url_{key}"] = pending["component"]
+    elif OTHER.fullmatch(pending.get("component", "")):
+        from app.panels.component import options  # the Component view checks it is in the model
+
+        if pending["component"] in options(subject):
+            st.session_state["_url_component_name"] = pending["component"]
 
 
 def url_value(key: str) -> object | None:
@@ -81,8 +87,10 @@ def url_value(key: str) -> object | None:
     head = st.session_state.pop(f"_url_{key}", None)
     if head is None:
         return None
+    if key not in ("tokens_layer", "tokens_head"):
+        return head
     layer, number = HEAD.fullmatch(str(head)).groups()
-    return {"tokens_layer": int(layer), "tokens_head": f"H{number}"}.get(key, head)
+    return int(layer) if key == "tokens_layer" else f"H{number}"
 
 
 def write(view: str) -> None:
@@ -110,4 +118,7 @@ def _component(view: str) -> str | None:
         return f"L{state['tokens_layer']}{state['tokens_head']}"
     key = {"Attention": "attention_head", "Weights": "weights_head", "Component": "component_name"}.get(view)
     value = state.get(key) if key else None
-    return str(value) if value and HEAD.fullmatch(str(value)) else None
+    if not value:
+        return None
+    named = HEAD.fullmatch(str(value)) or (key == "component_name" and OTHER.fullmatch(str(value)))
+    return str(value) if named else None

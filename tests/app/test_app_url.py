@@ -40,3 +40,10 @@ def test_a_url_naming_what_does_not_exist_opens_the_defaults():
     assert not errors(at), errors(at)
     assert at.session_state["library_program"] == "reverse" and at.session_state["view"] == "Attention"
     assert at.session_state["attention_head"] != "L99H0"
+
+
+def test_a_residual_direction_in_the_url_opens_its_component_page():
+    at = _open({"source": "library", "model": "reverse", "view": "Component", "component": "R3"})
+    assert not errors(at), errors(at)
+    assert at.session_state["component_name"] == "R3"
+    assert dict(at.query_params)["component"] == "R3"
