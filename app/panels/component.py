@@ -72,19 +72,30 @@ def page_data(subject: Subject, name: str) -> dict:
     component = parse_component(name, model)
     rows = task_sample(subject)
     found, every = [], []
+    by_shape: dict[tuple, list[int]] = {}
+    for i, (_, _, ids) in enumerate(rows):
+        by_shape.setdefault(tuple(ids.shape), []).append(i)
+    written, weight = None, 0
     with MODEL_LOCK:
-        for text, names, ids in rows:
-            # Only the task's answer positions: a BOS or a question's digits are not what the
-            # component is for.
-            answers = subject.answer_positions(len(names)) or list(range(len(names)))
-            acts = activations(model, ids, component)[0, answers]  # [answers]
-            every.extend(acts.tolist())
-            best = int(acts.argmax())
-            found.append((float(acts[best]), text, f"{answers[best]}:{names[answers[best]]}"))
-        # A head's write depends on its input: its mean output over the same task sample.
-        batch = [ids for _, _, ids in rows]
-        direction = torch.stack([written_direction(model, component, ids) for ids in batch]).mean(0) \
-            if component.kind == "head" else written_direction(model, component)
+        for members in by_shape.values():
+            # One forward per input length (inputs of one length stack into a batch).
+            batch = torch.cat([rows[i][2] for i in members])  # [members, pos(, d_input)]
+            acts = activations(model, batch, component)  # [members, pos]
+            for i, row_acts in zip(members, acts):
+                text, names, _ = rows[i]
+                # Only the task's answer positions: a BOS or a question's digits are not what
+                # the component is for.
+                answers = subject.answer_positions(len(names)) or list(range(len(names)))
+                values = row_acts[answers]
+                every.extend(values.tolist())
+                best = int(values.argmax())
+                found.append((float(values[best]), text, f"{answers[best]}:{names[answers[best]]}"))
+            if component.kind == "head":
+                # A head's write depends on its input: its mean output over the task sample.
+                cells = batch.shape[0] * batch.shape[1]
+                part = written_direction(model, component, batch) * cells
+                written, weight = (part if written is None else written + part), weight + cells
+        direction = written / weight if component.kind == "head" else written_direction(model, component)
         effect = logit_effect(model, direction).numpy()
     found.sort(key=lambda r: -r[0])
     cache[key] = {"values": np.asarray(every), "top": found[:TOP], "effect": effect}
