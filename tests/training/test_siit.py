@@ -84,3 +84,30 @@ def test_siit_trains_a_tiny_program_to_iia_one():
         want = evaluate(program, [vocab[i - 1] for i in source[row, 1:].tolist()])
         names = [result.task.vocab_out[i] for i in got[row, 1:].tolist()]
         assert names == [str(v) for v in want]
+
+
+def test_train_siit_cli_writes_a_card_and_eval_reads_it(tmp_path, capsys):
+    import json
+
+    from interp.cli import main
+    from interp.shipped.card import read_card
+
+    out = tmp_path / "run"
+    argv = ["train-siit", "shift_by", "--steps", "100", "--seq-len", "3", "--extra-heads", "1",
+            "--out", str(out), "--json"]
+    assert main(argv) == 0
+    card = read_card(out / "card.json")
+    assert card["recipe"] == "siit" and card["config"]["task"]["extra_heads"] == 1
+    assert card["report"]["unaligned_components"] == ["L0H1"]
+    capsys.readouterr()
+    assert main(["eval", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert {"accuracy", "iia", "strict_iia"} <= set(report)
+    assert report["iia"] == card["report"]["iia"]  # the same held-out pairs (REPORT_SEED)
+
+
+def test_train_siit_refuses_a_numerical_program(tmp_path, capsys):
+    from interp.cli import main
+
+    assert main(["train-siit", "frac_prevs", "--out", str(tmp_path / "x"), "--json"]) == 2
+    assert "numerical output" in capsys.readouterr().err
