@@ -3,8 +3,9 @@ discovery, and scoring against a ground-truth circuit.
 
 Modules: decompose (contributions, DLA, logit lens, patterns, residual readout) ·
 ablate (zero/mean/resample of nodes, neurons, edges) · patch (activation and path
-patching) · edges (edge-level interventions) · discover (ACDC, EAP) · registry (one
-signature for every discovery method, `score_circuit`) · score (AUC,
+patching) · edges (edge-level interventions) · discover (ACDC, EAP) · subnetwork_probing
+(SP) · silent (edges the weights cannot carry) · registry (one signature for every
+discovery method, each method's default threshold, `score_circuit`) · score (AUC,
 precision/recall, faithfulness, inert edges) · programs (inputs for compiled programs) ·
 metrics · nodes · replace · batches.
 """
@@ -29,7 +30,13 @@ from interp.analysis.metrics import (
     mean_squared_error,
 )
 from interp.analysis.patch import activation_patch, patch_nodes, path_patch
-from interp.analysis.registry import CircuitScore, Discovery, find_circuit, score_circuit
+from interp.analysis.registry import (
+    CircuitScore,
+    Discovery,
+    default_threshold,
+    find_circuit,
+    score_circuit,
+)
 from interp.analysis.score import (
     faithfulness,
     inert_edges,
@@ -37,6 +44,8 @@ from interp.analysis.score import (
     roc_auc,
     roc_points,
 )
+from interp.analysis.silent import silent_edges
+from interp.analysis.subnetwork_probing import subnetwork_probing
 from interp.circuit import ABLATION_KINDS, METHODS, Ablation, Method
 
 __all__ = [
@@ -46,7 +55,10 @@ __all__ = [
     "CircuitScore",
     "Discovery",
     "Method",
+    "default_threshold",
     "find_circuit",
+    "silent_edges",
+    "subnetwork_probing",
     "score_circuit",
     "LabelledPattern",
     "ResidualReadout",
