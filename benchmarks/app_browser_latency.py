@@ -39,11 +39,12 @@ MODELS = {  # label -> (URL source word, model name, sidebar source label, widge
 VIEWS = ("Attention", "Token attention", "Residual stream", "Weights", "Component", "Ablation",
          "Patching", "Circuit", "Program")
 VIEW_TARGET_S, MODEL_TARGET_S = 1.0, 5.0
-# Drawn: no running indicator, and at least one plotly figure, data table or iframe on the page.
-DRAWN = ("(() => !document.querySelector('[data-testid=stStatusWidget]') && "
-         "(document.querySelectorAll('.js-plotly-plot .main-svg').length + "
-         "document.querySelectorAll('[data-testid=stDataFrame], iframe, [data-testid=stCode]').length)"
-         " > 0)()")
+# Running: Streamlit's running indicator, or elements greyed as stale while the script reruns.
+RUNNING = ("!!document.querySelector('[data-testid=stStatusWidget]') || "
+           "!!document.querySelector('[data-stale=true]')")
+# Drawn: not running, and every plotly figure on the page has drawn its SVG.
+DRAWN = (f"!({RUNNING}) && [...document.querySelectorAll('.js-plotly-plot')]"
+         ".every(p => p.querySelector('.main-svg'))")
 POLL_S = 0.05
 
 
@@ -67,15 +68,29 @@ def server_side(models: list[str], views: list[str]) -> dict[str, dict[str, floa
     return times
 
 
-def _until_drawn(browser: Browser, timeout: float = 300.0) -> float:
-    """Seconds until the page is drawn (twice in a row, 50 ms apart); inf on timeout."""
+WATCH = ("(() => { window.__t0 = performance.now(); window.__last = window.__t0;"
+         " if (!window.__obs && document.body) { window.__obs = new MutationObserver("
+         "() => { window.__last = performance.now(); }); window.__obs.observe(document.body,"
+         " {subtree: true, childList: true, attributes: true, characterData: true}); }"
+         " return !!window.__obs; })()")
+QUIET_MS = 700  # no DOM change for this long (and not running, figures drawn): the page is done
+
+
+def _watch(browser: Browser, since_navigation: bool = False) -> None:
+    """Start recording the time of the page's last DOM change (t0: now, or the navigation)."""
+    browser.wait_for(WATCH, 60)
+    if since_navigation:
+        browser.evaluate("window.__t0 = 0")
+
+
+def _until_drawn(browser: Browser, timeout: float = 180.0) -> float:
+    """Seconds from t0 to the page's last DOM change, once it has been quiet for QUIET_MS with
+    nothing running and every figure drawn; inf on timeout."""
     start = time.perf_counter()
-    time.sleep(POLL_S)  # let the click reach the server before the first check
-    seen = 0
+    time.sleep(QUIET_MS / 1000)
     while time.perf_counter() - start < timeout:
-        seen = seen + 1 if browser.evaluate(DRAWN) else 0
-        if seen == 2:
-            return time.perf_counter() - start - POLL_S
+        if browser.evaluate(f"performance.now() - window.__last > {QUIET_MS} && {DRAWN}"):
+            return float(browser.evaluate("(window.__last - window.__t0) / 1000"))
         time.sleep(POLL_S)
     return float("inf")
 
@@ -92,11 +107,15 @@ def in_browser(models: list[str], views: list[str]) -> dict[str, dict[str, float
                 for attempt in ("model (first)", "model (cached)"):
                     query = urllib.parse.urlencode({"source": word, "model": name, "view": "Attention"})
                     browser.open("about:blank")
-                    start = time.perf_counter()
                     browser.open(f"{url}/?{query}")
-                    drawn = _until_drawn(browser)
-                    row[attempt] = drawn if drawn == float("inf") else time.perf_counter() - start
-                for view in views:
+                    # The observer must go into the new document, not the blank one it replaces.
+                    browser.wait_for(f"location.href.startsWith({url!r})", 60)
+                    _watch(browser, since_navigation=True)
+                    browser.wait_for("document.querySelectorAll('.js-plotly-plot .main-svg').length > 0", 300)
+                    row[attempt] = _until_drawn(browser)
+                # The page opens on Attention: measure it last, coming from another view.
+                for view in [v for v in views if v != "Attention"] + [v for v in views if v == "Attention"]:
+                    _watch(browser)
                     if not browser.click_text(view, "[role=radiogroup] label"):
                         continue
                     row[view] = _until_drawn(browser)
