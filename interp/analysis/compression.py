@@ -84,7 +84,8 @@ def compressed_forward(model: Any, comp: Compression, ids: torch.Tensor,
         new = comp.decode(state["z"])
         delta = new - state["r"]
         state["r"] = new
-        if keep_resid and hook.name.endswith("mlp_out"):
+        # The residual after each block: after its MLP (after its attention if attn-only).
+        if keep_resid and hook.name.endswith("attn_out" if model.cfg.attn_only else "mlp_out"):
             resid.append(new)
         return delta
 

@@ -99,3 +99,19 @@ def test_refusals(compiled) -> None:
     assert comp.decode(torch.zeros(2, 4)).shape == (2, d)
     with pytest.raises(InputError, match="linear"):
         fold_compression(compiled, comp)
+
+
+def test_attention_only_model_keeps_one_residual_per_block() -> None:
+    """shift_by compiles to heads only: its residual after each block is read after the head."""
+    entry = PROGRAMS["shift_by"]
+    compiled = compile_program(entry.build(), entry.vocab, 3, one_per_op=True)
+    assert compiled.model.cfg.attn_only
+    d = compiled.model.cfg.d_model
+    comp = Compression(d, d)
+    with torch.no_grad():
+        comp.W_down.copy_(torch.eye(d))
+        comp.W_up.copy_(torch.eye(d))
+    report = evaluate_compression(compiled, comp, [["a", "b", "c"], ["b", "a"]],
+                                  _reference(compiled))
+    assert report.accuracy == 1.0
+    assert all(v["rel_error"] < 1e-9 for v in report.variables.values())
