@@ -15,6 +15,7 @@ import torch
 from interp.circuit import Circuit
 from interp.errors import CheckpointError, InputError
 from interp.model import HookedTransformer, load_model
+from rasp.compiler.batch_codec import run_batch_fast
 from rasp.compiler.program_layout import ProgramLayout
 from rasp.compiler.values import from_json
 from rasp.errors import RASPError
@@ -117,6 +118,10 @@ class CompiledModel:
         """`run` for many inputs (grouped by length into batched forward passes)."""
         if isinstance(batch, str):
             raise InputError(f"run_batch needs a list of token lists, got the string {batch!r}")
+        fast = run_batch_fast(self, batch)  # vectorised codec + fused forward (batch_codec)
+        if fast is not None:
+            return fast
+        # The per-input path: inputs the fast path leaves (bad tokens get their InputError here).
         encoded = [self.encode(tokens) for tokens in batch]
         results: list[list[Any] | None] = [None] * len(batch)
         by_length: dict[int, list[int]] = {}
