@@ -1,14 +1,19 @@
 """A fused, hook-free forward for compiled models: logits from token ids with the fewest ops.
 
 `HookedTransformer.forward` pays for generality on every call: a module call per hook point,
-id validation (a min/max pass), q/k/v weights concatenated anew, the BOS row unembedded,
-separate bias adds. For batched inference of a compiled program none of that is needed:
-this runs the same arithmetic as flat [rows, d] matmuls with the biases fused into
-`addmm`, an in-place activation, sublayers whose weights are all zero skipped (their output
-is then exactly their bias), and the unembedding only at the positions asked for.
+id validation (a min/max pass), q/k/v weights concatenated anew, dense matmuls over weights
+that are mostly zero, the BOS row unembedded. For batched inference of a compiled program
+none of that is needed. This runs the same arithmetic with every sublayer packed to its
+nonzero weights (the residual dimensions it reads and writes, its used heads, value columns
+and hidden units; dropping exact zeros changes no sum), the residual stream feature-major so
+those reads and writes are contiguous rows, biases fused into `addmm`, an in-place ReLU,
+softmax attention computed elementwise over the short sequences, and the unembedding only
+at the positions asked for. torch.compile is not used: on CPU its compile time (seconds per
+model and shape) exceeds a whole 1,000-input batch.
 
 It is used only when it computes what the model would (`fusable`): no hook is attached
 anywhere, no LayerNorm, softmax attention, token ids in. Otherwise callers use the model.
+The packed weights are rebuilt whenever a parameter changes (in-place edits included).
 """
 
 from __future__ import annotations
