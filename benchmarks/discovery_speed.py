@@ -25,14 +25,13 @@ import torch
 from interp.analysis import METHODS, find_circuit
 from interp.errors import InterpError
 
-SHIPPED = ("addition-1l", "addition-2l", "markov-switching", "icl-gpt", "icl-lsa")
-
 
 def shipped_names() -> list[str]:
-    """The shipped trained models and every shipped Transformer Program (`program:NAME`)."""
-    from interp.programs.shipped import shipped_programs
+    """Every shipped model `interp models` lists: trained models, SIIT models and Transformer
+    Programs (`program:NAME`)."""
+    from interp.subjects import catalogue
 
-    return list(SHIPPED) + [f"program:{name}" for name in sorted(shipped_programs())]
+    return [entry["name"] for entry in catalogue() if "shipped" in entry["kind"]]
 
 
 def run_model(name: str, methods: list[str], per_length: int, ablation: str | None) -> list[dict]:
