@@ -64,6 +64,9 @@ def server_side(models: list[str], views: list[str]) -> dict[str, dict[str, floa
             start = time.perf_counter()
             at.radio(key="view").set_value(view).run()
             row[view] = time.perf_counter() - start
+            if at.exception or at.error:
+                # A fast error page is no measurement: say which and stop.
+                raise SystemExit(f"error: {label} {view}: {[e.value for e in [*at.exception, *at.error]]}")
         times[label] = row
     return times
 
@@ -112,13 +115,15 @@ def in_browser(models: list[str], views: list[str]) -> dict[str, dict[str, float
                     browser.wait_for(f"location.href.startsWith({url!r})", 60)
                     _watch(browser, since_navigation=True)
                     browser.wait_for("document.querySelectorAll('.js-plotly-plot .main-svg').length > 0", 300)
-                    row[attempt] = _until_drawn(browser)
+                    row[attempt] = _until_drawn(browser, timeout=120)
+                    print(f"  {label} {attempt}: {row[attempt]:.2f} s", flush=True)  # progress
                 # The page opens on Attention: measure it last, coming from another view.
                 for view in [v for v in views if v != "Attention"] + [v for v in views if v == "Attention"]:
                     _watch(browser)
                     if not browser.click_text(view, "[role=radiogroup] label"):
                         continue
-                    row[view] = _until_drawn(browser)
+                    row[view] = _until_drawn(browser, timeout=60)
+                    print(f"  {label} {view}: {row[view]:.2f} s", flush=True)  # progress
                 times[label] = row
         finally:
             browser.close()
