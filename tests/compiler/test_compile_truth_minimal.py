@@ -70,7 +70,7 @@ def _inert_edges(name: str) -> list[str]:
 
 
 @pytest.mark.skipif(not os.environ.get("TRUTH_CHECK"), reason="minutes of CPU: set TRUTH_CHECK=1")
-@pytest.mark.parametrize("name", sorted(n for n in PROGRAMS if not n.endswith("_loop")))
+@pytest.mark.parametrize("name", sorted(n for n in PROGRAMS if not n.endswith("_loop") and n != "alta_add"))
 def test_every_truth_edge_changes_some_output(name: str) -> None:
     inert = _inert_edges(name)
     if name in KNOWN_INERT and inert:
