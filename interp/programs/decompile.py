@@ -365,62 +365,24 @@ def _causal(selector: rasp.Selector, causal: bool) -> rasp.Selector:
 
 
 def _rasp_readout(comps: _Components, program: DiscreteProgram, sops: dict[str, rasp.SOp]) -> rasp.SOp:
-    """The read-out argmax(bias + sum of per-variable score rows) as a chain of small categorical
-    tables: after each variable only the class of the partial score vector is kept, where two
-    partial sums are in one class when every way of adding the remaining rows gives the same
-    argmax (decided on every reachable partial sum, with the model's left-to-right float64
-    additions). A sum of score tuples would list every reachable tuple (127,008 for a small hist
-    program), more than the compiler tabulates."""
     labels = list(program.shape.labels)
     bias = tuple(program.readout_bias.double().tolist())
     if not comps.readout_vars:
         best = max(range(len(bias)), key=bias.__getitem__)
         return rasp.Map(lambda _: labels[best], rasp.tokens).named("output")
-    values, rows = [], []
+    terms = []
     for name in comps.readout_vars:
-        domain = comps.domain(name)
-        values.append([comps.label(name, v) for v in domain])
         if comps.is_numerical(name):
             row = comps.readout_row(name, 0)
-            rows.append([[c * w for w in row] for c in domain])  # the count times its row
+            term = rasp.Map(lambda c, r=row: tuple(c * w for w in r), sops[name])
+            terms.append(term.named(f"score_{name}"))
         else:
-            rows.append([comps.readout_row(name, v) for v in domain])
-    steps = readout_classes(bias, rows)
-    names = comps.readout_vars
-    last = len(names) - 1
-    first = {x: steps[0][i] for i, x in enumerate(values[0])}
-    out: rasp.SOp = rasp.Map(lambda x, t=first, f=(last == 0): labels[t[x]] if f else t[x], sops[names[0]])
-    out = out.named("output" if last == 0 else "readout_0")
-    for k in range(1, len(names)):
-        table = {(a, x): steps[k][a][i] for a in range(len(steps[k])) for i, x in enumerate(values[k])}
-        out = rasp.SequenceMap(lambda a, x, t=table, f=(k == last): labels[t[(a, x)]] if f else t[(a, x)],
-                               out, sops[names[k]]).named("output" if k == last else f"readout_{k}")
-    return out
-
-
-def readout_classes(bias: tuple[float, ...], rows: list[list[list[float]]]) -> list[Any]:
-    """Tables of the read-out chain. Step 0: value index -> class; step k >= 1: per class of
-    step k-1, value index -> class; at the last step a class is the argmax label index
-    (first maximum, as max(range(n), key=...)). Partial sums run bias + row_0 + row_1 + ...
-    left to right in float64, exactly the model's and the Python's additions."""
-    import numpy as np
-
-    width = len(bias)
-    partials = [np.array([bias], dtype=np.float64)]  # step k: unique partial sums after k rows
-    children = []  # step k: [n_partials(k), n_values(k)] index of the child partial
-    for table in rows:
-        grid = partials[-1][:, None, :] + np.array(table, dtype=np.float64).reshape(1, -1, width)
-        unique, inverse = np.unique(grid.reshape(-1, width), axis=0, return_inverse=True)
-        partials.append(unique)
-        children.append(inverse.reshape(grid.shape[:2]))
-    cls = np.argmax(partials[-1], axis=1)  # the label of every final sum
-    steps: list[Any] = []
-    for k in range(len(rows) - 1, -1, -1):
-        child_class = cls[children[k]]  # [n_partials(k), n_values(k)]
-        if k == 0:
-            steps.append(child_class[0].tolist())
-            break
-        signatures, cls = np.unique(child_class, axis=0, return_inverse=True)
-        cls = cls.reshape(-1)
-        steps.append(signatures.tolist())  # class -> value index -> next class
-    return steps[::-1]
+            rows = {comps.label(name, v): tuple(comps.readout_row(name, v)) for v in comps.domain(name)}
+            terms.append(rasp.Map(lambda x, r=rows: r[x], sops[name]).named(f"score_{name}"))
+    # Left to right, bias first: the same float64 additions as the model and the Python.
+    total = rasp.Map(lambda s, b=bias: tuple(x + y for x, y in zip(b, s)), terms[0]).named("scores_0")
+    for position, term in enumerate(terms[1:], 1):
+        total = rasp.SequenceMap(lambda s, t: tuple(x + y for x, y in zip(s, t)), total, term).named(
+            f"scores_{position}"
+        )
+    return rasp.Map(lambda s: labels[max(range(len(s)), key=s.__getitem__)], total).named("output")
