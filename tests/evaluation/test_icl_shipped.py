@@ -1,9 +1,9 @@
 """The shipped in-context-regression models against the issue's bars (loading only, no training)."""
 
+from interp.evaluation import task_of
 from interp.evaluation.icl import evaluate_lsa, evaluate_regression_gpt
 from interp.model import load_model
 from interp.shipped import shipped_path
-from interp.evaluation import task_of
 
 
 def icl_gpt_report() -> dict:
