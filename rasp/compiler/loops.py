@@ -40,7 +40,6 @@ from rasp.compiler.lowering_state import LoweringState
 from rasp.compiler.program_layout import ProgramLayout
 from rasp.compiler.schedule import op_reads, schedule, write_stage
 from rasp.compiler.selectors import TRUE
-from rasp.compiler.values import to_json
 from rasp.graph import walk
 from rasp.limits import Limits
 from rasp.loops import Loop, LoopResult
@@ -111,26 +110,14 @@ def compile_looped(program: core.SOp, block: Loop, vocab: list[Any], token_names
             "value sets, max_seq_len or the vocabulary, or raise the cap")
     # Without direction reuse every direction means one variable from the start.
     alloc.labels = [replace(label, first_stage=0, last_stage=None) for label in alloc.labels]
-    from rasp.compiler.pipeline import _program_layout  # pipeline imports this module
+    from rasp.compiler.pipeline import _program_layout, compiler_metadata  # pipeline imports this module
 
     layout = _program_layout(variables, _expand(template, a, b, steps), alloc, low.output.name,
                              low.st.fused)
-    metadata = {
-        "producer": "rasp.compiler",
-        "program": getattr(program, "label", None),
-        "compiler": {
-            "vocab": [to_json(t) for t in vocab],
-            "bos": bos,
-            "max_seq_len": max_seq_len,
-            "causal": causal,
-            "numerical_output": low.output.numerical,
-            "output_values": [to_json(v) for v in (low.output.values or [])],
-            "compile_seconds": None,
-            "loop": {"name": block.name, "start": a, "layers": b, "steps": steps,
-                     "halting": block.halting, "states": [v.name for v in low.states]},
-        },
-        "layout": layout.to_json(),
-    }
+    metadata = compiler_metadata(
+        program, vocab, bos, max_seq_len, causal, low.output, layout,
+        loop={"name": block.name, "start": a, "layers": b, "steps": steps,
+              "halting": block.halting, "states": [v.name for v in low.states]})
     template_model = build_model(variables, template, n_template, alloc, low.output,
                                  [bos, *token_names], vocab, max_seq_len, causal, metadata,
                                  attention_kind)

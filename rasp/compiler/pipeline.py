@@ -15,7 +15,7 @@ from rasp.compiler.assemble import build_model
 from rasp.compiler.compiled import CompiledModel
 from rasp.compiler.errors import CompileError
 from rasp.compiler.hygiene import strip_bos_hygiene
-from rasp.compiler.ir import Op
+from rasp.compiler.ir import Op, Var
 from rasp.compiler.layout import component_names
 from rasp.compiler.loops import compile_looped, find_loop
 from rasp.compiler.lower import lower_program
@@ -107,21 +107,8 @@ def _compile(program: core.SOp, vocab: Sequence[Any], max_seq_len: int, causal: 
     # BOS-position hygiene only where a later read of the BOS position depends on it.
     all_ops, _ = strip_bos_hygiene(placement.ops, variables, set(lowered.bos_bounds), causal)
     layout = _program_layout(variables, all_ops, alloc, output.name, lowered.fused)
-    metadata = {
-        "producer": "rasp.compiler",
-        "program": getattr(program, "label", None),
-        "compiler": {
-            "vocab": [to_json(t) for t in vocab],
-            "bos": bos,
-            "max_seq_len": max_seq_len,
-            "causal": causal,
-            "one_per_op": one_per_op,
-            "numerical_output": output.numerical,
-            "output_values": [to_json(v) for v in (output.values or [])],
-            "compile_seconds": None,
-        },
-        "layout": layout.to_json(),
-    }
+    metadata = compiler_metadata(program, vocab, bos, max_seq_len, causal, output, layout,
+                                 one_per_op=one_per_op)
     model = build_model(variables, all_ops, n_layers, alloc, output, [bos, *token_names], vocab,
                         max_seq_len, causal, metadata, attention_kind)
     metadata["compiler"]["compile_seconds"] = round(time.perf_counter() - start, 4)
@@ -129,6 +116,27 @@ def _compile(program: core.SOp, vocab: Sequence[Any], max_seq_len: int, causal: 
     return CompiledModel(model, ProgramLayout.from_json(layout.to_json(), model.residual_labels),
                          program)
 
+
+
+def compiler_metadata(program: Any, vocab: Sequence[Any], bos: str, max_seq_len: int, causal: bool,
+                      output: Var, layout: Any, **extra: Any) -> dict[str, Any]:
+    """The model's `metadata`: what decoding needs (`compiler`, plus `extra` fields such as the
+    loop's) and the program layout; `compile_seconds` is filled in once the model is built."""
+    return {
+        "producer": "rasp.compiler",
+        "program": getattr(program, "label", None),
+        "compiler": {
+            "vocab": [to_json(t) for t in vocab],
+            "bos": bos,
+            "max_seq_len": max_seq_len,
+            "causal": causal,
+            "numerical_output": output.numerical,
+            "output_values": [to_json(v) for v in (output.values or [])],
+            "compile_seconds": None,
+            **extra,
+        },
+        "layout": layout.to_json(),
+    }
 
 def _live_ops(ops: Sequence[Op], output: str) -> list[Op]:
     """Drop ops whose results nobody reads (e.g. an SOp only used by a TRUE Select)."""
