@@ -7,37 +7,20 @@ from __future__ import annotations
 
 import json
 import math
-import resource
 import shutil
 import struct
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
+from bounded import HEADROOM, bounded_memory
 from safetensors.torch import load_file, save_file
 
 from interp.errors import CheckpointError
 from interp.limits import Limits
 from interp.model import HookedTransformer, ModelConfig, load_model, save_model
 from interp.model.checkpoint import CONFIG_FILE, WEIGHTS_FILE
-
-HEADROOM = 512 * 2**20
-
-
-@contextmanager
-def bounded_memory() -> Iterator[None]:
-    """Cap this process's address space at its current size + HEADROOM while the body runs."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    with open("/proc/self/statm") as f:
-        current = int(f.read().split()[0]) * resource.getpagesize()
-    cap = current + HEADROOM if hard == resource.RLIM_INFINITY else min(hard, current + HEADROOM)
-    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 @pytest.fixture(scope="module")
