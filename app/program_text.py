@@ -10,7 +10,7 @@ import rasp
 from rasp.compiler.selectors import describe
 
 # Functions rasp builds itself (fused Maps, parsed text): their source is ours, not the user's.
-INTERNAL = {Path(rasp.__file__).resolve().parent / name for name in ("core.py", "parser.py")}
+INTERNAL = {Path(rasp.__file__).resolve().parent / name for name in ("core.py", "textual/interpreter.py")}
 
 
 def function_text(f: Callable) -> str:

@@ -107,9 +107,9 @@ __all__ = [
 def __getattr__(name: str):
     # The parser and library import lazily so `import rasp` stays light and acyclic.
     if name in ("parse", "parse_program", "parse_file"):
-        from rasp import parser
+        from rasp.textual import interpreter
 
-        return getattr(parser, name)
+        return getattr(interpreter, name)
     if name in ("lib", "causal_eval"):
         import importlib
 

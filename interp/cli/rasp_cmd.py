@@ -1,6 +1,6 @@
 """`interp rasp PROGRAM --input "a b c"`: evaluate a library program, textual RASP or a .py program.
 
-Without PROGRAM it starts the RASP REPL (rasp.repl); with a textual RASP file but no
+Without PROGRAM it starts the RASP REPL (rasp.textual.repl); with a textual RASP file but no
 --input it runs the file statement by statement the way the original RASP REPL would,
 showing each result on the running example.
 """
@@ -16,8 +16,8 @@ import rasp
 from interp.cli.output import print_json
 from interp.errors import InputError
 from interp.subjects import load_program, parse_tokens
-from rasp.repl import Repl, run_repl
-from rasp.text_sources import read_source
+from rasp.textual.repl import Repl, run_repl
+from rasp.textual.sources import read_source
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

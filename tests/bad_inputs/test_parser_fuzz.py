@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import rasp
 from rasp.limits import Limits
-from rasp.repl import Repl
+from rasp.textual.repl import Repl
 
 SMALL = Limits(parse_nesting=30, parse_steps=5_000, int_bits=512, list_length=2_000)
 WORDS = [

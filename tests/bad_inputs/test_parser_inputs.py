@@ -11,7 +11,7 @@ from rasp_sandbox import run_cases
 
 import rasp
 from rasp.limits import Limits
-from rasp.repl import Repl
+from rasp.textual.repl import Repl
 
 MAX_SECONDS = 5.0
 

@@ -11,7 +11,7 @@ import pytest
 import rasp
 from rasp.errors import RASPError, RASPSyntaxError
 from rasp.limits import DEFAULT_LIMITS, Limits
-from rasp.repl import Repl
+from rasp.textual.repl import Repl
 
 SMALL = Limits(parse_steps=1_000, parse_steps_per_statement=50)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import rasp
-from rasp.repl import Repl
+from rasp.textual.repl import Repl
 
 HERE = Path(__file__).parent
 STYLE = HERE / "original_style"

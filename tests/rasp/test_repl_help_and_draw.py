@@ -6,7 +6,7 @@ import io
 import json
 
 from interp.cli import main
-from rasp.repl import HELP, Repl
+from rasp.textual.repl import HELP, Repl
 
 
 def test_help_lists_the_commands_and_leaves_the_session_usable():

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rasp.errors import RASPSyntaxError
-from rasp.lexer import Token, tokenize
 from rasp.limits import Limits, current_limits
+from rasp.textual.lexer import Token, tokenize
 
 COMPARISONS = ("==", "!=", "<", ">", "<=", ">=")
 # Binding power of each binary operator (higher binds tighter).

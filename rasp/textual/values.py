@@ -8,7 +8,7 @@ from typing import Any
 
 from rasp import core
 from rasp.errors import RASPError
-from rasp.syntax import Node
+from rasp.textual.parser import Node
 
 
 class ExitProgram(Exception):  # noqa: N818 - control flow, not an error

@@ -27,10 +27,10 @@ from typing import Any
 from rasp import core
 from rasp.errors import RASPError, RASPSyntaxError
 from rasp.limits import Limits, current_limits
-from rasp.syntax import Node, parse_statements
-from rasp.text_operators import ARITHMETIC, BINARY, COMPARING, bounded_operator, expanded_size
-from rasp.text_sources import read_source, resolve_load
-from rasp.text_values import Event, ExitProgram, Function, Scope, Settings, as_input, describe, is_atom
+from rasp.textual.operators import ARITHMETIC, BINARY, COMPARING, bounded_operator, expanded_size
+from rasp.textual.parser import Node, parse_statements
+from rasp.textual.sources import read_source, resolve_load
+from rasp.textual.values import Event, ExitProgram, Function, Scope, Settings, as_input, describe, is_atom
 
 _SELECT_OPS = {
     "==": core.Comparison.EQ,

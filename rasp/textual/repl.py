@@ -19,9 +19,9 @@ from rasp import core
 from rasp.errors import RASPError, RASPSyntaxError
 from rasp.flow import flow_figure, flow_graph, flow_text
 from rasp.limits import Limits
-from rasp.parser import Interpreter
-from rasp.syntax import parse_statements
-from rasp.text_values import Event, ExitProgram, Function, describe
+from rasp.textual.interpreter import Interpreter
+from rasp.textual.parser import parse_statements
+from rasp.textual.values import Event, ExitProgram, Function, describe
 
 HELP = """\
 Statements end with ';' and may span lines; each result is shown on the running example.
