@@ -22,6 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--extra-heads", type=int, default=None, help="unaligned heads per layer beyond "
                         "the compiled model's (default 0)")
     parser.add_argument("--d-model", type=int, default=None, help="the student's width (default 64)")
+    parser.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 1e-3)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its "
+                        "checkpoint (same options; --steps may be larger)")
     parser.add_argument("--behaviour-only", action="store_true", help="no interchange or strictness loss: "
                         "a normally trained model of the same shape (the sparsity baseline)")
     parser.add_argument("--out", default=None, help="output directory (default runs/siit-PROGRAM-seedS)")
@@ -36,18 +39,21 @@ def run_train_siit(args: argparse.Namespace) -> int:
     from interp.evaluation import evaluate
     from interp.model import save_model
     from interp.shipped.card import CARD_FILE, make_card, write_card
-    from interp.training.siit import SiitConfig, train_siit
+    from interp.training.siit import CHECKPOINT_FILE, SiitConfig, train_siit
 
     options = {"program": args.program, "seed": args.seed}
-    for key in ("steps", "seq_len", "d_model", "extra_heads"):
+    for key in ("steps", "seq_len", "d_model", "extra_heads", "lr"):
         if getattr(args, key) is not None:
             options[key] = getattr(args, key)
     if args.behaviour_only:
         options |= {"iit_weight": 0.0, "strict_weight": 0.0}
     config = SiitConfig(**options)
     out = Path(args.out or f"runs/siit-{args.program}-seed{args.seed}")
-    if out.exists() and any(out.iterdir()):
-        raise InputError(f"{out} is not empty; pass another --out or delete it.")
+    checkpoint = out / CHECKPOINT_FILE
+    if args.resume and not checkpoint.is_file():
+        raise InputError(f"{out} has no {CHECKPOINT_FILE} to resume from; drop --resume to start a run.")
+    if not args.resume and out.exists() and any(out.iterdir()):
+        raise InputError(f"{out} is not empty; pass another --out, delete it, or --resume its run.")
     started = time.time()
     cpu_start = resource.getrusage(resource.RUSAGE_SELF).ru_utime
 
@@ -55,8 +61,9 @@ def run_train_siit(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"step {step}: {human(measures)}", flush=True)
 
-    result = train_siit(config, progress=progress)
+    result = train_siit(config, progress=progress, checkpoint=checkpoint)
     save_model(result.model, out)
+    checkpoint.unlink(missing_ok=True)  # the run is finished: the saved model is its result
     report = evaluate(result.model)  # the held-out report (fresh pairs, REPORT_SEED)
     card = make_card(
         name=out.name, recipe="siit",
@@ -64,7 +71,7 @@ def run_train_siit(args: argparse.Namespace) -> int:
                 "train": config.to_dict()},
         command="interp " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train-siit"] else None,
         steps=result.steps, stop_reason="early_stopping" if result.steps < config.steps else "completed",
-        seconds=time.time() - started,
+        seconds=max(result.seconds, time.time() - started),  # a resumed run counts its earlier part
         cpu_seconds=resource.getrusage(resource.RUSAGE_SELF).ru_utime - cpu_start,
         held_out=result.held_out, report=report)
     write_card(card, out / CARD_FILE)

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from interp.tasks.base import IGNORE
-from interp.tasks.siit_task import SiitTask, activation, patch_hooks
+from interp.tasks.siit_task import SiitTask, activation, patch_hooks, swap_batch
 
 NEAR_ZERO = 1e-3  # |weight| below this counts as near zero (the sparsity measure)
 
@@ -23,6 +23,27 @@ def counterfactual_targets(task: SiitTask, base: torch.Tensor, source: torch.Ten
     with torch.no_grad():
         source_value = activation(task.compiled.model, source, component)
     return task.targets(base, patch_hooks(component, source_value))
+
+
+@torch.no_grad()
+def counterfactual_batch(task: SiitTask, base: torch.Tensor, source: torch.Tensor,
+                         components: list[str] | tuple[str, ...]) -> torch.Tensor:
+    """The compiled model's classes [(1+C)*n, seq]: on `base` (chunk 0), then on `base` with
+    components[k] from `source` (chunk k+1; an unaligned component leaves the program as is),
+    the aligned ones in one batched run (interp.tasks.siit_task.swap_batch)."""
+    n = base.shape[0]
+    plain = task.targets(base)  # [n, seq]
+    aligned = [c for c in components if c not in task.unaligned]
+    tokens, hooks = swap_batch(task.compiled.model, base, source, aligned)
+    patched = task.targets(tokens, hooks)[n:]  # [A*n, seq]
+    chunks, k = [plain], 0
+    for component in components:
+        if component in task.unaligned:
+            chunks.append(plain)
+        else:
+            chunks.append(patched[k * n:(k + 1) * n])
+            k += 1
+    return torch.cat(chunks)
 
 
 def patched_logits(model: nn.Module, base: torch.Tensor, source: torch.Tensor, component: str,
@@ -46,22 +67,19 @@ def siit_measures(model: nn.Module, task: SiitTask, base: torch.Tensor, source: 
     """accuracy on `base`; IIA over every aligned component and strict IIA over every
     unaligned one, each pooled over the pairs (base[i], source[i]) and scored tokens."""
     model.eval()
-    base_targets = task.targets(base)
-    right, total = agreement(model(base), base_targets)
+    n = base.shape[0]
+    components = [*task.aligned, *task.unaligned]
+    tokens, hooks = swap_batch(model, base, source, components)
+    logits = model.run_with_hooks(tokens, fwd_hooks=hooks)  # [(1+C)*n, seq, d_out]
+    targets = counterfactual_batch(task, base, source, components)  # [(1+C)*n, seq]
+    right, total = agreement(logits[:n], targets[:n])
     out: dict[str, Any] = {"accuracy": right / total}
-    per_node: dict[str, float] = {}
-    iia_right = iia_total = 0
-    for component in task.aligned:
-        r, t = agreement(patched_logits(model, base, source, component),
-                         counterfactual_targets(task, base, source, component))
-        per_node[component] = r / t
-        iia_right, iia_total = iia_right + r, iia_total + t
-    per_free: dict[str, float] = {}
-    strict_right = strict_total = 0
-    for component in task.unaligned:
-        r, t = agreement(patched_logits(model, base, source, component), base_targets)
-        per_free[component] = r / t
-        strict_right, strict_total = strict_right + r, strict_total + t
+    counts = {c: agreement(logits[(k + 1) * n:(k + 2) * n], targets[(k + 1) * n:(k + 2) * n])
+              for k, c in enumerate(components)}
+    per_node = {c: counts[c][0] / counts[c][1] for c in task.aligned}
+    per_free = {c: counts[c][0] / counts[c][1] for c in task.unaligned}
+    iia_right, iia_total = (sum(counts[c][i] for c in task.aligned) for i in (0, 1))
+    strict_right, strict_total = (sum(counts[c][i] for c in task.unaligned) for i in (0, 1))
     out["iia"] = iia_right / iia_total if iia_total else None
     # No unaligned component: nothing may change the output, so strictness holds vacuously (null, not 1).
     out["strict_iia"] = strict_right / strict_total if strict_total else None

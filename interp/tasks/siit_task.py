@@ -63,6 +63,38 @@ def activation(model: Any, tokens: torch.Tensor, component: str) -> torch.Tensor
     return store["value"]
 
 
+def swap_batch(model: Any, base: torch.Tensor, source: torch.Tensor, components: list[str] | tuple[str, ...]
+               ) -> tuple[torch.Tensor, list[tuple[str, Callable[..., torch.Tensor]]]]:
+    """`base` repeated 1 + C times [(1+C)*n, seq] and forward hooks giving chunk k+1 the
+    activation of components[k] from `model`'s run on `source` (chunk 0 unpatched): every
+    interchange intervention of a batch in one forward pass. The source run keeps its graph
+    (callers wanting none run this under torch.no_grad)."""
+    n = base.shape[0]
+    by_hook: dict[str, list[tuple[int, int | None]]] = {}
+    for k, component in enumerate(components):
+        name, head = hook_of(component)
+        by_hook.setdefault(name, []).append((k + 1, head))
+    store: dict[str, torch.Tensor] = {}
+
+    def keep(value: torch.Tensor, hook: Any) -> None:
+        store[hook.name] = value
+
+    if by_hook:
+        model.run_with_hooks(source, fwd_hooks=[(name, keep) for name in by_hook])
+
+    def swap(value: torch.Tensor, hook: Any) -> torch.Tensor:
+        out = value.clone()  # [(1+C)*n, pos, ...]
+        src = store[hook.name]  # [n, pos, ...]
+        for k, head in by_hook[hook.name]:
+            if head is None:
+                out[k * n:(k + 1) * n] = src  # an MLP's whole output
+            else:
+                out[k * n:(k + 1) * n, :, head] = src[:, :, head]  # one head's z
+        return out
+
+    return base.repeat(len(components) + 1, 1), [(name, swap) for name in by_hook]
+
+
 @functools.lru_cache(maxsize=16)
 def compiled_one_per_op(program: str) -> Any:
     """The library program compiled one component per op (cached: tasks are rebuilt often)."""

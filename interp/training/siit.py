@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -27,11 +28,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from interp.errors import InputError
-from interp.evaluation.siit import counterfactual_targets, patched_logits, siit_measures
+from interp.evaluation.siit import counterfactual_batch, siit_measures
 from interp.model import HookedTransformer, ModelConfig
 from interp.tasks.base import IGNORE
-from interp.tasks.siit_task import SiitTask
+from interp.tasks.siit_task import SiitTask, swap_batch
 
+CHECKPOINT_FILE = "checkpoint.pt"  # inside a run's --out while it trains (interp train-siit --resume)
 HELD_OUT_SEED = 2**41 + 5  # the held-out pairs' stream; training batches use (seed, step)
 
 
@@ -96,20 +98,25 @@ def ce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 def siit_losses(model: nn.Module, task: SiitTask, base: torch.Tensor, source: torch.Tensor,
                 aligned: Sequence[str], unaligned: Sequence[str]) -> dict[str, torch.Tensor]:
     """The three SIIT losses on one batch of pairs: interchange and strictness each the mean
-    over the components given (none given: that loss is 0)."""
-    base_targets = task.targets(base)  # [n, seq]
+    over the components given (none given: that loss is 0).
+
+    Two forward passes of the student in all (a CPU is dominated by per-call overhead at
+    these sizes): one on `source` keeping every component's activation, with its graph (the
+    swapped-in activation is the only way the patched component itself gets a gradient from
+    these losses), then one on `base` repeated once per component plus once unpatched."""
+    components = [*aligned, *unaligned]
+    n = base.shape[0]
+    tokens, hooks = swap_batch(model, base, source, components)
+    logits = model.run_with_hooks(tokens, fwd_hooks=hooks)  # [(1+C)*n, seq, d_out]
+    targets = counterfactual_batch(task, base, source, components)  # [(1+C)*n, seq]
     zero = torch.zeros(())
-    losses = {"behaviour": ce(model(base), base_targets), "iit": zero, "strict": zero}
-    # The source runs keep their graph: the swapped-in activation is the only way the
-    # patched component itself gets a gradient from these losses.
+    losses = {"behaviour": ce(logits[:n], targets[:n]), "iit": zero, "strict": zero}
+    per = [ce(logits[(k + 1) * n:(k + 2) * n], targets[(k + 1) * n:(k + 2) * n])
+           for k in range(len(components))]
     if aligned:
-        losses["iit"] = torch.stack([
-            ce(patched_logits(model, base, source, c, detach_source=False),
-               counterfactual_targets(task, base, source, c)) for c in aligned]).mean()
+        losses["iit"] = torch.stack(per[:len(aligned)]).mean()
     if unaligned:
-        losses["strict"] = torch.stack([
-            ce(patched_logits(model, base, source, c, detach_source=False), base_targets)
-            for c in unaligned]).mean()
+        losses["strict"] = torch.stack(per[len(aligned):]).mean()
     return losses
 
 
@@ -119,8 +126,12 @@ def held_out_pairs(task: SiitTask, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     return task.draw_inputs(n, generator), task.draw_inputs(n, generator)
 
 
-def train_siit(config: SiitConfig, progress: Any = None) -> SiitResult:
-    """Train a student toward `config.program` by SIIT; `progress(step, measures)` after each check."""
+def train_siit(config: SiitConfig, progress: Any = None, checkpoint: str | Path | None = None
+               ) -> SiitResult:
+    """Train a student toward `config.program` by SIIT; `progress(step, measures)` after each
+    check. With `checkpoint` (a file path), the model, optimiser and history are saved there
+    at every check and a run with the same config picks up from it (batches are seeded by
+    (seed, step), so a resumed run draws what the uninterrupted one would have)."""
     if config.steps < 1 or config.batch_size < 1 or config.eval_every < 1:
         raise InputError("steps, batch_size and eval_every must be positive integers.")
     task = SiitTask(config.program, config.seq_len, config.extra_heads)
@@ -129,10 +140,16 @@ def train_siit(config: SiitConfig, progress: Any = None) -> SiitResult:
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     held_base, held_source = held_out_pairs(task, config.eval_pairs)
     history: list[dict[str, Any]] = []
-    start = time.perf_counter()
-    measures: dict[str, Any] = {}
-    step = 0
-    for step in range(1, config.steps + 1):
+    first, spent = 1, 0.0
+    if checkpoint is not None and Path(checkpoint).is_file():
+        first, spent, history = _resume(Path(checkpoint), config, model, optimizer)
+    start = time.perf_counter() - spent
+    measures: dict[str, Any] = history[-1] if history else {}
+    step = first - 1
+    for step in range(first, config.steps + 1):
+        if _done(measures, config.target):
+            step -= 1
+            break
         model.train()
         generator = torch.Generator().manual_seed(config.seed * 1_000_003 + step)
         base = task.draw_inputs(config.batch_size, generator)
@@ -148,13 +165,46 @@ def train_siit(config: SiitConfig, progress: Any = None) -> SiitResult:
         if step % config.eval_every == 0 or step == config.steps:
             measures = _summary(siit_measures(model, task, held_base, held_source))
             history.append({"step": step, "loss": loss.item(), **measures})
+            if checkpoint is not None:
+                _save(Path(checkpoint), config, model, optimizer, step, time.perf_counter() - start, history)
             if progress is not None:
                 progress(step, history[-1])
-            if all(measures[k] is None or measures[k] >= config.target
-                   for k in ("accuracy", "iia", "strict_iia")):
+            if _done(measures, config.target):
                 break
     model.eval()
-    return SiitResult(model, task, step, time.perf_counter() - start, measures, history)
+    held_out = _summary(measures) if measures else measures
+    return SiitResult(model, task, step, time.perf_counter() - start, held_out, history)
+
+
+def _done(measures: dict[str, Any], target: float) -> bool:
+    """All three held-out measures at or above target (a measure that is None holds vacuously)."""
+    return bool(measures) and all(measures[k] is None or measures[k] >= target
+                                  for k in ("accuracy", "iia", "strict_iia"))
+
+
+def _save(path: Path, config: SiitConfig, model: nn.Module, optimizer: torch.optim.Optimizer,
+          step: int, seconds: float, history: list[dict[str, Any]]) -> None:
+    """Write the resumable state atomically (a kill mid-write leaves the previous one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    torch.save({"config": config.to_dict(), "step": step, "seconds": seconds, "history": history,
+                "model": model.state_dict(), "optimizer": optimizer.state_dict()}, partial)
+    partial.replace(path)
+
+
+def _resume(path: Path, config: SiitConfig, model: nn.Module, optimizer: torch.optim.Optimizer
+            ) -> tuple[int, float, list[dict[str, Any]]]:
+    """Load a checkpoint of the same run into model and optimizer: (next step, seconds, history)."""
+    state = torch.load(path, weights_only=False)
+    saved = dict(state["config"])
+    # Only the step budget may differ (resume to train longer); anything else is another run.
+    different = sorted(k for k in saved if k != "steps" and saved[k] != config.to_dict().get(k))
+    if different:
+        raise InputError(f"{path} is a checkpoint of another SIIT run (different {', '.join(different)}); "
+                         "pass the same options, or another --out.")
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    return state["step"] + 1, state["seconds"], state["history"]
 
 
 def _summary(measures: dict[str, Any]) -> dict[str, Any]:

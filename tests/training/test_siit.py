@@ -35,7 +35,8 @@ def test_interchange_loss_equals_the_hand_computed_value():
     base, source = torch.tensor([[0, 1]]), torch.tensor([[1, 1]])
     targets = torch.tensor([[0, 1]])
     # The task's high level is stubbed: its counterfactual output is `targets` whatever is patched.
-    task = SimpleNamespace(targets=lambda tokens, hooks=None: targets, compiled=SimpleNamespace(model=model),
+    task = SimpleNamespace(targets=lambda tokens, hooks=None: targets.expand(tokens.shape[0], -1),
+                           compiled=SimpleNamespace(model=model),
                            unaligned=())
     losses = siit_losses(model, task, base, source, aligned=["L0H0"], unaligned=[])
     # Head output swapped from source: z = mean(onehot(1), onehot(1)) = [0, 1] at both positions.
