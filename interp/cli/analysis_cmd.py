@@ -141,14 +141,19 @@ def run_decompose(args: argparse.Namespace) -> int:
     logits, cache = model.run_with_cache(inputs)
     predicted = logits.argmax(-1)
     attrs, labels = direct_logit_attribution(cache, predicted)
+    outputs = subject.decode(logits)
+    answers = subject.answer_positions(len(names))
     print(f"input: {subject.format_input(given)[:200]}")
-    print(f"output: {' '.join(human(v) for v in subject.decode(logits))}")
+    print(f"output: {' '.join(human(v) for v in outputs)}")
+    # The task reads its answer at these positions only; elsewhere the output is a by-product.
+    print(f"answer positions: {', '.join(f'{p} ({names[p]}) -> {human(outputs[p])}' for p in answers)}"
+          if answers else "answer positions: none in this input")
     print("direct logit attribution to the predicted output (rows: components, columns: positions)")
     print(f"  {'':>10s} " + " ".join(f"{n[:7]:>7s}" for n in names))
     for label, row in zip(labels, attrs[:, 0]):
         print(f"  {label:>10s} " + " ".join(f"{v:7.3g}" for v in row.tolist()))
     result: dict[str, Any] = {"input": subject.format_input(given), "positions": names,
-                              "output": subject.decode(logits), "labels": labels,
+                              "output": outputs, "answer_positions": answers, "labels": labels,
                               "dla": attrs[:, 0].tolist()}
     if model.residual_labels is not None:
         readout = residual_readout(model, inputs)

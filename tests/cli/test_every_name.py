@@ -81,7 +81,7 @@ def test_decompose_a_typed_addition_question(capsys):
     result = last_json(capsys)
     assert result["input"] == "12345+67890=" and len(result["positions"]) == 12
     # Its prediction at '=' is the first answer digit of 12345 + 67890 = 080235.
-    assert result["output"][11] == "0"
+    assert result["output"][11] == "0" and result["answer_positions"] == [11]
 
 
 def test_run_reads_the_tasks_format(capsys):
