@@ -5,12 +5,17 @@ Model kinds per program (all with `CompiledModel.circuit()` as the truth):
 - "one_per_op": `compile_program(..., one_per_op=True)` (tracr's layout);
 - "compressed": the one_per_op model with its residual stream compressed to half its
   width by a trained linear projection, folded into a plain transformer
-  (interp.analysis.compression); same components, so the same truth.
+  (interp.analysis.compression); same components, so the same truth;
+- "siit": the shipped SIIT model of the program (interp.training.siit): an ordinary
+  LayerNorm transformer with the one_per_op layout's layers and heads (plus any free
+  heads), trained so that each compiled component's namesake implements it; the truth is
+  the one_per_op circuit on those names (InterpBench's convention: the node-level
+  alignment is enforced by training, the edges are the compiled model's).
 
 Each row: edge-level ROC AUC (the method's scores), node-level ROC AUC (a node scores the
 largest |score| of its edges), precision / recall of the kept edges at the method's
 default threshold, faithfulness of the kept circuit (fraction of outputs unchanged with
-every other edge ablated), seconds. `run_bench` appends rows to a JSONL file and skips
+every other edge ablated), wall and CPU seconds. `run_bench` appends rows to a JSONL file and skips
 rows already there (resumable). Model-generic: the caller builds each `Subject`
 (`interp circuit-bench` compiles, compresses and folds library programs).
 """
@@ -18,6 +23,7 @@ rows already there (resumable). Model-generic: the caller builds each `Subject`
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +31,7 @@ from typing import Any
 
 from interp.circuit import Circuit, Edge
 
-KINDS = ("compiled", "one_per_op", "compressed")
+KINDS = ("compiled", "one_per_op", "compressed", "siit")
 ENDPOINTS = ("embed", "pos_embed", "logits")
 
 
@@ -66,7 +72,9 @@ def bench_row(subject: Subject, method: str, ablation: str = "zero", **options: 
     from interp.analysis.registry import default_threshold, find_circuit, score_circuit
     from interp.analysis.score import faithfulness
 
+    cpu = time.process_time()
     found = find_circuit(method, subject.model, subject.batches, ablation=ablation, **options)
+    cpu = time.process_time() - cpu  # the machine is shared: CPU time is what one idle core would take
     truth = set(subject.truth.edges)
     score = score_circuit(found, truth)
     faithful = faithfulness(subject.model, found.circuit, subject.batches, kind=ablation)
@@ -80,7 +88,7 @@ def bench_row(subject: Subject, method: str, ablation: str = "zero", **options: 
         "threshold": default_threshold(method) if options.get("threshold") is None
         else options["threshold"],
         "precision": score.precision, "recall": score.recall, "kept": score.kept_edges,
-        "faithfulness": faithful, "seconds": round(score.seconds, 3),
+        "faithfulness": faithful, "seconds": round(score.seconds, 3), "cpu_seconds": round(cpu, 3),
     }
 
 
@@ -141,6 +149,10 @@ def summarize(rows: Sequence[dict]) -> list[dict]:
         return round(sum(values) / len(values), 3) if values else None
 
     return [{"method": method, "kind": kind, "rows": len(group),
-             **{k: mean([r[k] for r in group])
-                for k in ("auc", "node_auc", "precision", "recall", "faithfulness", "seconds")}}
+             **{k: mean([r.get(k) for r in group])
+                for k in ("auc", "node_auc", "precision", "recall", "faithfulness", "seconds",
+                          "cpu_seconds")},
+             "max_seconds": max(r["seconds"] for r in group),
+             "max_cpu_seconds": max((r["cpu_seconds"] for r in group if r.get("cpu_seconds") is not None),
+                                    default=None)}
             for (method, kind), group in sorted(groups.items())]

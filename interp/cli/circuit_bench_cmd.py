@@ -7,19 +7,23 @@ from typing import Any
 
 from interp.cli.arguments import thread_count
 
-DEFAULT_PROGRAMS = ("length,reverse,hist,frac_prevs,pair_balance,count,detect_pattern,"
-                    "sort_unique,count_less_freq,shift_by,double_hist,sort")
+# The programs with a shipped SIIT model (interp/shipped/siit-*), so every kind has every program.
+DEFAULT_PROGRAMS = ("reverse,hist,hist_bos,count,detect_pattern,sort_unique,count_less_freq,shift_by,"
+                    "double_hist,sort")
+SIIT_INPUTS = 40  # discovery inputs of a SIIT model (its one trained length), as many as the others get
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "circuit-bench",
         help="score every discovery method against the known circuits of compiled, "
-        "one-per-op and compressed library programs (resumable)")
+        "one-per-op, compressed and SIIT-trained library programs (resumable)")
     parser.add_argument("--programs", default=DEFAULT_PROGRAMS,
-                        help="comma-separated library programs (default: 12 small ones)")
-    parser.add_argument("--kinds", default="compiled,one_per_op,compressed",
-                        help="model kinds: compiled, one_per_op, compressed")
+                        help="comma-separated library programs (default: the 10 with a shipped "
+                        "SIIT model)")
+    parser.add_argument("--kinds", default="compiled,one_per_op,compressed,siit",
+                        help="model kinds: compiled, one_per_op, compressed, siit (the shipped "
+                        "siit-PROGRAM model)")
     parser.add_argument("--methods", default=None,
                         help="comma-separated discovery methods (default: all registered)")
     parser.add_argument("--max-len", type=int, default=5, help="compiled max_seq_len (default 5)")
@@ -66,6 +70,8 @@ def build_subject(name: str, kind: str, max_len: int, width_fraction: float = 0.
 
     if kind not in KINDS:
         raise InputError(f"model kind {kind!r} is not one of {list(KINDS)}")
+    if kind == "siit":
+        return siit_subject(name)
     entry = PROGRAMS[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CompileWarning)
@@ -92,6 +98,38 @@ def build_subject(name: str, kind: str, max_len: int, width_fraction: float = 0.
     return Subject(name, kind, model, compiled.circuit(), batches, accuracy, model.cfg.d_model)
 
 
+def siit_subject(name: str) -> Any:
+    """The shipped SIIT model of library program `name` with the one_per_op circuit as its
+    truth and SIIT_INPUTS held-in-distribution inputs (its training length, BOS first)."""
+    import torch
+
+    from interp.analysis.circuit_bench import Subject
+    from interp.model import load_model
+    from interp.shipped import shipped_card, shipped_path
+    from interp.tasks.siit_task import SiitTask
+
+    model_name = siit_model_name(name)
+    card = shipped_card(model_name)
+    task = SiitTask(**card["config"]["task"])
+    model = load_model(shipped_path(model_name))
+    batches = [task.draw_inputs(SIIT_INPUTS, torch.Generator().manual_seed(0))]  # [n, seq_len]
+    return Subject(name, "siit", model, task.compiled.circuit(), batches, card["report"]["accuracy"],
+                   model.cfg.d_model)
+
+
+def siit_model_name(program: str) -> str:
+    """The shipped SIIT model of `program`; InputError naming the fix when there is none."""
+    from interp.errors import InputError
+    from interp.shipped import shipped_names
+
+    name = f"siit-{program}"
+    if name not in shipped_names():
+        have = sorted(n.removeprefix("siit-") for n in shipped_names() if n.startswith("siit-"))
+        raise InputError(f"no shipped SIIT model {name!r} for kind siit; programs with one: {have} "
+                         f"(or train one: interp train-siit {program}, then ship it)")
+    return name
+
+
 def run_circuit_bench(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
@@ -114,6 +152,9 @@ def run_circuit_bench(args: argparse.Namespace) -> int:
         raise InputError(f"unknown ablation {args.ablation!r}; choose from {list(ABLATION_KINDS)}")
     if args.max_len < 1:
         raise InputError(f"--max-len must be positive, got {args.max_len}")
+    if "siit" in kinds:
+        for name in programs:  # refuse before any row runs, not halfway through
+            siit_model_name(name)
     out = Path(args.out) / "results.jsonl"
     total = len(programs) * len(kinds) * len(methods)
     bar = tqdm(total=total, desc="circuit-bench", file=sys.stderr, disable=None)
@@ -131,10 +172,10 @@ def run_circuit_bench(args: argparse.Namespace) -> int:
                      ablation=args.ablation, on_row=on_row)
     bar.close()
     summary = summarize(rows)
-    print("\nmethod  kind        rows  edge_auc node_auc precision recall faithful seconds")
+    print("\nmethod  kind        rows  edge_auc node_auc precision recall faithful seconds cpu_s")
     for s in summary:
         cells = [s[k] for k in ("auc", "node_auc", "precision", "recall", "faithfulness",
-                                "seconds")]
+                                "seconds", "cpu_seconds")]
         print(f"{s['method']:7s} {s['kind']:10s} {s['rows']:5d}  "
               + " ".join("     n/a" if c is None else f"{c:8.3f}" for c in cells))
     print(f"results: {out}")
