@@ -19,3 +19,7 @@ class CheckpointError(InterpError):
 
 class TrainingDiverged(InterpError):
     """A training step whose loss or gradient is not finite: stopped before it changed any weight."""
+
+
+class StaticExportError(InterpError):
+    """A figure that cannot be drawn as a static image here (no Kaleido or no Chromium-based browser)."""

@@ -7,16 +7,20 @@ verdict "quick mode: not a result"."""
 from __future__ import annotations
 
 import ast
+import base64
+import html
 import json
 import math
 import os
 import tempfile
+import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from interp.errors import InputError
+from interp.evaluation.figures import STATIC_FORMAT, browser_path, untitled, write_static
 
 COLUMNS = ("quantity", "paper", "ours", "seed mean (95% t CI)", "setting", "seeds", "seconds", "verdict",
            "criterion", "note")
@@ -103,8 +107,11 @@ def is_quick() -> bool:
 
 def output_dir(name: str, quick: bool | None = None) -> Path:
     """Where a notebook writes: STUDY_OUTPUT_DIR if set, a scratch folder in quick mode, else
-    results/<name> (the committed full-mode results). Created."""
+    results/<name> (the committed full-mode results). Created. A full run first checks that it
+    can draw its static figures (StaticExportError, before any work, when it cannot)."""
     quick = is_quick() if quick is None else quick
+    if not quick:
+        browser_path()  # a full run needs its static figures: refuse now, before any training, if it cannot
     if os.environ.get("STUDY_OUTPUT_DIR"):
         out = Path(os.environ["STUDY_OUTPUT_DIR"])
     elif quick:
@@ -220,13 +227,38 @@ class StudyTable:
         title = f"{self.title} ({QUICK_LABEL})" if self.quick else self.title
         lines = [f"### {title}", "", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
         for row in self.rows:
-            cells = asdict(row)
-            cells["seconds"] = f"{row.seconds:.0f}"
-            cells["verdict"] = self.verdict(row)
-            cells["criterion"] = row.criterion["words"] if row.criterion else "none (reported, not tested)"
-            cells["seed mean (95% t CI)"] = row.seed_interval
-            lines.append("| " + " | ".join(str(cells[c]).replace("|", "\\|") for c in COLUMNS) + " |")
+            cells = self._cells(row)
+            lines.append("| " + " | ".join(cells[c].replace("|", "\\|") for c in COLUMNS) + " |")
         return "\n".join(lines) + "\n"
+
+    def _cells(self, row: StudyRow) -> dict[str, str]:
+        """One row's cells as text, by column."""
+        cells = {k: str(v) for k, v in asdict(row).items()}
+        cells["seconds"] = f"{row.seconds:.0f}"
+        cells["verdict"] = self.verdict(row)
+        cells["criterion"] = row.criterion["words"] if row.criterion else "none (reported, not tested)"
+        cells["seed mean (95% t CI)"] = row.seed_interval
+        return cells
+
+    def to_html(self) -> str:
+        """The same table as HTML, so a notebook and its HTML export show a table, not Markdown text."""
+        title = f"{self.title} ({QUICK_LABEL})" if self.quick else self.title
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+        body = []
+        for row in self.rows:
+            cells = self._cells(row)
+            text = [html.escape(cells[c]).replace("**no**", "<b>no</b>") for c in COLUMNS]
+            body.append("<tr>" + "".join(f"<td>{t}</td>" for t in text) + "</tr>")
+        return (f"<h3>{html.escape(title)}</h3><table><thead><tr>{head}</tr></thead>"
+                f"<tbody>{''.join(body)}</tbody></table>")
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the HTML table."""
+        return self.to_html()
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter's rich display for Markdown-only viewers."""
+        return self.to_markdown()
 
     def save(self, directory: str | Path) -> Path:
         """Write results.md and results.json into `directory` (created); returns the .md path."""
@@ -267,20 +299,37 @@ def _committed_files(out: Path) -> list[str]:
     return [str(f.relative_to(root)) for f in files]
 
 
-def show_figure(fig: Any, out: str | Path, name: str) -> Path:
-    """Write `out/name.html` (loads ../plotly.min.js, copied there once; no CDN) and display the
-    figure inline with plotly.js embedded once per kernel, so it shows offline in the executed
-    notebook and its HTML export. Returns the HTML path."""
+def show_figure(fig: Any, out: str | Path, name: str, *, static: bool | None = None) -> Path:
+    """Write `out/name.html` (loads ../plotly.min.js, copied there once; no CDN) and, in full mode
+    (or `static=True`), `out/name.png` drawn offline; display the figure inline with plotly.js
+    embedded once per kernel (and the PNG beside it for viewers that run no script), so it shows
+    offline in the executed notebook and its HTML export. Quick mode refuses a figure with an
+    untitled axis or colour bar; full mode warns instead, so a long run is never lost to a label
+    (the committed figures are tested). Returns the HTML path."""
     from IPython.display import HTML, display  # noqa: PLC0415 (notebook-only dependency)
     from plotly.offline import get_plotlyjs  # noqa: PLC0415
 
+    quick = is_quick()
+    missing = untitled(fig)
+    if missing:
+        message = f"figure {name!r} has no title on: {'; '.join(missing)}"
+        if quick:
+            raise InputError(message)
+        warnings.warn(message, stacklevel=2)
     out = Path(out)
     shared = out.parent / PLOTLY_JS
     if not shared.exists():
         shared.write_text(get_plotlyjs())
     path = out / f"{name}.html"
     fig.write_html(path, include_plotlyjs=f"../{PLOTLY_JS}", include_mathjax=False, full_html=True)
-    display(HTML(_figure_html(fig)))
+    html = _figure_html(fig)
+    if (not quick) if static is None else static:
+        png = write_static(fig, out / f"{name}.{STATIC_FORMAT}")
+        # both forms in one output: script-running viewers take the HTML, the others the image
+        display({"text/html": html, "image/png": base64.b64encode(png.read_bytes()).decode("ascii")},
+                raw=True)
+    else:
+        display(HTML(html))
     return path
 
 

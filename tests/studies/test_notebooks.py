@@ -1,6 +1,7 @@
 """Every notebook in studies/ runs top to bottom in quick mode (STUDY_QUICK=1) from the
 checkout as it is: it writes nothing under studies/ (quick mode goes to a scratch folder), its
-figures are inline HTML with no script from the network, every verdict it prints is labelled
+figures are inline HTML with no script from the network and are all in its nbconvert HTML
+export (plotly.js inlined once), every verdict it prints is labelled
 "quick mode: not a result", and the quick-mode sanity bars stated in the notebook hold.
 
 Full mode (the committed results) is what a user runs by hand.
@@ -13,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbconvert import HTMLExporter
 
 from interp.evaluation.report import QUICK_LABEL, evaluate
 
@@ -49,6 +51,11 @@ def test_notebook_runs_in_quick_mode(path, tmp_path, monkeypatch):
         html = "".join(o["data"].get("text/html", "") for o in cell.outputs if "data" in o)
         assert "Plotly.newPlot" in html, f"a figure of {path.name} has no inline HTML"
         assert not re.search(r"<script[^>]*src=[\"']https?://", html), "a figure loads a network script"
+    exported, _ = HTMLExporter().from_notebook_node(notebook)  # what `jupyter nbconvert --to html` writes
+    shown = sum(o["data"].get("text/html", "").count("Plotly.newPlot(") for o in outputs if "data" in o)
+    assert exported.count("Plotly.newPlot(") == shown, "a figure is missing from the nbconvert HTML"
+    if shown:
+        assert exported.count("* plotly.js v") == 1, "the nbconvert HTML does not inline plotly.js once"
 
     written = list(tmp_path.glob(f"study-{path.stem}-quick-*/results.json"))
     if "table.save(" not in "".join(c.source for c in notebook.cells if c.cell_type == "code"):
