@@ -85,7 +85,26 @@ def siit_measures(model: nn.Module, task: SiitTask, base: torch.Tensor, source: 
     out["strict_iia"] = strict_right / strict_total if strict_total else None
     out["iia_by_component"] = per_node
     out["strict_iia_by_component"] = per_free
+    # A swap that leaves the program's output as it was is passed by a model that ignores the
+    # swapped component (at a fixed length, e.g., every node computing the length is constant):
+    # IIA over only the positions whose counterfactual differs tells how much IIA is earned.
+    changed = {c: changed_agreement(logits[(k + 1) * n:(k + 2) * n], targets[(k + 1) * n:(k + 2) * n],
+                                    targets[:n]) for k, c in enumerate(task.aligned)}
+    out["iia_changed"] = _ratio(sum(r for r, _ in changed.values()), sum(t for _, t in changed.values()))
+    out["changed_fraction_by_component"] = {c: changed[c][1] / counts[c][1] for c in task.aligned}
+    out["iia_changed_by_component"] = {c: _ratio(*changed[c]) for c in task.aligned}
     return out
+
+
+def changed_agreement(logits: torch.Tensor, targets: torch.Tensor, base_targets: torch.Tensor
+                      ) -> tuple[int, int]:
+    """(right, scored) over the positions whose counterfactual target differs from base's."""
+    scored = (targets != IGNORE) & (targets != base_targets)
+    return int(((logits.argmax(-1) == targets) & scored).sum()), int(scored.sum())
+
+
+def _ratio(right: int, total: int) -> float | None:
+    return right / total if total else None  # nothing changed: undefined, not 1
 
 
 def near_zero_fraction(model: nn.Module, threshold: float = NEAR_ZERO) -> float:
