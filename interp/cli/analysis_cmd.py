@@ -143,7 +143,7 @@ def run_decompose(args: argparse.Namespace) -> int:
     attrs, labels = direct_logit_attribution(cache, predicted)
     outputs = subject.decode(logits)
     answers = subject.answer_positions(len(names))
-    print(f"input: {subject.format_input(given)[:200]}")
+    print(f"input: {subject.show_input(given)[:200]}")
     print(f"output: {' '.join(human(v) for v in outputs)}")
     # The task reads its answer at these positions only; elsewhere the output is a by-product.
     print(f"answer positions: {', '.join(f'{p} ({names[p]}) -> {human(outputs[p])}' for p in answers)}"

@@ -32,7 +32,7 @@ def run_info(args: argparse.Namespace) -> int:
           f"d_head {summary['d_head']}, d_mlp {summary['d_mlp']}, n_ctx {summary['n_ctx']}, "
           f"{summary['attention_kind']} attention, {summary['params']:,} parameters")
     print(f"  input: {summary['input']}")
-    print(f"  example: {summary['example_input'][:120]}")
+    print(f"  example: {subject.show_input(subject.default_input())[:120]}")
     for key in ("task", "d", "n_points", "encoding", "noise_std"):
         if key in summary:
             print(f"  {key}: {human(summary[key])}")

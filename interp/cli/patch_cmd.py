@@ -68,8 +68,8 @@ def run_patch(args: argparse.Namespace) -> int:
     faithfulness = subject.faithfulness(circuit, inputs, inputs.ablation, args.seed)
     n_candidates = len(_full(model.cfg).edges)
 
-    print(f"clean:     {subject.format_input(clean)[:200]}")
-    print(f"corrupted: {subject.format_input(corrupted)[:200]}")
+    print(f"clean:     {subject.show_input(clean)[:200]}")
+    print(f"corrupted: {subject.show_input(corrupted)[:200]}")
     print(f"{metric_name} on positions {positions}: clean {human(clean_value)}, corrupted "
           f"{human(corrupted_value)}")
     print("fraction of the effect restored by patching each head's clean output (all positions):")

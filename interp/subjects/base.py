@@ -74,6 +74,10 @@ class Subject(ABC):
         """The text `parse_input` reads back to `inputs`."""
         return " ".join(str(t) for t in inputs)
 
+    def show_input(self, inputs: Any) -> str:
+        """`inputs` for a person to read (numbers at 4 significant digits); `format_input` is exact."""
+        return self.format_input(inputs)
+
     @abstractmethod
     def sample(self, rng: random.Random, length: int | None = None) -> Any:
         """A random input drawn from the model's own task (about `length` tokens when given)."""

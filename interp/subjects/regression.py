@@ -73,6 +73,10 @@ class RegressionSubject(Subject):
         xs, ys = inputs
         return json.dumps({"xs": xs.tolist(), "ys": ys.tolist()})
 
+    def show_input(self, inputs: Prompt) -> str:
+        xs, ys = inputs
+        return json.dumps({"xs": _rounded(xs.tolist()), "ys": _rounded(ys.tolist())})
+
     def _prompt(self, seed: int) -> Prompt:
         prompts = self.task.prompts(1, seed=seed)
         return prompts.xs[0], prompts.ys[0]
@@ -185,3 +189,10 @@ def _squared_error_patch(clean_logits: torch.Tensor, corrupted_logits: torch.Ten
 
     del corrupted_logits
     return mean_squared_error(clean_logits, positions)
+
+
+def _rounded(values: Any) -> Any:
+    """Floats (also in nested lists) at 4 significant digits, for display only."""
+    if isinstance(values, list):
+        return [_rounded(v) for v in values]
+    return float(f"{values:.4g}")
