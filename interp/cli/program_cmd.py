@@ -52,6 +52,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sampling", choices=("soft", "straight-through"), default="soft",
                         help="Gumbel-softmax samples while training (default), or straight-through ones: "
                         "one-hot forward, the soft sample's gradient (the paper's gumbel_hard)")
+    parser.add_argument("--conventions", choices=("ours", "paper"), default="ours",
+                        help="the project's training conventions (default), or the paper code's: its "
+                        "position bias, sampled token embedding, no read-out bias, per-sequence loss and "
+                        "per-epoch temperature schedule (equal to its trainer step for step; "
+                        "benchmarks/tp_side_by_side.py)")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     parser.set_defaults(handler=run_train_program)
 
@@ -78,7 +83,7 @@ def run_train_program(args: argparse.Namespace) -> int:
         n_num_mlps=args.n_num_mlps, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         seed=args.seed, size=args.size, compile_rasp=not args.no_compile,
         stop_when_perfect=not args.all_epochs, gumbel_samples=args.gumbel_samples,
-        batches=args.batches, sampling=args.sampling,
+        batches=args.batches, sampling=args.sampling, conventions=args.conventions,
     )
     # Flushed before any parallel work, so torch's worker threads inherit it (see flush_denormals).
     with flush_denormals():

@@ -168,22 +168,50 @@ class ProgramBlock(nn.Module):
         return _choose(logits.log_softmax(-1), -1, tau, hard, straight)
 
 
+def paper_position_bias(n_ctx: int) -> torch.Tensor:
+    """The paper's FixedRelPosBias as a [query, key] matrix: 0 for the nearest earlier key, then
+    -1/(n-1) per further step back, -(d-1)/(n-2) for a later key d steps ahead, -2 for the query
+    itself. Its order is the spec's rank order (the two keys at distance 1 tie at 0; an argmax
+    takes the earlier one, as the spec does), so the argmax program is the same."""
+    n = n_ctx
+    offsets = torch.arange(n)[None, :] - torch.arange(n)[:, None]  # k - q
+    earlier = (-n + (n + offsets) * n / max(n - 1, 1)) / n  # offsets < 0: the paper's second linspace
+    later = -(offsets - 1).clamp(min=0) / max(n - 2, 1)  # offsets > 0: its first linspace
+    bias = torch.where(offsets < 0, earlier, later)
+    return bias.masked_fill(offsets == 0, -2.0).float()
+
+
+# Training conventions: "ours" (the project's) or "paper" (princeton-nlp/TransformerPrograms'
+# src/models/programs.py, as in benchmarks/tp_side_by_side.py): the paper's position bias, a
+# Gumbel-softmaxed token embedding (logits +-10, one sample per forward pass) and no read-out bias
+# (its `ones` variable's read-out row is the only bias; ours adds a second, which Adam moves as
+# fast as the first, so the bias direction moves twice as fast). The argmax program is the same.
+CONVENTIONS = ("ours", "paper")
+
+
 class TransformerProgramModel(nn.Module):
     """Embeddings (one-hot tokens, one-hot positions, ones), blocks, linear read-out."""
 
-    def __init__(self, shape: ProgramShape, seed: int = 0):
+    def __init__(self, shape: ProgramShape, seed: int = 0, conventions: str = "ours"):
         super().__init__()
         torch.manual_seed(seed)
         self.shape = shape
+        self.conventions = conventions
         self.blocks = nn.ModuleList(ProgramBlock(shape, layer) for layer in range(shape.n_layers))
         n_cat, n_num = len(shape.cat_var_names()), len(shape.num_var_names())
         n_out = len(shape.labels)
         self.readout_cat = nn.Parameter(torch.randn(n_cat, shape.d_var, n_out) / math.sqrt(n_out))
         self.readout_num = nn.Parameter(torch.randn(n_num, n_out) / math.sqrt(n_out))
-        self.readout_bias = nn.Parameter(torch.zeros(n_out))
-        ranks = rank_matrix(shape.n_ctx).float()
-        # About -1/n per step of distance, as the paper's fixed relative-position bias.
-        self.register_buffer("position_bias", -ranks / (2 * shape.n_ctx + 1), persistent=False)
+        self.readout_bias = nn.Parameter(torch.zeros(n_out), requires_grad=conventions == "ours")
+        if conventions == "paper":
+            position_bias = paper_position_bias(shape.n_ctx)
+        else:
+            # About -1/n per step of distance, as the paper's fixed relative-position bias.
+            position_bias = -rank_matrix(shape.n_ctx).float() / (2 * shape.n_ctx + 1)
+        self.register_buffer("position_bias", position_bias, persistent=False)
+        # The paper's one-hot embedding logits (CatEmbed, one_hot_embed): [n_tokens, d_var].
+        embed_logits = torch.eye(shape.d_var)[: len(shape.tokens)] * 20.0 - 10.0
+        self.register_buffer("embed_logits", embed_logits, persistent=False)
         self.tau = 3.0
         # Training samples: soft Gumbel-softmax (the paper's default `gumbel_soft`) or
         # straight-through (`gumbel_hard`: one-hot forward, soft gradient). Hard passes ignore it.
@@ -195,9 +223,15 @@ class TransformerProgramModel(nn.Module):
         batch, n = tokens.shape
         d = shape.d_var
         positions = torch.arange(n)
+        if self.conventions == "paper" and not hard:
+            # One sample of every token's embedding per pass, shared by all its occurrences.
+            embed = _choose(self.embed_logits, -1, self.tau, False, self.straight_through)  # [n_tokens, d]
+            token_values = embed[tokens]  # [b, n, d]
+        else:
+            token_values = F.one_hot(tokens, d).float()
         cat = torch.stack(
-            [F.one_hot(tokens, d), F.one_hot(positions, d).expand(batch, n, d)]
-        ).float()  # [2, b, n, d]
+            [token_values, F.one_hot(positions, d).float().expand(batch, n, d)]
+        )  # [2, b, n, d]
         num = torch.ones(1, batch, n)
         key_ok = positions[None, None, :] < lengths[:, None, None]
         if shape.causal:

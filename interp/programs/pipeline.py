@@ -32,6 +32,7 @@ from interp.programs.data import (
     make_task_data,
 )
 from interp.programs.decompile import count_lines, load_python, to_python, to_rasp
+from interp.programs.model import CONVENTIONS
 from interp.programs.program import DiscreteProgram, ProgramShape
 from interp.programs.simplify import simplify
 from interp.programs.train import ProgramTrainConfig, accuracy, train_program
@@ -60,6 +61,7 @@ class PipelineOptions:
     gumbel_samples: int = 1  # Gumbel samples averaged per training step (the paper's default: 1)
     batches: str = "replacement"  # or "epochs": each epoch visits every example once (the paper's)
     sampling: str = "soft"  # or "straight-through": one-hot forward, soft gradient (the paper's gumbel_hard)
+    conventions: str = "ours"  # or "paper": the paper code's model, loss and schedule (ProgramTrainConfig)
 
 
 # One row per PipelineOptions field (a test checks every field has one): the train-program config.
@@ -83,6 +85,7 @@ OPTION_RULES: dict[str, Field] = {
     "gumbel_samples": Field(int, minimum=1, maximum=1024),
     "batches": Field(str, choices=("replacement", "epochs")),
     "sampling": Field(str, choices=("soft", "straight-through")),
+    "conventions": Field(str, choices=CONVENTIONS),
 }
 
 
@@ -124,7 +127,7 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
     config = ProgramTrainConfig(epochs=options.epochs, batch_size=options.batch_size, lr=options.lr,
                                 seed=options.seed, stop_when_perfect=options.stop_when_perfect,
                                 gumbel_samples=options.gumbel_samples, batches=options.batches,
-                                sampling=options.sampling)
+                                sampling=options.sampling, conventions=options.conventions)
     train_dir = Path(out_dir) / "train" if out_dir is not None else None
     trained = train_program(data, shape, config, out_dir=train_dir, resume=resume, progress=progress,
                             overwrite=overwrite)
@@ -132,7 +135,7 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
     result: dict[str, Any] = {
         "task": options.task, "seed": options.seed, "epochs": options.epochs,
         "gumbel_samples": options.gumbel_samples, "batches": options.batches,
-        "sampling": options.sampling,
+        "sampling": options.sampling, "conventions": options.conventions,
         "n_train": len(data.train), "n_val": len(data.val), "n_test": len(data.test),
         "shape": {k: v for k, v in asdict(shape).items() if k not in ("tokens", "labels")},
         "epochs_run": trained.epochs_run, "stop_reason": trained.stop_reason,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,10 +21,10 @@ import torch.nn.functional as F
 
 from interp.errors import InputError
 from interp.programs.data import Split, TaskData
-from interp.programs.model import TransformerProgramModel
+from interp.programs.model import CONVENTIONS, TransformerProgramModel
 from interp.programs.program import ProgramShape
 from interp.training import Callback, TrainConfig, TrainState, train
-from interp.training.loop import eval_generator
+from interp.training.loop import Sampler, eval_generator
 from interp.training.rules import SEED, Field, check_fields, check_limit
 
 
@@ -51,6 +51,11 @@ class ProgramTrainConfig:
     # Stop once the hard model is right on every validation example: selection keeps the earliest
     # best checkpoint, so no later epoch could be chosen; the result equals the full run's.
     stop_when_perfect: bool = True
+    # "ours" or "paper": the paper code's conventions (model.CONVENTIONS: position bias, sampled
+    # token embedding, no read-out bias) plus its loss (mean over a sequence's scored positions,
+    # then over the batch) and its temperature schedule (geometric per epoch, smoothed within it).
+    # benchmarks/tp_side_by_side.py shows this trainer then equals the paper's step for step.
+    conventions: str = "ours"
 
 
 @dataclass
@@ -82,15 +87,36 @@ def accuracy(model: TransformerProgramModel, split: Split, hard: bool, seed: int
 
 
 class AnnealTemperature(Callback):
-    """tau(step) = tau_init * (tau_end / tau_init) ** (step / (steps - 1)), set before each step."""
+    """tau(step) = tau_init * (tau_end / tau_init) ** (step / (steps - 1)), set before each step.
 
-    def __init__(self, model: TransformerProgramModel, config: ProgramTrainConfig, steps: int):
-        self.model, self.config, self.steps = model, config, steps
+    With the paper's conventions: its src/run.py schedule, a geometric sequence over epochs
+    (tau_init at the first, tau_end at the last) and within epoch e a geometric one from its value
+    to epoch e + 1's; the last epoch keeps tau_end.
+    """
+
+    def __init__(self, model: TransformerProgramModel, config: ProgramTrainConfig, steps: int,
+                 steps_per_epoch: int = 1):
+        self.model, self.config, self.steps, self.steps_per_epoch = model, config, steps, steps_per_epoch
         self.model.tau = self.tau(0)
 
     def tau(self, step: int) -> float:
         c = self.config
+        if c.conventions == "paper":
+            return self._paper_tau(step)
         return c.tau_init * (c.tau_end / c.tau_init) ** (min(step, self.steps - 1) / max(self.steps - 1, 1))
+
+    def _paper_tau(self, step: int) -> float:
+        c, per = self.config, self.steps_per_epoch
+        epochs = max(1, math.ceil(self.steps / per))
+        epoch, index = divmod(min(step, self.steps - 1), per)
+        ratio = c.tau_end / c.tau_init
+
+        def at(e: int) -> float:
+            return c.tau_init * ratio ** (e / max(epochs - 1, 1))
+
+        if epoch + 1 >= epochs:
+            return at(epochs - 1)
+        return at(epoch) * (at(epoch + 1) / at(epoch)) ** (index / max(per - 1, 1))
 
     def on_step(self, state: TrainState) -> None:
         self.model.tau = self.tau(state.step)
@@ -194,6 +220,7 @@ CONFIG_RULES: dict[str, Field] = {
     "batches": Field(str, choices=("replacement", "epochs")),
     "sampling": Field(str, choices=("soft", "straight-through")),
     "stop_when_perfect": Field(bool),
+    "conventions": Field(str, choices=CONVENTIONS),
 }
 
 
@@ -210,9 +237,15 @@ def check_shape_size(shape: ProgramShape) -> None:
 def train_program(
     data: TaskData, shape: ProgramShape, config: ProgramTrainConfig, out_dir: str | Path | None = None,
     resume: bool = False, progress: bool = True, on_epoch: Callable[[dict[str, float]], None] | None = None,
-    overwrite: bool = False,
+    overwrite: bool = False, initial_state: dict[str, torch.Tensor] | None = None,
+    sample: Sampler | None = None, callbacks: Sequence[Callback] = (),
 ) -> ProgramTrainResult:
-    """Train; return the weights with the best hard validation accuracy (ties: the earlier)."""
+    """Train; return the weights with the best hard validation accuracy (ties: the earlier).
+
+    For side-by-side runs (benchmarks/tp_side_by_side.py): `initial_state` replaces the seeded
+    initial weights, `sample` the batches (a Callback too if it needs the step), and `callbacks`
+    run after this trainer's own.
+    """
     if config.gumbel_samples < 1:
         raise InputError(f"gumbel_samples must be at least 1, got {config.gumbel_samples}.")
     if config.batches not in ("replacement", "epochs"):
@@ -221,7 +254,9 @@ def train_program(
         raise InputError(f"sampling must be 'soft' or 'straight-through', got {config.sampling!r}.")
     check_fields("train-program config", CONFIG_RULES, asdict(config))
     check_shape_size(shape)
-    model = TransformerProgramModel(shape, seed=config.seed)
+    model = TransformerProgramModel(shape, seed=config.seed, conventions=config.conventions)
+    if initial_state is not None:
+        model.load_state_dict(initial_state)
     model.straight_through = config.sampling == "straight-through"
     train_split = data.train
     steps_per_epoch = math.ceil(len(train_split) / config.batch_size)
@@ -238,18 +273,23 @@ def train_program(
 
     def loss(module: torch.nn.Module, batch) -> torch.Tensor:
         tokens, lengths, targets = batch
-        losses = [F.cross_entropy(module(tokens, lengths).flatten(0, 1), targets.flatten(), ignore_index=-100)
-                  for _ in range(config.gumbel_samples)]
+        reduce = per_sequence_ce if config.conventions == "paper" else per_position_ce
+        losses = [reduce(module(tokens, lengths), targets) for _ in range(config.gumbel_samples)]
         return torch.stack(losses).mean()
 
-    callbacks: list[Callback] = [
-        AnnealTemperature(model, config, steps),
+    own: list[Callback] = [
+        AnnealTemperature(model, config, steps, steps_per_epoch),
         HardAndSoftValidation(data.val, steps_per_epoch, on_epoch, config.stop_when_perfect),
     ]
-    sample = sample_with_replacement
-    if config.batches == "epochs":
+    if sample is not None:
+        if isinstance(sample, Callback):
+            own.insert(0, sample)
+    elif config.batches == "epochs":
         sample = EpochShuffledBatches(train_split, config.batch_size, config.seed)
-        callbacks.insert(0, sample)
+        own.insert(0, sample)
+    else:
+        sample = sample_with_replacement
+    callbacks = [*own, *callbacks]
     with flush_denormals():
         result = train(model, sample, loop, loss=loss, out_dir=out_dir, resume=resume, callbacks=callbacks,
                        restore_best=True, progress=progress, overwrite=overwrite,
@@ -262,6 +302,19 @@ def train_program(
     )
 
 
+def per_position_ce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy averaged over every scored position of the batch (targets -100: unscored)."""
+    return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-100)
+
+
+def per_sequence_ce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The paper's loss_agg="per_token": each sequence's mean over its scored positions, then the
+    batch mean (a sequence with fewer scored positions weighs each of them more)."""
+    losses = F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=-100, reduction="none")  # [b, n]
+    scored = (targets != -100).sum(-1).clamp(min=1)  # [b]
+    return (losses.sum(-1) / scored).mean()
+
+
 def _identity(data: TaskData, shape: ProgramShape, config: ProgramTrainConfig) -> dict[str, Any]:
     """What a run trains on, saved with its checkpoints: the task, its data (a digest of the
     training split) and shape, and the settings a resume must not change (epochs may grow)."""
@@ -269,5 +322,7 @@ def _identity(data: TaskData, shape: ProgramShape, config: ProgramTrainConfig) -
     for tensor in (data.train.tokens, data.train.lengths, data.train.targets):
         digest.update(tensor.contiguous().numpy().tobytes())
     settings = {k: v for k, v in asdict(config).items() if k not in ("epochs", "stop_when_perfect")}
+    if settings["conventions"] == "ours":  # runs saved before the option existed resume unchanged
+        del settings["conventions"]
     return {"task": data.name, "n_train": len(data.train), "train_sha256": digest.hexdigest(),
             "shape": asdict(shape), "program_config": settings}
