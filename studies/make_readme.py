@@ -64,6 +64,10 @@ def generate(results_root: Path = STUDIES / "results") -> str:
                      row["setting"], row["seeds"])
             parts.append("| " + " | ".join(_cell(c) for c in cells) + " |")
         parts.append("")
+        images = sorted(path.parent.glob("*.png"))
+        if images:  # the committed static figures, viewable where no script runs
+            links = (f"[{png.stem}](results/{folder}/{png.name})" for png in images)
+            parts += ["Figures: " + " · ".join(links), ""]
     if old:
         parts += ["### Not yet rerun with stored pass rules", "",
                   "These studies' committed results predate stored pass rules and artifacts, so "
