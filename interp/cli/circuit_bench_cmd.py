@@ -104,14 +104,14 @@ def siit_subject(name: str) -> Any:
     import torch
 
     from interp.analysis.circuit_bench import Subject
-    from interp.model import load_model
-    from interp.shipped import shipped_card, shipped_path
+    from interp.shipped import shipped_card
+    from interp.subjects import load_subject
     from interp.tasks.siit_task import SiitTask
 
     model_name = siit_model_name(name)
     card = shipped_card(model_name)
     task = SiitTask(**card["config"]["task"])
-    model = load_model(shipped_path(model_name))
+    model = load_subject(model_name).model  # through the front door, as every command loads
     batches = [task.draw_inputs(SIIT_INPUTS, torch.Generator().manual_seed(0))]  # [n, seq_len]
     return Subject(name, "siit", model, task.compiled.circuit(), batches, card["report"]["accuracy"],
                    model.cfg.d_model)
