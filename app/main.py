@@ -8,9 +8,11 @@ from app.inputs import read_input
 from app.model_run import run_subject
 from app.panels import VIEWS
 from app.sidebar import USER_ERRORS, pick_subject
+from app.timing import RunTimer
 from app.vector_inputs import read_prompt
 from interp.threads import use_small_model_threads
 
+TIMER = RunTimer()  # off unless INTERP_APP_TIMING is set (the latency benchmark)
 # Tiny models: one torch thread is many times faster than one per core (see interp.threads).
 use_small_model_threads()
 
@@ -49,3 +51,4 @@ if not run.is_vector:
 view = st.radio("View", list(VIEWS), horizontal=True, key="view", label_visibility="collapsed")
 VIEWS[view](subject, run)
 url_state.write(view)
+TIMER.done(view, subject.title)

@@ -13,19 +13,26 @@ from app.subject import (
     DEFAULT_RASP,
     Subject,
     library_subject,
-    named_subject,
     parse_vocab,
     rasp_text_subject,
 )
 from app.upload import ACCEPTED_TYPES, load_uploaded_model
 from interp.errors import InterpError
 from interp.shipped import SHIPPED
-from interp.subjects.resolver import shipped_model_names
+from interp.subjects import Resolved, resolve, subject_of
+from interp.subjects.resolver import (
+    LIBRARY,
+    SHIPPED_MODEL,
+    SHIPPED_PROGRAM,
+    SHIPPED_SIIT,
+    shipped_model_names,
+)
 from rasp.lib import PROGRAMS
 
 SOURCES = ("Library program", "RASP code", "Shipped trained model", "Transformer Program",
            "Upload a saved model", "By name (as in the CLI)")
 USER_ERRORS = (InterpError, rasp.RASPError)
+PACKAGED = (SHIPPED_MODEL, SHIPPED_SIIT, SHIPPED_PROGRAM)  # files that ship with the package
 LAST_GOOD = "last_good_subject"  # session key: the model shown when a new choice fails
 
 
@@ -47,10 +54,31 @@ def cached_upload(digest: str, _files: tuple[tuple[str, bytes], ...]) -> Subject
     return load_uploaded_model(list(_files))
 
 
-@st.cache_resource(show_spinner="Loading…")
 def cached_named(name: str) -> Subject:
-    """A shipped model or Transformer Program by the name every command accepts (the front door)."""
-    return named_subject(name)
+    """A model by any name every command accepts, resolved first (the front door's rule) and
+    cached by what it resolved to: `model:addition-1l` and `addition-1l` load once, and a
+    library program named here is the one the library picker compiled."""
+    resolved = resolve(name)
+    if resolved.kind == LIBRARY:
+        entry = PROGRAMS[resolved.key]
+        return cached_library(resolved.key, tuple(entry.vocab), entry.max_seq_len)
+    return cached_resolved(resolved.name, resolved.kind, str(resolved.location), _stamp(resolved))
+
+
+@st.cache_resource(show_spinner="Loading…")
+def cached_resolved(name: str, kind: str, location: str, stamp: float) -> Subject:
+    """A resolved model, loaded once per (canonical name, kind, location, files' age)."""
+    return subject_of(resolve(name))
+
+
+def _stamp(resolved: Resolved) -> float:
+    """Newest modification time of a user's file or folder (0 for packaged models): a model
+    saved again under the same path is loaded again, never served stale from the cache."""
+    if resolved.kind in PACKAGED or resolved.location is None:
+        return 0.0
+    path = resolved.location
+    files = [path] + (list(path.rglob("*")) if path.is_dir() else [])
+    return max(f.stat().st_mtime for f in files)
 
 
 def available_shipped() -> list[str]:

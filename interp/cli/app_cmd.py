@@ -47,6 +47,12 @@ def streamlit_command(port: int) -> list[str]:
         "--server.port", str(port),
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
+        # Streamlit's full gc.collect(2) after every script run walks torch's ~300k objects
+        # holding the GIL (0.2-0.7 s), which delays the run's last message to the browser.
+        "--runner.postScriptGC", "false",
+        # No reloading of edited modules: a reload makes cached models' classes differ from
+        # the re-imported ones (isinstance fails), and the watcher rescans sys.modules.
+        "--server.fileWatcherType", "none",
     ]
 
 
