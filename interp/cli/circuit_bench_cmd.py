@@ -63,16 +63,16 @@ def build_subject(name: str, kind: str, max_len: int, width_fraction: float = 0.
     )
     from interp.errors import InputError
     from interp.subjects.text import input_lengths
+    from interp.tasks.siit_programs import library_program
     from rasp.compiler import CompileWarning, compile_program
     from rasp.compiler.batches import program_batches
     from rasp.evaluate import evaluate
-    from rasp.lib import PROGRAMS
 
     if kind not in KINDS:
         raise InputError(f"model kind {kind!r} is not one of {list(KINDS)}")
     if kind == "siit":
         return siit_subject(name)
-    entry = PROGRAMS[name]
+    entry = library_program(name)  # rasp.lib or interp.tasks.siit_programs
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CompileWarning)
         compiled = compile_program(entry.build(), entry.vocab, max_len,
@@ -142,10 +142,10 @@ def run_circuit_bench(args: argparse.Namespace) -> int:
     from interp.circuit import ABLATION_KINDS
     from interp.cli.output import print_json
     from interp.errors import InputError
-    from rasp.lib import PROGRAMS
+    from interp.tasks.siit_programs import program_names
 
     torch.set_num_threads(args.threads)
-    programs = _names(args.programs, sorted(PROGRAMS), "programs")
+    programs = _names(args.programs, program_names(), "programs")
     kinds = _names(args.kinds, KINDS, "model kinds")
     methods = _names(args.methods or ",".join(REGISTRY), list(REGISTRY), "methods")
     if args.ablation not in ABLATION_KINDS:

@@ -98,10 +98,10 @@ def swap_batch(model: Any, base: torch.Tensor, source: torch.Tensor, components:
 @functools.lru_cache(maxsize=16)
 def compiled_one_per_op(program: str) -> Any:
     """The library program compiled one component per op (cached: tasks are rebuilt often)."""
+    from interp.tasks.siit_programs import library_program
     from rasp.compiler.pipeline import compile_program
-    from rasp.lib import PROGRAMS
 
-    library = PROGRAMS[program]
+    library = library_program(program)
     return compile_program(library.build(), library.vocab, library.max_seq_len, one_per_op=True)
 
 
@@ -109,12 +109,10 @@ class SiitTask(Task):
     """Inputs and compiled-model targets of one library program, with its aligned components."""
 
     def __init__(self, program: str = "reverse", seq_len: int = 4, extra_heads: int = 0):
+        from interp.tasks.siit_programs import library_program
         from rasp.compiler.one_per_op import alignment
-        from rasp.lib import PROGRAMS
 
-        if program not in PROGRAMS:
-            raise InputError(f"unknown RASP library program {program!r}; known: {sorted(PROGRAMS)}.")
-        library = PROGRAMS[program]
+        library = library_program(program)  # InputError naming the known programs
         integer("seq_len", seq_len, minimum=1)
         integer("extra_heads", extra_heads, minimum=0)
         if seq_len > library.max_seq_len:
