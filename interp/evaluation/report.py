@@ -322,14 +322,14 @@ def show_figure(fig: Any, out: str | Path, name: str, *, static: bool | None = N
         shared.write_text(get_plotlyjs())
     path = out / f"{name}.html"
     fig.write_html(path, include_plotlyjs=f"../{PLOTLY_JS}", include_mathjax=False, full_html=True)
-    html = _figure_html(fig)
+    fragment = _figure_html(fig)
     if (not quick) if static is None else static:
         png = write_static(fig, out / f"{name}.{STATIC_FORMAT}")
         # both forms in one output: script-running viewers take the HTML, the others the image
-        display({"text/html": html, "image/png": base64.b64encode(png.read_bytes()).decode("ascii")},
+        display({"text/html": fragment, "image/png": base64.b64encode(png.read_bytes()).decode("ascii")},
                 raw=True)
     else:
-        display(HTML(html))
+        display(HTML(fragment))
     return path
 
 
