@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.defaults import open_on, run_context, salient_head
 from app.display import show_value
 from app.model_run import MODEL_LOCK, ModelRun, decode_logits, reference_batch
 from app.subject import Subject
@@ -25,10 +26,16 @@ def show(subject: Subject, run: ModelRun) -> None:
     if used:
         st.caption("Components the compiled program uses: " + ", ".join(used))
     left, right = st.columns([3, 1])
+    # Open with the head that matters most switched off: an empty selection shows nothing.
+    pick = salient_head(subject, run)
+    if pick is not None:
+        open_on("ablate_nodes", [pick.name], run_context(subject, run))
     # Pills read as on/off toggles, one per head and MLP, in computation order.
     chosen = left.pills("Switch off", ablatable_nodes(subject), selection_mode="multi",
                         key="ablate_nodes") or []
     kind_label = right.radio("Replace with", list(KINDS), key="ablate_kind")
+    if pick is not None:
+        left.caption(f"Opened on {pick.reason}")
     if not chosen:
         st.info("Pick one or more heads or MLPs to switch off.")
         return
