@@ -58,6 +58,20 @@ class CompiledSubject(Subject):
     def answer_positions(self, n_positions: int) -> list[int]:
         return list(range(1, n_positions))  # every position but BOS
 
+    def discovery_metric(self, positions: list[int] | None) -> Any:
+        """The base metric on the positions after BOS when none are given: the BOS output is
+        never decoded, so an edge that changes only it is not part of the program (sort's
+        BOS key read moved it by 0.5 and ACDC kept the edge)."""
+        metric = super().discovery_metric(positions)
+        if positions is not None:
+            return metric
+
+        def after_bos(clean: torch.Tensor) -> Any:
+            inner = metric(clean[:, 1:])
+            return lambda logits: inner(logits[:, 1:])
+
+        return after_bos
+
     def analysis_inputs(self, per_length: int, seed: int = 0) -> AnalysisInputs:
         """`per_length` inputs at each of `input_lengths(max_seq_len)`, zero ablation (the
         compiled circuit's edges carry exactly the program's values)."""
@@ -71,7 +85,31 @@ class CompiledSubject(Subject):
         return "fraction of outputs the circuit alone gets the same as the full model"
 
     def ground_truth(self) -> Circuit:
-        return self.compiled.circuit()
+        """The compiler's circuit less the edges that change no output on the truth inputs
+        (interp/subjects/live_truth.py; `live_truth()` keeps the evidence)."""
+        return self.live_truth().circuit
+
+    def live_truth(self) -> Any:
+        """`compiled.circuit()` split into live and inert edges (computed once: seconds to a
+        minute, one model run per edge over about a thousand inputs)."""
+        if getattr(self, "_live_truth", None) is None:
+            from interp.subjects.live_truth import live_truth, truth_inputs
+
+            inputs, exhaustive_up_to = truth_inputs(self.vocab, self.max_seq_len, self.sample,
+                                                    self._accepted if self.program is not None else None)
+            self._live_truth = live_truth(self.compiled, inputs, exhaustive_up_to)
+        return self._live_truth
+
+    def _accepted(self, tokens: list[Any]) -> bool:
+        """Whether the interpreter accepts `tokens` (the model is exact only there)."""
+        from rasp.errors import RASPError
+        from rasp.evaluate import evaluate
+
+        try:
+            evaluate(self.program, tokens, causal=self.compiled.causal)
+        except RASPError:
+            return False
+        return True
 
     def captions(self) -> dict[str, str]:
         captions = self.compiled.layout.captions
