@@ -193,6 +193,12 @@ def task_subject(model: HookedTransformer, task: Task, title: str) -> Subject:
         return AdditionSubject(model, task, title)
     if isinstance(task, MarkovTask):
         return MarkovSubject(model, task, title)
+    from interp.tasks.siit_task import SiitTask
+
+    if isinstance(task, SiitTask):  # BOS added, only the trained length (interp.subjects.siit)
+        from interp.subjects.siit import SiitSubject
+
+        return SiitSubject(model, task, title)
     return TaskSubject(model, task, title)
 
 
