@@ -99,6 +99,19 @@ class Browser:
                   " if (!e) return false; e.click(); return true; })()")
         return bool(self.evaluate(script))
 
+    def type_text(self, selector: str, text: str) -> bool:
+        """Replace the text of the first input matching `selector` with `text` and press Enter
+        (a Streamlit text input commits on Enter); False if there is no such input."""
+        found = self.evaluate(f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+                              " if (!e) return false; e.focus(); e.select(); return true; })()")
+        if not found:
+            return False
+        self.call("Input.insertText", text=text)
+        for kind in ("keyDown", "keyUp"):
+            self.call("Input.dispatchKeyEvent", type=kind, key="Enter", code="Enter",
+                      windowsVirtualKeyCode=13, nativeVirtualKeyCode=13)
+        return True
+
     def move_mouse(self, x: float, y: float) -> None:
         """A real mouse move to page pixel (x, y): hover handlers fire as for a user."""
         self.call("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)

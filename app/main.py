@@ -3,7 +3,7 @@ circuits and the program it implements. Run it with `interp app` (or `make app`)
 
 import streamlit as st
 
-from app import url_state
+from app import url_state, warmup
 from app.inputs import read_input
 from app.model_run import run_subject
 from app.panels import VIEWS
@@ -52,3 +52,4 @@ view = st.radio("View", list(VIEWS), horizontal=True, key="view", label_visibili
 VIEWS[view](subject, run)
 url_state.write(view)
 TIMER.done(view, subject.title)
+warmup.start()  # once the first page has run: the later views' slow third-party imports
