@@ -7,9 +7,6 @@ from typing import Any
 
 from interp.cli.arguments import thread_count
 
-# The programs with a shipped SIIT model (interp/shipped/siit-*), so every kind has every program.
-DEFAULT_PROGRAMS = ("reverse,hist,hist_bos,count,detect_pattern,sort_unique,count_less_freq,shift_by,"
-                    "double_hist,sort")
 SIIT_INPUTS = 40  # discovery inputs of a SIIT model (its one trained length), as many as the others get
 
 
@@ -18,9 +15,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "circuit-bench",
         help="score every discovery method against the known circuits of compiled, "
         "one-per-op, compressed and SIIT-trained library programs (resumable)")
-    parser.add_argument("--programs", default=DEFAULT_PROGRAMS,
-                        help="comma-separated library programs (default: the 10 with a shipped "
-                        "SIIT model)")
+    parser.add_argument("--programs", default=None,
+                        help="comma-separated library programs (default: every program with a "
+                        "shipped SIIT model, so every kind has every program)")
     parser.add_argument("--kinds", default="compiled,one_per_op,compressed,siit",
                         help="model kinds: compiled, one_per_op, compressed, siit (the shipped "
                         "siit-PROGRAM model)")
@@ -117,6 +114,13 @@ def siit_subject(name: str) -> Any:
                    model.cfg.d_model)
 
 
+def siit_programs() -> list[str]:
+    """The programs with a shipped SIIT model (interp/shipped/siit-PROGRAM), in name order."""
+    from interp.shipped import shipped_names
+
+    return [n.removeprefix("siit-") for n in shipped_names() if n.startswith("siit-")]
+
+
 def siit_model_name(program: str) -> str:
     """The shipped SIIT model of `program`; InputError naming the fix when there is none."""
     from interp.errors import InputError
@@ -124,7 +128,7 @@ def siit_model_name(program: str) -> str:
 
     name = f"siit-{program}"
     if name not in shipped_names():
-        have = sorted(n.removeprefix("siit-") for n in shipped_names() if n.startswith("siit-"))
+        have = siit_programs()
         raise InputError(f"no shipped SIIT model {name!r} for kind siit; programs with one: {have} "
                          f"(or train one: interp train-siit {program}, then ship it)")
     return name
@@ -145,7 +149,7 @@ def run_circuit_bench(args: argparse.Namespace) -> int:
     from interp.tasks.siit_programs import program_names
 
     torch.set_num_threads(args.threads)
-    programs = _names(args.programs, program_names(), "programs")
+    programs = _names(args.programs or ",".join(siit_programs()), program_names(), "programs")
     kinds = _names(args.kinds, KINDS, "model kinds")
     methods = _names(args.methods or ",".join(REGISTRY), list(REGISTRY), "methods")
     if args.ablation not in ABLATION_KINDS:
