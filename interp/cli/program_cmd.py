@@ -12,6 +12,8 @@ from interp.errors import InputError
 
 # The paper's tasks, named here so `interp --help` needs no torch (interp.programs.data
 # refuses any other name with the full list).
+# Batches in one of the paper's epochs (16,200 training examples, batch 512).
+PAPER_EPOCH_STEPS = 32
 TASK_NAMES = ("reverse", "hist", "double_hist", "sort", "most_freq", "dyck1", "dyck2", "induction")
 
 
@@ -57,6 +59,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "position bias, sampled token embedding, no read-out bias, per-sequence loss and "
                         "per-epoch temperature schedule (equal to its trainer step for step; "
                         "benchmarks/tp_side_by_side.py)")
+    parser.add_argument("--min-epoch-steps", type=positive_int, default=PAPER_EPOCH_STEPS,
+                        help="optimizer steps per epoch at least: an epoch goes through a small training "
+                        f"split several times (default {PAPER_EPOCH_STEPS}, the paper's 16,200 examples in "
+                        "batches of 512, which changes nothing at its data sizes; 1: one pass per epoch)")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     parser.set_defaults(handler=run_train_program)
 
@@ -84,6 +90,7 @@ def run_train_program(args: argparse.Namespace) -> int:
         seed=args.seed, size=args.size, compile_rasp=not args.no_compile,
         stop_when_perfect=not args.all_epochs, gumbel_samples=args.gumbel_samples,
         batches=args.batches, sampling=args.sampling, conventions=args.conventions,
+        min_epoch_steps=args.min_epoch_steps,
     )
     # Flushed before any parallel work, so torch's worker threads inherit it (see flush_denormals).
     with flush_denormals():

@@ -35,7 +35,7 @@ from interp.programs.decompile import count_lines, load_python, to_python, to_ra
 from interp.programs.model import CONVENTIONS
 from interp.programs.program import DiscreteProgram, ProgramShape
 from interp.programs.simplify import simplify
-from interp.programs.train import ProgramTrainConfig, accuracy, train_program
+from interp.programs.train import ProgramTrainConfig, accuracy, passes_per_epoch, train_program
 from interp.training.loop import check_out_dir
 from interp.training.rules import SEED, Field, check_fields
 
@@ -62,6 +62,7 @@ class PipelineOptions:
     batches: str = "replacement"  # or "epochs": each epoch visits every example once (the paper's)
     sampling: str = "soft"  # or "straight-through": one-hot forward, soft gradient (the paper's gumbel_hard)
     conventions: str = "ours"  # or "paper": the paper code's model, loss and schedule (ProgramTrainConfig)
+    min_epoch_steps: int = 1  # optimizer steps per epoch at least (small data: an epoch repeats the split)
 
 
 # One row per PipelineOptions field (a test checks every field has one): the train-program config.
@@ -86,6 +87,7 @@ OPTION_RULES: dict[str, Field] = {
     "batches": Field(str, choices=("replacement", "epochs")),
     "sampling": Field(str, choices=("soft", "straight-through")),
     "conventions": Field(str, choices=CONVENTIONS),
+    "min_epoch_steps": Field(int, minimum=1, maximum=100_000),
 }
 
 
@@ -127,7 +129,8 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
     config = ProgramTrainConfig(epochs=options.epochs, batch_size=options.batch_size, lr=options.lr,
                                 seed=options.seed, stop_when_perfect=options.stop_when_perfect,
                                 gumbel_samples=options.gumbel_samples, batches=options.batches,
-                                sampling=options.sampling, conventions=options.conventions)
+                                sampling=options.sampling, conventions=options.conventions,
+                                min_epoch_steps=options.min_epoch_steps)
     train_dir = Path(out_dir) / "train" if out_dir is not None else None
     trained = train_program(data, shape, config, out_dir=train_dir, resume=resume, progress=progress,
                             overwrite=overwrite)
@@ -136,6 +139,8 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
         "task": options.task, "seed": options.seed, "epochs": options.epochs,
         "gumbel_samples": options.gumbel_samples, "batches": options.batches,
         "sampling": options.sampling, "conventions": options.conventions,
+        "min_epoch_steps": options.min_epoch_steps,
+        "passes_per_epoch": passes_per_epoch(len(data.train), config),
         "n_train": len(data.train), "n_val": len(data.val), "n_test": len(data.test),
         "shape": {k: v for k, v in asdict(shape).items() if k not in ("tokens", "labels")},
         "epochs_run": trained.epochs_run, "stop_reason": trained.stop_reason,

@@ -56,6 +56,11 @@ class ProgramTrainConfig:
     # then over the batch) and its temperature schedule (geometric per epoch, smoothed within it).
     # benchmarks/tp_side_by_side.py shows this trainer then equals the paper's step for step.
     conventions: str = "ours"
+    # At least this many optimizer steps per epoch: when the training split is small (a tiny
+    # vocabulary or length: `hist --max-len 6 --vocab-size 5` has 291 training examples, one batch)
+    # an epoch goes through it several times. The CLI's default is the paper's 32 (16,200 examples
+    # in batches of 512), which leaves the paper's data sizes unchanged; 1: one pass per epoch.
+    min_epoch_steps: int = 1
 
 
 @dataclass
@@ -221,6 +226,7 @@ CONFIG_RULES: dict[str, Field] = {
     "sampling": Field(str, choices=("soft", "straight-through")),
     "stop_when_perfect": Field(bool),
     "conventions": Field(str, choices=CONVENTIONS),
+    "min_epoch_steps": Field(int, minimum=1, maximum=100_000),
 }
 
 
@@ -259,7 +265,8 @@ def train_program(
         model.load_state_dict(initial_state)
     model.straight_through = config.sampling == "straight-through"
     train_split = data.train
-    steps_per_epoch = math.ceil(len(train_split) / config.batch_size)
+    per_pass = math.ceil(len(train_split) / config.batch_size)
+    steps_per_epoch = passes_per_epoch(len(train_split), config) * per_pass
     steps = config.epochs * steps_per_epoch
     loop = TrainConfig(
         steps=steps, batch_size=config.batch_size, lr=config.lr, min_lr_ratio=1.0, grad_clip=None,
@@ -302,6 +309,13 @@ def train_program(
     )
 
 
+def passes_per_epoch(n_train: int, config: ProgramTrainConfig) -> int:
+    """How many times an epoch goes through the training split: enough for at least
+    `min_epoch_steps` optimizer steps (1 for the paper's data sizes)."""
+    per_pass = math.ceil(n_train / config.batch_size)
+    return max(1, math.ceil(config.min_epoch_steps / per_pass))
+
+
 def per_position_ce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Cross-entropy averaged over every scored position of the batch (targets -100: unscored)."""
     return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-100)
@@ -324,5 +338,9 @@ def _identity(data: TaskData, shape: ProgramShape, config: ProgramTrainConfig) -
     settings = {k: v for k, v in asdict(config).items() if k not in ("epochs", "stop_when_perfect")}
     if settings["conventions"] == "ours":  # runs saved before the option existed resume unchanged
         del settings["conventions"]
+    del settings["min_epoch_steps"]  # what it changes is recorded as the passes per epoch
+    passes = passes_per_epoch(len(data.train), config)
+    if passes > 1:
+        settings["passes_per_epoch"] = passes
     return {"task": data.name, "n_train": len(data.train), "train_sha256": digest.hexdigest(),
             "shape": asdict(shape), "program_config": settings}

@@ -156,6 +156,7 @@ PROGRAM_VALID = {
     "size": st.integers(3, 300), "gumbel_samples": st.integers(1, 2),
     "batches": st.sampled_from(["replacement", "epochs"]),
     "sampling": st.sampled_from(["soft", "straight-through"]),
+    "conventions": st.sampled_from(["ours", "paper"]), "min_epoch_steps": st.integers(1, 4),
 }
 
 
