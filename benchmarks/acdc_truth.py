@@ -47,7 +47,7 @@ def truth_split(name: str) -> dict:
         "components": sum(1 for n in structural.nodes if n not in ("embed", "pos_embed", "logits")),
         "structural": len(structural.edges),
         "live": len(live.circuit.edges),
-        "dropped": {str(e): live.inert[e] for e in sorted(live.inert, key=str)},
+        "dropped": [str(e) for e in live.dropped],
         "truth_inputs": live.n_inputs,
         "exhaustive_up_to": live.exhaustive_up_to,
         "truth_s": round(seconds, 1),

@@ -6,17 +6,17 @@ run on: BOS-hygiene reads (an MLP's `bos` gate whose ungated output at the BOS p
 no real query ever matches; the BOS key read that keeps a needed Aggregate clean at the
 BOS position) and reads of conjuncts or branches the program's output does not depend on
 (most_freq's "has an earlier copy" branch, a Dyck conjunct implied by the others). They
-cannot be shown inert from value sets, so this module tests each edge instead: remove it
-alone (zero ablation), run the model on the truth inputs, keep it when some logit after
-BOS moves by more than `TOLERANCE`.
+cannot be shown inert from value sets, so this module tests the edges instead (zero
+ablation on the truth inputs, a logit after BOS moving by more than `TOLERANCE` counting
+as a change) and prunes the circuit to a faithful, minimal one (see `live_truth`).
 
 The result is "edges with an effect on the truth inputs", not a proof: every input up to
 the longest length whose inputs number at most `EXHAUSTIVE_PER_LENGTH`, the constant
 inputs (every token repeated) at every length, and `SAMPLED_PER_LENGTH` inputs from the
 program's sampler plus as many uniform ones at every other length up to max_seq_len,
 with a fixed seed; inputs the interpreter rejects are left out. An edge that matters only
-on an input outside that set is dropped (`LiveTruth.inert` names every dropped edge and
-its largest effect).
+on an input outside that set is dropped (`LiveTruth.dropped` names them; `witness` gives
+each kept edge an input it changes).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import itertools
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,7 @@ from typing import Any
 import torch
 
 from interp.analysis.ablate import ablate
-from interp.circuit import Circuit, Edge
+from interp.circuit import Circuit, Edge, node_layer_position
 
 TOLERANCE = 1e-3  # largest |logit change| that counts as no change (float noise is ~1e-8)
 EXHAUSTIVE_PER_LENGTH = 256  # lengths with at most this many inputs are enumerated
@@ -45,9 +46,11 @@ class LiveTruth:
 
     structural: Circuit
     circuit: Circuit
-    inert: dict[Edge, float] = field(default_factory=dict)  # dropped edge -> largest effect
-    effect: dict[Edge, float] = field(default_factory=dict)  # kept edge -> an effect > tolerance
-    witness: dict[Edge, list[Any]] = field(default_factory=dict)  # kept edge -> an input it changes
+    dropped: list[Edge] = field(default_factory=list)  # in the order they were dropped
+    # kept edge -> an effect > tolerance, and an input it changes, both on top of the dropped
+    effect: dict[Edge, float] = field(default_factory=dict)
+    witness: dict[Edge, list[Any]] = field(default_factory=dict)
+    dropped_together: float = 0.0  # largest |logit change| with every dropped edge removed
     n_inputs: int = 0
     exhaustive_up_to: int = 0
 
@@ -83,8 +86,18 @@ def truth_inputs(vocab: Sequence[Any], max_seq_len: int,
 
 def live_truth(compiled: Any, inputs: Sequence[Sequence[Any]], exhaustive_up_to: int = 0,
                tolerance: float = TOLERANCE) -> LiveTruth:
-    """`compiled.circuit()` without the edges whose removal alone moves no logit after BOS
-    by more than `tolerance` on any of `inputs` (compiled: a rasp.compiler.CompiledModel)."""
+    """`compiled.circuit()` pruned to a faithful, minimal circuit on `inputs` (compiled: a
+    rasp.compiler.CompiledModel).
+
+    Edges are tried one at a time, later destinations and later sources first (the order
+    of ACDC's pruning); one is dropped when removing it together with those already dropped
+    moves no logit after BOS by more than `tolerance` on any input. Then every kept edge is
+    checked again on top of all the dropped ones (and dropped too if that changes nothing,
+    until none does). So removing the dropped edges together changes no output (faithful),
+    and removing any kept edge as well changes one (minimal). Two reads either of which
+    suffices (an MLP's `bos` gate and the BOS key read keeping its input clean) are one
+    choice: the later is dropped, the earlier kept, as reverse-topological pruning does.
+    """
     structural = compiled.circuit()
     by_length: dict[int, list[list[Any]]] = {}
     for tokens in inputs:
@@ -96,17 +109,47 @@ def live_truth(compiled: Any, inputs: Sequence[Sequence[Any]], exhaustive_up_to:
     truth = LiveTruth(structural, structural, n_inputs=len(inputs), exhaustive_up_to=exhaustive_up_to)
     with torch.no_grad():
         clean = [model(batch) for batch in batches]  # each [batch, pos, d_vocab_out]
-        for edge in structural.edges:
-            effect = 0.0
-            with ablate(model, edges=[edge], kind="zero"):
+
+        def effect(removed: list[Edge]) -> tuple[float, list[Any] | None]:
+            """Largest |logit change| after BOS with `removed` ablated; an input it changes."""
+            largest = 0.0
+            with ablate(model, edges=removed, kind="zero"):
                 for group, batch, reference in zip(groups, batches, clean):
                     moved = (model(batch) - reference)[:, 1:].abs().flatten(1).max(1).values  # [batch]
-                    effect = max(effect, float(moved.max()))
-                    if effect > tolerance:  # live: one input is enough
-                        truth.witness[edge] = group[int(moved.argmax())]
-                        break
-            (truth.effect if effect > tolerance else truth.inert)[edge] = effect
-    kept = [e for e in structural.edges if e in truth.effect]
+                    largest = max(largest, float(moved.max()))
+                    if largest > tolerance:  # live: one input is enough
+                        return largest, group[int(moved.argmax())]
+            return largest, None
+
+        dropped: list[Edge] = []
+        for edge in sorted(structural.edges, key=_pruning_order):
+            if effect(dropped + [edge])[1] is None:
+                dropped.append(edge)
+        changed = True
+        while changed:
+            changed = False
+            for edge in [e for e in sorted(structural.edges, key=_pruning_order) if e not in dropped]:
+                size, witness = effect(dropped + [edge])
+                if witness is None:
+                    dropped.append(edge)
+                    changed = True
+                    break
+                truth.effect[edge], truth.witness[edge] = size, witness
+            truth.dropped_together = effect(dropped)[0]
+    truth.dropped = dropped
+    truth.effect = {e: v for e, v in truth.effect.items() if e not in dropped}
+    truth.witness = {e: v for e, v in truth.witness.items() if e not in dropped}
+    kept = [e for e in structural.edges if e not in dropped]
     nodes = [n for n in structural.nodes if any(n in (e.src, e.dst) for e in kept)]
     truth.circuit = Circuit(nodes, kept)
     return truth
+
+
+def _pruning_order(edge: Edge) -> tuple:
+    """ACDC's order: later destinations first, then later sources; slots q, k, v, in."""
+    def rank(name: str) -> tuple[int, int, int]:
+        head = re.fullmatch(r"L\d+H(\d+)", name)
+        return (*node_layer_position(name), int(head.group(1)) if head else 0)
+
+    return tuple(-x for x in rank(edge.dst)) + tuple(-x for x in rank(edge.src)) + \
+        (("q", "k", "v", "in").index(edge.slot) if edge.slot in ("q", "k", "v", "in") else 4,)
