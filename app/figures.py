@@ -7,6 +7,7 @@ names ("a b a" would otherwise show two columns).
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -115,9 +116,11 @@ def attention_grid(patterns: np.ndarray, tokens: Sequence[str],
                      "hovertemplate": f"<b>{name}</b> {_wrap(about)}<br>" + HOVER_ATTENTION,
                      "coloraxis": "coloraxis2" if name in unused else "coloraxis", "name": name,
                      "xaxis": "x" + suffix, "yaxis": "y" + suffix})
-        layout["xaxis" + suffix] = _token_axis(tokens, "key", domain=[x0, x1], anchor="y" + suffix)
+        layout["xaxis" + suffix] = _token_axis(tokens, "key", domain=[x0, x1], anchor="y" + suffix,
+                                               **_thinned(tokens, GRID_WIDTH_PX * width, horizontal=True))
         layout["yaxis" + suffix] = _token_axis(tokens, "query" if col == 0 else "", True,
-                                               domain=[y0, y1], anchor="x" + suffix)
+                                               domain=[y0, y1], anchor="x" + suffix,
+                                               **_thinned(tokens, (height - 70) * tall))
         if col:
             del layout["yaxis" + suffix]["title"]
         # Titles no wider than their panel (about 7 px a character at 11 px).
@@ -135,6 +138,23 @@ def attention_grid(patterns: np.ndarray, tokens: Sequence[str],
         coloraxis2={"colorscale": UNUSED_SCALE, "cmin": 0, "cmax": 1, "showscale": False},
     )
     return figure(data, layout)
+
+
+GRID_WIDTH_PX = 900  # the grid's width on a laptop screen, Streamlit's wide layout (narrowest we plan for)
+TICK_FONT = 10  # px: tick labels of the grid's panels
+CHAR_WIDTH = 0.62 * TICK_FONT  # px per tick-label character, generous for a proportional font
+
+
+def _thinned(tokens: Sequence[str], panel_px: float, horizontal: bool = False) -> dict:
+    """Tick values and labels of one grid panel: every `step`-th position, so labels `panel_px`
+    long never overlap (22 ICL tokens in a 200 px panel would smear); the hover names every cell."""
+    n = len(tokens)
+    longest = max((len(str(t)) for t in tokens), default=1)
+    label_px = CHAR_WIDTH * longest + 6 if horizontal else TICK_FONT + 3
+    step = max(1, math.ceil(n * label_px / max(panel_px, 1.0)))
+    shown = list(range(0, n, step))
+    return {"tickvals": shown, "ticktext": escaped([tokens[i] for i in shown]),
+            "tickfont": {"size": TICK_FONT}}
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -168,7 +188,8 @@ def value_table_heatmap(rows: Sequence[str], columns: Sequence[str],
     for r in range(1, n_rows):
         for c in range(n_cols):
             changed[r, c] = float(cells[r][c] != "" and cells[r][c] != cells[r - 1][c])
-    trace = {"type": "heatmap", "z": changed, "text": [list(r) for r in cells], "texttemplate": "%{text}",
+    # Escaped: plotly reads text as HTML, and a Transformer Program's `<s>` would vanish.
+    trace = {"type": "heatmap", "z": changed, "text": [escaped(r) for r in cells], "texttemplate": "%{text}",
              "colorscale": [[0, "#f4f6fb"], [1, "#ffd27f"]], "zmin": 0, "zmax": 1, "showscale": False,
              "hovertemplate": "%{y}<br>position %{x}<br>%{text}<extra></extra>"}
     return figure([trace], {

@@ -68,7 +68,7 @@ def show(subject: Subject, run: ModelRun) -> None:
     """Draw the dataflow graph, placed by model sublayer when the model was compiled."""
     program = subject.rasp_program()
     if subject.discrete_programs() is not None:
-        program_tp.show(subject)
+        program_tp.show(subject, run)
         return
     if run.is_vector:
         st.info("This model reads vectors (in-context regression) and has no program: the Program view "

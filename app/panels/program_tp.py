@@ -7,8 +7,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from app.defaults import open_on, run_context, salient_head
 from app.display import show_value
 from app.figures import matrix_heatmap
+from app.model_run import ModelRun
 from app.subject import Subject
 from interp.programs.decompile import count_lines, to_python
 from interp.programs.views import HeadPredicate, LookupTable, head_predicates, lookup_tables
@@ -26,12 +28,17 @@ def _memo(program, what: str, build):
     return _MEMO[key]
 
 
-def show(subject: Subject) -> None:
-    """Pick a part of the program and draw it."""
+def show(subject: Subject, run: ModelRun | None = None) -> None:
+    """Pick a part of the program and draw it (heads: opening on the salient one for `run`)."""
     program, simplified = subject.discrete_programs()
     part = st.radio("Show", PARTS, horizontal=True, key="tp_part")
     if part == PARTS[0]:
-        _show_heads(_memo(program, "heads", head_predicates))
+        heads = _memo(program, "heads", head_predicates)
+        pick = salient_head(subject, run) if run is not None else None
+        match = [h for h in heads if pick is not None and h.component == pick.name]
+        if match:
+            open_on("tp_head", match[0], run_context(subject, run))
+        _show_heads(heads, f"Opened on {pick.reason}" if match else None)
     elif part == PARTS[1]:
         _show_tables(_memo(program, "tables", lookup_tables))
     elif part == PARTS[2]:
@@ -55,11 +62,13 @@ def _head_label(head: HeadPredicate) -> str:
     return f"{head.component} · {head.name} ({reads}){dead}"
 
 
-def _show_heads(heads: list[HeadPredicate]) -> None:
+def _show_heads(heads: list[HeadPredicate], note: str | None = None) -> None:
     if not heads:
         st.info("This program has no attention heads.")
         return
     head = st.selectbox("Head", heads, format_func=_head_label, key="tp_head")
+    if note:
+        st.caption(note)
     if head.counting:
         st.markdown(f"**{head.name}** = `select_width(select({head.key}, {head.query}, predicate))`: "
                     f"at each position, how many keys match. Computed by **{head.component}** (the count "

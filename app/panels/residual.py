@@ -39,12 +39,17 @@ def show_decoded(subject: Subject, run: ModelRun) -> None:
     for var in variables:
         held = [h for h in readout.hooks if readout.values[h].get(var) is not None]
         last_held[var] = list(readout.values[held[-1]][var]) if held else []
-    pick = most_varied(last_held, prefer=subject.output_variable())
+    # Inputs (tokens, indices: held from the embedding on) draw the same row at every stage;
+    # open on a variable a sublayer computes whenever one is held.
+    embedded = readout.values[readout.hooks[0]]
+    computed = {v: values for v, values in last_held.items() if embedded.get(v) is None and values}
+    pick = most_varied(computed or last_held, prefer=subject.output_variable())
     if pick is not None:
         open_on("residual_variable", pick.name, run_context(subject, run))
     variable = st.selectbox("Variable", variables, key="residual_variable")
     if pick is not None:
-        st.caption(f"Opened on {pick.reason}")
+        st.caption(f"Opened on {pick.reason}" + (" Inputs held from the embedding on are not "
+                                                 "picked: their row never changes." if computed else ""))
     rows, cells = [], []
     for hook in hooks:
         values = readout.values[hook].get(variable)
