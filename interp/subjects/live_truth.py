@@ -36,7 +36,7 @@ from interp.circuit import Circuit, Edge, node_layer_position
 
 TOLERANCE = 1e-3  # largest |logit change| that counts as no change (float noise is ~1e-8)
 EXHAUSTIVE_PER_LENGTH = 256  # lengths with at most this many inputs are enumerated
-SAMPLED_PER_LENGTH = 48  # sampler inputs per longer length (and as many uniform ones)
+SAMPLED_PER_LENGTH = 32  # sampler inputs per longer length (and as many uniform ones)
 SEED = 12345  # not the discovery seed (0), so the truth inputs are not discovery's
 
 
