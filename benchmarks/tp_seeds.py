@@ -59,7 +59,7 @@ def run_name(args: argparse.Namespace) -> str:
 def run_ours(args: argparse.Namespace, seed: int, folder: Path) -> dict:
     """interp train-program in a scratch folder; keep the small files."""
     scratch = folder / "full"
-    command = [sys.executable, "-m", "interp", "train-program", args.task, "--epochs", str(args.epochs),
+    command = [sys.executable, "-m", "interp.cli", "train-program", args.task, "--epochs", str(args.epochs),
                "--seed", str(seed), "--out", str(scratch), "--overwrite", "--no-compile", "--json",
                "--conventions", args.conventions, "--batches", args.batches]
     if args.restarts > 1:
