@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import pytest
+import torch
 
 from interp.programs.data import make_task_data
 from interp.programs.train import ProgramTrainConfig, passes_per_epoch
@@ -60,3 +61,24 @@ def test_passes_per_epoch_give_at_least_the_minimum_steps() -> None:
         assert passes * per_pass >= minimum
         assert passes == 1 or (passes - 1) * per_pass < minimum  # no more passes than needed
     assert passes_per_epoch(16_000, ProgramTrainConfig(min_epoch_steps=32)) == 1  # the paper's sizes
+
+
+def test_script_arguments_are_read_with_shell_variables_substituted() -> None:
+    side = _load("tp_side_by_side")
+    script = '#!/bin/bash\n\nSIZE=10\nSEED=6\n\necho "x"\n\npython src/run.py \\\n     --dataset "toy" \\\n' \
+             '     --vocab_size "${SIZE}" \\\n     --one_hot_embed \\\n     --seed "${SEED}" \\\n' \
+             '     --save \\\n     --output_dir "out/s${SEED}";\n'
+    # --seed, --save and --output_dir are the caller's to set; flags without a value are kept.
+    assert side._script_args(script) == ["--dataset", "toy", "--vocab_size", "10", "--one_hot_embed"]
+
+
+def test_shared_noise_is_a_function_of_step_and_site() -> None:
+    side = _load("tp_side_by_side")
+    a, b = side.SharedNoise(3), side.SharedNoise(3)
+    first = a.get("0.A", (2, 1, 4, 4)).clone()
+    assert torch.equal(first, b.get("0.A", (2, 1, 4, 4)))  # another reader, the same noise
+    assert not torch.equal(first[0, 0], a.get("0.P", (1, 4, 4))[0])  # another site, other noise
+    a.step = 1
+    assert not torch.equal(first, a.get("0.A", (2, 1, 4, 4)))  # another step, other noise
+    with pytest.raises(AssertionError, match="shape"):
+        b.get("0.A", (3, 1, 4, 4))
