@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from interp.errors import InputError
-from interp.subjects.base import AnalysisInputs, token_ids
+from interp.subjects.base import AnalysisInputs
 from interp.subjects.tasks import ROWS_PER_LENGTH, TaskSubject
 
 if TYPE_CHECKING:
@@ -26,7 +26,9 @@ class SiitSubject(TaskSubject):
     def __init__(self, model: Any, task: Any, title: str):
         super().__init__(model, task, title)
         self.n_tokens = task.n_tokens
-        self.vocab = [v for v in self.vocab if v != BOS]  # what a user types
+        # What a user types: every token but id 0, the model's BOS. A program may have a BOS
+        # token of its own (hist_bos: id 5, also named BOS), which the user does type.
+        self.vocab = self.vocab[1:]
         self.max_seq_len = self.n_tokens
 
     def input_hint(self) -> str:
@@ -35,8 +37,8 @@ class SiitSubject(TaskSubject):
 
     def parse_input(self, text: str) -> list[Any]:
         words = text.split()
-        if words and words[0] == BOS:
-            words = words[1:]  # BOS written out, as `interp info` used to show it
+        if len(words) == self.n_tokens + 1 and words[0] == BOS:
+            words = words[1:]  # the model's BOS written out, as `interp info` used to show it
         return self._checked(super().parse_input(" ".join(words)) if words else [])
 
     def _checked(self, inputs: list[Any]) -> list[Any]:
@@ -51,13 +53,23 @@ class SiitSubject(TaskSubject):
         return [self.model.cfg.vocab[i] for i in row.tolist()[1:]]
 
     def encode(self, inputs: list[Any]) -> tuple[list[str], torch.Tensor]:
-        inputs = list(inputs)
-        if inputs and str(inputs[0]) == BOS:
-            inputs = inputs[1:]
-        names = [BOS, *(str(t) for t in self._checked(inputs))]
-        if BOS in names[1:]:
-            raise InputError(f"{BOS} may only come first (it is added for you).")
-        return names, token_ids(self.model, names)
+        import torch
+
+        tokens = [str(t) for t in inputs]
+        if len(tokens) == self.n_tokens + 1 and tokens[0] == BOS:
+            tokens = tokens[1:]  # the model's BOS written out
+        self._checked(tokens)
+        # Id 0 is the model's BOS, added here; names are looked up among the other ids only, so a
+        # program's own BOS token (hist_bos) is not taken for it.
+        index = {name: i for i, name in enumerate(self.model.cfg.vocab) if i > 0}
+        for position, name in enumerate(tokens):
+            if name == BOS and name not in index:
+                raise InputError(f"{BOS} may only come first (it is added for you).")
+            if name not in index:
+                raise InputError(f"token {name!r} at position {position} is not in the vocabulary "
+                                 f"{self.vocab} (the model's {BOS} is added for you).")
+        ids = torch.tensor([[0, *(index[name] for name in tokens)]], dtype=torch.long)  # [1, 1 + n]
+        return [BOS, *tokens], self.model.validate_inputs(ids)
 
     def corrupt_rows(self, rows: torch.Tensor, seed: int) -> torch.Tensor:
         """One token after BOS replaced by another non-BOS token per row [n, pos] (same shape)."""
@@ -71,6 +83,29 @@ class SiitSubject(TaskSubject):
         old = rows[torch.arange(n), where]
         out[torch.arange(n), where] = 1 + (old - 1 + shift) % (self.model.cfg.d_vocab - 1)  # ids 1.. only
         return out
+
+    corruption_name = "change one token so the program's output changes"
+
+    def _corrupt_one(self, inputs: list[Any], seed: int) -> list[Any]:
+        """One token replaced: the first, in seeded order, after which the compiled program (the
+        task's target) outputs something else, so patching has an effect to attribute; any one
+        replacement when none changes the output."""
+        import random
+
+        import torch
+
+        names = list(self.model.cfg.vocab)  # id 0 is BOS
+        _, ids = self.encode(inputs)  # [1, 1 + n_tokens]
+        options = [(p, i) for p in range(1, ids.shape[1]) for i in range(1, len(names))
+                   if i != int(ids[0, p])]
+        random.Random(seed).shuffle(options)
+        rows = ids.repeat(len(options), 1)  # [n_options, 1 + n_tokens]
+        for k, (p, i) in enumerate(options):
+            rows[k, p] = i
+        targets = self.task.targets(torch.cat([ids, rows]))  # [1 + n_options, 1 + n_tokens]
+        changed = (targets[1:] != targets[:1]).any(dim=-1)
+        pick = int(changed.nonzero()[0, 0]) if bool(changed.any()) else 0
+        return [names[i] for i in rows[pick, 1:].tolist()]
 
     def analysis_inputs(self, per_length: int, seed: int = 0) -> AnalysisInputs:
         rows = self._rows(ROWS_PER_LENGTH * per_length, seed)  # [n, 1 + n_tokens]

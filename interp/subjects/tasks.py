@@ -90,7 +90,9 @@ class TaskSubject(Subject):
     corruption_name = "replace one random token"
 
     def corruptions(self) -> dict[str, Any]:
-        return {self.corruption_name: self._corrupt_one, **super().corruptions()}
+        # The task's own first; a generic one of the same name must not replace it.
+        generic = {k: v for k, v in super().corruptions().items() if k != self.corruption_name}
+        return {self.corruption_name: self._corrupt_one, **generic}
 
     def _corrupt_one(self, inputs: list[Any], seed: int) -> list[Any]:
         _, ids = self.encode(inputs)
