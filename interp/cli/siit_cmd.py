@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--d-model", type=int, default=None, help="the student's width (default 64)")
     parser.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 1e-3)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its "
-                        "checkpoint (same options; --steps may be larger)")
+                        "checkpoint, or extend a finished one (same options; --steps may be larger)")
     parser.add_argument("--behaviour-only", action="store_true", help="no interchange or strictness loss: "
                         "a normally trained model of the same shape (the sparsity baseline)")
     parser.add_argument("--out", default=None, help="output directory (default runs/siit-PROGRAM-seedS)")
@@ -64,7 +64,6 @@ def run_train_siit(args: argparse.Namespace) -> int:
 
     result = train_siit(config, progress=progress, checkpoint=checkpoint)
     save_model(result.model, out)
-    checkpoint.unlink(missing_ok=True)  # the run is finished: the saved model is its result
     report = evaluate(result.model)  # the held-out report (fresh pairs, REPORT_SEED)
     card = make_card(
         name=out.name, recipe="siit",
