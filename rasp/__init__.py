@@ -46,9 +46,11 @@ from rasp.errors import RASPError, RASPSyntaxError
 from rasp.evaluate import DefaultRASPEvaluator, Trace, check_input, evaluate, trace
 from rasp.graph import check_unique_labels, dataflow_edges, walk
 from rasp.loops import Loop, LoopResult, LoopState, loop
+from rasp.readout import ArgmaxReadout
 
 __all__ = [
     "Aggregate",
+    "ArgmaxReadout",
     "Comparison",
     "ConstantSOp",
     "ConstantSelector",

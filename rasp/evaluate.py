@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rasp import core, loops
+from rasp import core, loops, readout
 from rasp.errors import RASPError
 from rasp.graph import check_unique_labels, walk
 from rasp.limits import current_limits
@@ -177,6 +177,11 @@ class _Evaluator:
             out.append(None if x is None or y is None else _call(f, node, x, y))
         return out
 
+    def argmax_readout(self, node: readout.ArgmaxReadout) -> list[Any]:
+        columns = [self._value(sop) for sop in node.inputs]
+        return [None if any(x is None for x in xs) else node.apply(*xs)
+                for xs in zip(*columns)]
+
     def selector_width(self, node: core.SelectorWidth) -> list[int]:
         return [sum(row) for row in self._value(node.selector)]
 
@@ -326,4 +331,5 @@ _HANDLERS: dict[type, Callable[[_Evaluator, Any], Any]] = {
     core.SelectorNot: _Evaluator.selector_not,
     loops.LoopResult: _Evaluator.loop_result,
     loops.LoopState: _Evaluator.loop_state,
+    readout.ArgmaxReadout: _Evaluator.argmax_readout,
 }

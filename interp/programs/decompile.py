@@ -17,7 +17,7 @@ import torch
 import rasp
 from interp.programs.domains import variable_domains
 from interp.programs.program import DiscreteProgram
-from interp.programs.spec import NO_MATCH_POSITION, offsets_by_rank
+from interp.programs.spec import NO_MATCH_POSITION
 
 
 class _Components:
@@ -281,13 +281,16 @@ def to_rasp(program: DiscreteProgram) -> rasp.SOp:
     comps = _Components(program)
     shape = program.shape
     sops: dict[str, rasp.SOp] = {"tokens": rasp.tokens, "positions": rasp.indices, "ones": rasp.Full(1)}
-    pairs: dict[str, rasp.SOp] = {}
+    occurrences: dict[str, rasp.SOp] = {}
 
-    def paired(name: str) -> rasp.SOp:
-        # (value, position) of a variable, so one Select can test value and offset together.
-        if name not in pairs:
-            pairs[name] = rasp.SequenceMap(lambda v, i: (v, i), sops[name], rasp.indices).named(f"{name}_at")
-        return pairs[name]
+    def occurrence(name: str) -> rasp.SOp:
+        # How often each position's value of `name` occurred at earlier positions (shared by heads).
+        if name not in occurrences:
+            same = rasp.Select(sops[name], sops[name], rasp.Comparison.EQ)
+            earlier = same & rasp.Select(rasp.indices, rasp.indices, rasp.Comparison.LT)
+            earlier = earlier.named(f"{name}_earlier")
+            occurrences[name] = rasp.SelectorWidth(earlier).named(f"{name}_before")
+        return occurrences[name]
 
     for kind, out, reads, spec in comps.items:
         if out not in comps.live:
@@ -295,7 +298,7 @@ def to_rasp(program: DiscreteProgram) -> rasp.SOp:
         if out in program.removed:
             sops[out] = rasp.Full(comps.label(out, program.removed[out])).named(out)
         elif kind == "cat_head":
-            sops[out] = _rasp_closest(comps, out, reads, spec, paired, sops, shape.n_ctx, shape.causal)
+            sops[out] = _rasp_closest(comps, out, reads, spec, occurrence, sops, shape.causal)
         elif kind == "num_head":
             want = _wanted(comps, reads, spec)
             selector = rasp.Select(sops[reads[1]], sops[reads[0]], lambda k, q, w=want: k == w[q])
@@ -323,38 +326,59 @@ def _wanted(comps: _Components, reads: list[str], head) -> dict[Any, Any]:
     }
 
 
-def _rasp_closest(comps, out, reads, head, paired, sops, n_ctx: int, causal: bool) -> rasp.SOp:
-    """One Aggregate per key offset in rank order (each selects at most one key), then BOS, combined
-    by 'first that found a match': the spec's closest-match head in plain RASP."""
+def _rasp_closest(comps, out, reads, head, occurrence, sops, causal: bool) -> rasp.SOp:
+    """The spec's closest-match head in plain RASP, by counting instead of one Aggregate per offset:
+    with `before` (how often a key's value occurred earlier, shared per key variable), the last
+    match left of the query is the key whose value is the wanted one and whose `before` is one
+    less than the number of matches left of the query; the first match right of it is the one
+    whose `before` equals the matches up to the query. The nearer of the two wins (left on ties),
+    then the query itself, then BOS; one last Aggregate copies the value there. Every selector
+    selects at most one key, and every value set stays within positions."""
     q, k, v = reads
     want = _wanted(comps, reads, head)
-    default = comps.label(v, 0)  # never the result: the BOS part always finds its key
-    found = rasp.Map(lambda x: (True, x), sops[v]).named(f"{out}_value")
-    parts = []
-    for offset in offsets_by_rank(n_ctx):
-        if causal and offset > 0:
-            continue
-        selector = rasp.Select(
-            paired(k), paired(q),
-            lambda key, query, d=offset, w=want: key[1] - query[1] == d and key[0] == w[query[0]],
-        ).named(f"{out}_offset{offset}")
-        selector = _causal(selector, causal).named(f"{out}_offset{offset}")
-        parts.append(rasp.Aggregate(selector, found, default=(False, default)).named(f"{out}_at{offset}"))
-    # No match: attend to BOS (position 0), which every query sees.
-    at_bos = rasp.Select(rasp.indices, rasp.indices, lambda key, query: key == NO_MATCH_POSITION)
-    at_bos = _causal(at_bos.named(f"{out}_bos"), causal).named(f"{out}_bos")
-    parts.append(rasp.Aggregate(at_bos, found, default=(False, default)).named(f"{out}_atbos"))
-    # Balanced tree of "first found" (associative), so the depth is log2 of the offsets.
-    level = 0
-    while len(parts) > 1:
-        merged = []
-        for i in range(0, len(parts) - 1, 2):
-            merged.append(rasp.SequenceMap(lambda a, b: a if a[0] else b, parts[i], parts[i + 1])
-                          .named(f"{out}_first{level}_{i // 2}"))
-        if len(parts) % 2:
-            merged.append(parts[-1])
-        parts, level = merged, level + 1
-    return rasp.Map(lambda x: x[1], parts[0]).named(out)
+    matches = rasp.Select(sops[k], sops[q], lambda key, query, w=want: key == w[query]).named(f"{out}_match")
+    before = occurrence(k)
+    left_count = rasp.SelectorWidth(
+        (matches & rasp.Select(rasp.indices, rasp.indices, rasp.Comparison.LT)).named(f"{out}_left")
+    ).named(f"{out}_left_count")
+    previous = rasp.Select(before, left_count, lambda b, c: b == c - 1).named(f"{out}_previous")
+    left = rasp.Aggregate((matches & previous).named(f"{out}_last_left"), rasp.indices,
+                          default=_NONE).named(f"{out}_left_at")
+    # The query's own position if it matches, else BOS: the last two ranks of the spec.
+    itself = (matches & rasp.Select(rasp.indices, rasp.indices, rasp.Comparison.EQ)).named(f"{out}_self")
+    fallback = rasp.Aggregate(itself, rasp.indices, default=NO_MATCH_POSITION).named(f"{out}_fallback")
+    if causal:  # keys after the query are invisible
+        nearest = left
+    else:
+        upto_count = rasp.SelectorWidth(
+            (matches & rasp.Select(rasp.indices, rasp.indices, rasp.Comparison.LEQ)).named(f"{out}_upto")
+        ).named(f"{out}_upto_count")
+        following = rasp.Select(before, upto_count, rasp.Comparison.EQ).named(f"{out}_following")
+        right = rasp.Aggregate((matches & following).named(f"{out}_first_right"), rasp.indices,
+                               default=_NONE).named(f"{out}_right_at")
+        left_here = rasp.SequenceMap(lambda a, i: (a, i), left, rasp.indices).named(f"{out}_left_here")
+        nearest = rasp.SequenceMap(_nearer, left_here, right).named(f"{out}_nearest")
+    # Copy from the nearest match, or from the fallback where there is none. (Selectors, not a Map
+    # choosing the position: a Select reads `nearest` stored, so the compiler does not fuse the
+    # choice into one table over every input of both.)
+    at_nearest = rasp.Select(rasp.indices, nearest, rasp.Comparison.EQ).named(f"{out}_at_nearest")
+    none_near = rasp.Select(rasp.indices, nearest, lambda k, n: n == _NONE).named(f"{out}_none_near")
+    at_fallback = rasp.Select(rasp.indices, fallback, rasp.Comparison.EQ).named(f"{out}_at_fallback")
+    chosen = (at_nearest | (none_near & at_fallback)).named(f"{out}_select")
+    return rasp.Aggregate(chosen, sops[v]).named(out)
+
+
+_NONE = -1  # "no such key" (a position never is -1)
+
+
+def _nearer(left_here: tuple[int, int], right: int) -> int:
+    """The nearer of the last match left of position q and the first right of it (left on a tie)."""
+    left, q = left_here
+    if left == _NONE:
+        return right
+    if right == _NONE or q - left <= right - q:
+        return left
+    return right
 
 
 def _causal(selector: rasp.Selector, causal: bool) -> rasp.Selector:
@@ -365,24 +389,24 @@ def _causal(selector: rasp.Selector, causal: bool) -> rasp.Selector:
 
 
 def _rasp_readout(comps: _Components, program: DiscreteProgram, sops: dict[str, rasp.SOp]) -> rasp.SOp:
+    """argmax(bias + one read-out row per variable) as one `rasp.ArgmaxReadout`: the compiler makes
+    it the model's output logits. A chain of Maps summing score tuples would list every reachable
+    score vector (127,008 for a small hist program), more than any compiler tabulates."""
     labels = list(program.shape.labels)
-    bias = tuple(program.readout_bias.double().tolist())
+    bias = program.readout_bias.double().tolist()
     if not comps.readout_vars:
         best = max(range(len(bias)), key=bias.__getitem__)
         return rasp.Map(lambda _: labels[best], rasp.tokens).named("output")
-    terms = []
+    rows = []
     for name in comps.readout_vars:
+        # A row for every value the variable could hold, not only those it takes, so the compiler
+        # finds one for every value its own value-set inference admits.
         if comps.is_numerical(name):
             row = comps.readout_row(name, 0)
-            term = rasp.Map(lambda c, r=row: tuple(c * w for w in r), sops[name])
-            terms.append(term.named(f"score_{name}"))
+            rows.append({c: [c * w for w in row] for c in range(program.shape.n_counts)})
         else:
-            rows = {comps.label(name, v): tuple(comps.readout_row(name, v)) for v in comps.domain(name)}
-            terms.append(rasp.Map(lambda x, r=rows: r[x], sops[name]).named(f"score_{name}"))
-    # Left to right, bias first: the same float64 additions as the model and the Python.
-    total = rasp.Map(lambda s, b=bias: tuple(x + y for x, y in zip(b, s)), terms[0]).named("scores_0")
-    for position, term in enumerate(terms[1:], 1):
-        total = rasp.SequenceMap(lambda s, t: tuple(x + y for x, y in zip(s, t)), total, term).named(
-            f"scores_{position}"
-        )
-    return rasp.Map(lambda s: labels[max(range(len(s)), key=s.__getitem__)], total).named("output")
+            rows.append({comps.label(name, v): comps.readout_row(name, v)
+                         for v in range(program.shape.d_var)})
+    inputs = [sops[name] for name in comps.readout_vars]
+    # Bias first, then left to right: the same float64 additions as the model and the Python.
+    return rasp.ArgmaxReadout(inputs, rows, bias, labels).named("output")

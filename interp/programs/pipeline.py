@@ -235,8 +235,10 @@ def verify(program: DiscreteProgram, data: TaskData, compile_rasp: bool = True,
 
         try:
             started = time.perf_counter()
+            # compact: residual directions reused (the program keeps every read-out variable
+            # alive to the end, so without reuse the shipped sort is 120M parameters, over the cap).
             compiled = compile_program(rasp_program, vocab=data.tokens, max_seq_len=data.n_ctx,
-                                       causal=data.causal, attention_kind="hard")
+                                       causal=data.causal, attention_kind="hard", compact=True)
             result["rasp_matches_model"] = _agreement(compiled.run_batch(inputs), expected)
             result["rasp_compile_seconds"] = round(time.perf_counter() - started, 1)
             result["rasp_compiled_layers"] = compiled.model.cfg.n_layers

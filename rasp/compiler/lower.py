@@ -8,6 +8,7 @@ the module doing that job, all adding to one `LoweringState`:
   or an MLP);
 - selectors: scores.py (formulas; q/k dimensions when a head reads them);
 - Aggregate, SelectorWidth, length: heads.py (heads, plus decoding MLPs).
+- ArgmaxReadout (the output only): readout.py (score rows into the output's logits).
 
 It returns the frozen `Lowered` the later stages read.
 """
@@ -19,13 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rasp import core
-from rasp.compiler import embedding, fusion, heads, maps, scores, totality
+from rasp.compiler import embedding, fusion, heads, maps, readout, scores, totality
 from rasp.compiler.errors import CompileError, node_error
 from rasp.compiler.ir import Op, Var
 from rasp.compiler.lowering_state import LoweringState
 from rasp.compiler.selectors import Formula, describe
 from rasp.graph import walk
 from rasp.limits import Limits
+from rasp.readout import ArgmaxReadout
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,9 @@ def _lower_sop(st: LoweringState, walked: _Walk, node: core.SOp) -> Var:
         values = list(node.value)
         return embedding.embedded(st, node.label, st.name(node), "pos",
                                   lambda i: values[i] if i < len(values) else None, numerical)
+    if isinstance(node, ArgmaxReadout):
+        children = [var_of[id(child)] for child in node.children]
+        return readout.lower_readout(st, node, children, id(node) == walked.output_id)
     if isinstance(node, (core.Map, core.SequenceMap)):
         children = [var_of[id(child)] for child in node.children]
         if (isinstance(node, core.SequenceMap) and all(v.numerical for v in children)
