@@ -293,12 +293,18 @@ def layered_graph(nodes: Sequence[str], layer_of: dict[str, float], edges: Seque
     slot_of = {x: i for i, x in enumerate(slots)}
     place = _layered_positions(nodes, layer_of, edges, slot_of)
     arcs = []  # (pair, colour, points along the arc)
-    for src, dst in edges:
-        if src not in place or dst not in place:
-            continue
+    drawn = [(src, dst) for src, dst in edges if src in place and dst in place]
+    # Long edges leaving one node climb one step higher each (shortest lowest), so they fan
+    # out from their source instead of running on top of each other.
+    fan: dict[tuple[str, str], int] = {}
+    for src in dict.fromkeys(s for s, _ in drawn):
+        long = sorted((d for s, d in drawn if s == src and place[d][0] - place[src][0] > 1),
+                      key=lambda d: (place[d][0], -place[d][1]))
+        fan.update({(src, d): rank for rank, d in enumerate(long)})
+    for src, dst in drawn:
         colours = edge_colors.get((src, dst), "#9aa5b1")
         for k, colour in enumerate([colours] if isinstance(colours, str) else colours):
-            arcs.append(((src, dst), colour, _arc(place[src], place[dst], k)))
+            arcs.append(((src, dst), colour, _arc(place[src], place[dst], k, fan.get((src, dst), 0))))
     data: list[dict] = []
     by_colour: dict[str, list] = {}
     for _, colour, points in arcs:
@@ -326,13 +332,18 @@ def layered_graph(nodes: Sequence[str], layer_of: dict[str, float], edges: Seque
         })
     names = [n for n in nodes if n in place]
     data.append({
-        "type": "scatter", "name": "nodes", "mode": "markers+text", "showlegend": False,
+        # Labels are annotations (below), on a white box: an arc passing behind one cannot
+        # strike it through; `text` stays for readers of the figure.
+        "type": "scatter", "name": "nodes", "mode": "markers", "showlegend": False,
         "x": [place[n][0] for n in names], "y": [place[n][1] for n in names],
-        "text": names, "textposition": "top center", "cliponaxis": False, "textfont": {"size": GRAPH_FONT},
+        "text": names, "cliponaxis": False,
         "marker": {"size": 16, "color": [node_colors.get(n, "#4c78a8") for n in names],
                    "line": {"width": 1, "color": "#333"}},
         "hovertext": [hover.get(n, n) for n in names], "hoverinfo": "text",
     })
+    labels = [{"x": place[n][0], "y": place[n][1], "xref": "x", "yref": "y", "text": escaped([n])[0],
+               "showarrow": False, "yshift": 15, "font": {"size": GRAPH_FONT, "color": "#333"},
+               "bgcolor": "rgba(255,255,255,0.85)", "borderpad": 0} for n in names]
     for name, color in (legend or {}).items():
         # Legend-only traces: one entry per node colour.
         data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": name,
@@ -345,7 +356,7 @@ def layered_graph(nodes: Sequence[str], layer_of: dict[str, float], edges: Seque
         if column_names else {"showticklabels": False}
     layout = {
         "title": {"text": title}, "height": height, "plot_bgcolor": "white",
-        "margin": {"l": 30, "r": 30, "t": 60, "b": 40}, "annotations": arrows,
+        "margin": {"l": 30, "r": 30, "t": 60, "b": 40}, "annotations": arrows + labels,
         "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
         "xaxis": {**ticks, "range": [-0.5, len(slots) - 0.5], "showgrid": bool(column_names),
                   "gridcolor": "#eef0f3", "zeroline": False, "showline": False, "fixedrange": True},
@@ -359,12 +370,20 @@ def layered_graph(nodes: Sequence[str], layer_of: dict[str, float], edges: Seque
 ARC_POINTS = 13  # points along one drawn edge
 
 
-def _arc(start: tuple[float, float], end: tuple[float, float], k: int = 0) -> list[tuple[float, float]]:
+# An arc climbs FAN_STEP rows per column spanned for each rank among its source's long edges
+# (a constant angle apart where they leave), at most MAX_BOW rows in all.
+FAN_STEP, MAX_BOW = 0.15, 4.0
+
+
+def _arc(start: tuple[float, float], end: tuple[float, float], k: int = 0,
+         rank: int = 0) -> list[tuple[float, float]]:
     """A quadratic curve from `start` to `end` bowed upwards by the columns it spans (an edge to
-    the next column is straight), plus a step per extra colour `k` of the same pair, so edges
-    along one row, or several of one pair, take distinct paths."""
+    the next column is straight), plus a step per extra colour `k` of the same pair and per
+    `rank` among the long edges leaving the same node, so edges along one row, several of one
+    pair, or several from one node take distinct paths."""
     (x0, y0), (x1, y1) = start, end
-    bow = 0.35 * max(0.0, abs(x1 - x0) - 1) + 0.3 * k
+    span = abs(x1 - x0)
+    bow = min(MAX_BOW, 0.35 * max(0.0, span - 1) + FAN_STEP * rank * span) + 0.3 * k
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2 + bow
     points = []
     for i in range(ARC_POINTS):

@@ -26,8 +26,8 @@ def test_found_edges_show_their_scores_on_hover(discovered):
     fig = chart(discovered, "circuit_found")
     edges = [t for t in fig["data"] if t.get("name") == "edges"][0]
     assert edges["hovertext"] and all("score" in h for h in edges["hovertext"])
-    # Every drawn edge (one arrow per node pair) has a hover dot.
-    assert len(edges["hovertext"]) == len(fig["layout"]["annotations"])
+    # Every drawn edge (one arrow per node pair) has a hover dot (node labels are annotations too).
+    assert len(edges["hovertext"]) == len([a for a in fig["layout"]["annotations"] if a.get("showarrow")])
 
 
 def test_faithfulness_curve_runs_from_no_edges_to_the_full_model(discovered):
