@@ -20,7 +20,10 @@ from interp.errors import InterpError
 
 TYPED = "typed below"
 NO_SENDER = "— pick a head —"
-AUTO_WORK = 5e7  # multiply-adds of the sweeps run on every input change (about 0.03 CPU-s)
+# Upper bound of the sweeps' multiply-adds run on every input change. The bound is loose:
+# 1.75e9 (Transformer Program sort) measured 0.34 s, 4.3e9 (`add`, 5 tokens) 0.3 s on a busy
+# core; at 5e7 the 64-token Markov model (5.1e7, 0.05 s) opened on a button, not an effect.
+AUTO_WORK = 2e9
 KEEP_RESULTS = 16  # patching results remembered per session (revisiting an input is instant)
 SWEEPS = {"residual stream (resid_pre)": "resid_pre", "attention output": "attn_out", "MLP output": "mlp_out"}
 
