@@ -16,7 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("train-siit", help="train a transformer to implement a compiled RASP "
                                    "program's circuit (SIIT, Gupta et al. 2024)")
     parser.add_argument("program", help="a rasp.lib library program with a token output (e.g. reverse), "
-                        "or one of interp.tasks.siit_programs (prev_equal, same_as_first, pair_order)")
+                        "or one of interp.tasks.siit_programs (prev_equal, same_as_first, pair_order, "
+                        "count_first, count_repeats)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     parser.add_argument("--steps", type=int, default=None, help="at most this many steps (default 2000)")
     parser.add_argument("--seq-len", type=int, default=None, help="input tokens after BOS (default 4)")

@@ -1,6 +1,7 @@
 """Small InterpBench-style RASP programs for SIIT models and the circuit benchmark, beside the
-library's (`rasp.lib.PROGRAMS`): each a one-layer circuit of one head feeding one MLP, written
-here (not copied from InterpBench), with the library's letters and length.
+library's (`rasp.lib.PROGRAMS`): one-layer circuits of one head feeding one MLP, and two-layer
+ones that count what such a circuit marks; written here (not copied from InterpBench), with the
+library's letters and length.
 
 `library_program(name)` looks a name up in the library first, then here, so every SIIT and
 circuit-bench entry point takes either."""
@@ -8,7 +9,7 @@ circuit-bench entry point takes either."""
 from __future__ import annotations
 
 from interp.errors import InputError
-from rasp.core import Aggregate, Select, SequenceMap, indices, tokens
+from rasp.core import Aggregate, Select, SelectorWidth, SequenceMap, indices, tokens
 from rasp.lib import PROGRAMS, LibraryProgram
 from rasp.tracr_lib import shift_by
 
@@ -41,6 +42,22 @@ def make_pair_order():
     return SequenceMap(order, tokens, shift_by(1, tokens)).named("pair_order")
 
 
+def _count_true(flags):
+    """How many positions of a boolean SOp are True, at every position."""
+    return SelectorWidth(Select(flags, flags, lambda k, q: k is True).named("select_true"))
+
+
+def make_count_first():
+    """How many tokens equal the sequence's first token (the first included), everywhere."""
+    return _count_true(make_same_as_first()).named("count_first")
+
+
+def make_count_repeats():
+    """How many positions repeat the token before them, everywhere but position 0 (0 there: its
+    flag is None, and a None query selects nothing)."""
+    return _count_true(make_prev_equal()).named("count_repeats")
+
+
 SIIT_PROGRAMS: dict[str, LibraryProgram] = {
     p.name: p
     for p in [
@@ -48,6 +65,10 @@ SIIT_PROGRAMS: dict[str, LibraryProgram] = {
         LibraryProgram("same_as_first", make_same_as_first, _LETTERS, _MAX, "token equals the first one"),
         LibraryProgram("pair_order", make_pair_order, _LETTERS, _MAX,
                        "up / down / same against the previous token"),
+        LibraryProgram("count_first", make_count_first, _LETTERS, _MAX,
+                       "how many tokens equal the first one"),
+        LibraryProgram("count_repeats", make_count_repeats, _LETTERS, _MAX,
+                       "how many tokens repeat the one before them"),
     ]
 }
 

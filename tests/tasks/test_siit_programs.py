@@ -19,6 +19,9 @@ def test_hand_checked_outputs():
     assert evaluate(SIIT_PROGRAMS["prev_equal"].build(), x) == [None, True, False, False, False]
     assert evaluate(SIIT_PROGRAMS["same_as_first"].build(), x) == [True, True, False, False, True]
     assert evaluate(SIIT_PROGRAMS["pair_order"].build(), x) == [None, "same", "up", "up", "down"]
+    assert evaluate(SIIT_PROGRAMS["count_first"].build(), x) == [3, 3, 3, 3, 3]  # a, a, a
+    # one repeat (position 1); position 0's flag is None, and a None query selects nothing
+    assert evaluate(SIIT_PROGRAMS["count_repeats"].build(), x) == [0, 1, 1, 1, 1]
 
 
 @pytest.mark.parametrize("name", sorted(SIIT_PROGRAMS))
@@ -27,7 +30,9 @@ def test_one_per_op_compile_equals_the_interpreter_on_every_short_input(name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         compiled = compile_program(entry.build(), entry.vocab, 4, one_per_op=True)
-    assert (compiled.model.cfg.n_layers, compiled.model.cfg.n_heads) == (1, 1)
+    # one head feeding one MLP; the counting programs add a SelectorWidth layer
+    layers = 2 if name.startswith("count_") else 1
+    assert (compiled.model.cfg.n_layers, compiled.model.cfg.n_heads) == (layers, 1)
     for length in range(1, 5):
         for tokens in itertools.product(entry.vocab, repeat=length):
             assert compiled.run(list(tokens)) == evaluate(entry.build(), list(tokens)), tokens
