@@ -40,6 +40,14 @@ def wait_healthy(url: str, server: subprocess.Popen, timeout: float = 60) -> Non
 @contextmanager
 def running_app(timeout: float = 60) -> Iterator[str]:
     """The URL of a freshly started dashboard; the server is stopped on exit."""
+    with serving_app(timeout) as (url, _):
+        yield url
+
+
+@contextmanager
+def serving_app(timeout: float = 60) -> Iterator[tuple[str, int]]:
+    """The URL of a freshly started dashboard and the pid of `interp app` (the streamlit
+    server is its child); the server is stopped on exit."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     # Own process group: `interp app` starts streamlit as a child, and both must go.
@@ -49,7 +57,7 @@ def running_app(timeout: float = 60) -> Iterator[str]:
     )
     try:
         wait_healthy(url, server, timeout)
-        yield url
+        yield url, server.pid
     finally:
         stop_group(server)
 

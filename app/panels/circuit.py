@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
+from app.discovery_progress import DEFAULT_BUDGET_S, OverBudget, reporter
 from app.display import show_value
 from app.figures import faithfulness_figure, layered_graph, sublayer_names
 from app.model_run import MODEL_LOCK, ModelRun
@@ -77,13 +76,14 @@ SUBJECTS_OWN = "the task's own"
 DISCOVERY_PER_LENGTH = 8
 
 
-def _discover(subject: Subject, method: str, threshold: float | None,
-              ablation: str) -> tuple[Circuit, FaithfulnessCurve, float]:
-    """Run discovery on the subject's task inputs with its metric (progress bar for ACDC), then
-    its faithfulness curve and the found circuit's faithfulness.
+def _discover(subject: Subject, method: str, threshold: float | None, ablation: str,
+              budget_s: float = DEFAULT_BUDGET_S) -> tuple[Circuit, FaithfulnessCurve, float]:
+    """Run discovery on the subject's task inputs with its metric (a progress bar with the time
+    left, stopped with OverBudget after `budget_s` seconds), then its faithfulness curve and
+    the found circuit's faithfulness.
 
     Each progress update is a Streamlit call, where a rerun (the Cancel button, or any
-    other widget) interrupts the script: that is how Cancel stops ACDC mid-way.
+    other widget) interrupts the script: that is how Cancel stops a search mid-way.
     """
     inputs = subject.analysis_inputs(DISCOVERY_PER_LENGTH, seed=0)
     how = inputs.ablation if ablation == SUBJECTS_OWN else ablation
@@ -91,14 +91,8 @@ def _discover(subject: Subject, method: str, threshold: float | None,
     reference = corrupted if corrupted is not None else inputs.batches
     rows = sum(b.shape[0] for b in inputs.batches)
     bar = st.progress(0.0, text=f"{method}: starting on {rows} task inputs…")
-    start = time.perf_counter()
-
-    def report(done: int, total: int) -> None:
-        if done == total or done % 4 == 0:
-            # Remaining time from the mean time per edge so far (ACDC tries edges one by one).
-            left = (time.perf_counter() - start) / max(done, 1) * (total - done)
-            bar.progress(done / total, text=f"{method}: {done} / {total} edges tried, about "
-                         f"{left:.0f} s left (Cancel stops it)")
+    # Remaining time from the mean time per step so far; every method reports its steps.
+    report = reporter(method, budget_s, lambda done, text: bar.progress(done, text=text))
 
     metric = subject.discovery_metric(inputs.positions)
     model, batches = subject.model, inputs.batches
@@ -106,7 +100,7 @@ def _discover(subject: Subject, method: str, threshold: float | None,
         # The registry `interp discover` uses, with its arguments: one method table, one default.
         found = find_circuit(method, model, batches, ablation=how, corrupted=corrupted, metric=metric,
                              threshold=threshold, seed=0,
-                             progress=report if method == "acdc" else False).circuit
+                             progress=report).circuit
         bar.progress(1.0, text="faithfulness curve: ablating all but the top-scored edges…")
         curve = faithfulness_curve(model, found.scores, batches, kind=how, reference=reference,
                                    positions=inputs.positions)
@@ -136,7 +130,10 @@ def show(subject: Subject, run: ModelRun) -> None:
                                  key="discovery_ablation",
                                  help="the task's own: resample from task-corrupted inputs for trained "
                                  "models, zero for compiled programs")
-        buttons = st.columns([1, 1, 6])
+        buttons = st.columns([1, 1, 2, 4], vertical_alignment="bottom")
+        budget = buttons[2].number_input("Time budget (s)", min_value=1.0, value=DEFAULT_BUDGET_S,
+                                         step=30.0, format="%.0f", key="discovery_budget",
+                                         help="discovery stops here, saying how far it got")
         submitted = buttons[0].form_submit_button("Discover")
         # Pressing Cancel reruns the script, which stops a running search at its next
         # progress update; the rerun then finds the search unfinished and says so.
@@ -149,7 +146,11 @@ def show(subject: Subject, run: ModelRun) -> None:
     if submitted and key not in results:
         st.session_state["discovery_running"] = key
         try:
-            results[key] = _discover(subject, method, threshold, ablation)
+            results[key] = _discover(subject, method, threshold, ablation, float(budget))
+        except OverBudget as err:
+            st.session_state["discovery_running"] = None  # it ended at its budget, not cancelled
+            st.warning(str(err))
+            return
         except InterpError as err:
             st.session_state["discovery_running"] = None  # it ended (with an error), not cancelled
             st.error(f"Discovery failed: {err}")
