@@ -65,7 +65,9 @@ def attention_heatmap(pattern: np.ndarray, tokens: Sequence[str], title: str,
         del trace["zmin"], trace["zmax"]
         trace.update(colorscale="RdBu", zmid=0, colorbar={"title": {"text": "score"}})
     return figure([trace], {"title": {"text": title}, "height": 460,
-                            "xaxis": _token_axis(tokens, "key"), "yaxis": _token_axis(tokens, "query", True),
+                            # 64 Markov tokens in 360 px would smear: every k-th label.
+                            "xaxis": _token_axis(tokens, "key", **_thinned(tokens, GRID_WIDTH_PX, True)),
+                            "yaxis": _token_axis(tokens, "query", True, **_thinned(tokens, 460 - 100)),
                             "margin": {"l": 40, "r": 20, "t": 60, "b": 40}})
 
 

@@ -12,9 +12,11 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app.browser_driver import Browser, chromium_path
+from app.figures import attention_heatmap
 from app.local_server import running_app
 from interp.circuit import Circuit
 from interp.model import load_model
@@ -84,6 +86,37 @@ def _assert_question(text: str) -> None:
     assert f"{int(a) + int(b):06d}".startswith(answer), text
 
 
+def _assert_apart(boxes: list) -> None:
+    """No two tick labels of one axis overlap (page boxes, tagged by subplot and axis)."""
+    by_axis: dict[str, list] = {}
+    for axis, *box in boxes:
+        by_axis.setdefault(axis, []).append(box)
+    for axis, group in by_axis.items():
+        for i, a in enumerate(group):
+            for b in group[i + 1:]:
+                overlap = min(a[2], b[2]) - max(a[0], b[0]) > 0.5 and min(a[3], b[3]) - max(a[1], b[1]) > 0.5
+                assert not overlap, f"tick labels overlap on {axis}: {a} {b}"
+
+
+def test_enlarged_head_of_a_long_input_keeps_its_labels_apart(tmp_path):
+    """The enlarged head of a 64-token Markov sequence, drawn by plotly.js in Chromium (the
+    page embeds plotly.js: no server, no CDN)."""
+    tokens = list("0110100110010110" * 4)  # 64 positions
+    figure = attention_heatmap(np.tril(np.ones((64, 64))) / np.arange(1, 65)[:, None], tokens, "L0H0")
+    figure.update_layout(width=1000)
+    page = tmp_path / "head.html"
+    figure.write_html(page, include_plotlyjs=True)
+    browser = Browser(width=1100, height=700)
+    try:
+        browser.open(page.as_uri())
+        assert browser.wait_for("document.querySelectorAll('.ytick, .xtick').length > 0", 30)
+        boxes = browser.evaluate(TICK_BOXES)
+    finally:
+        browser.close()
+    assert len([b for b in boxes if b[0].endswith("|y")]) >= 10
+    _assert_apart(boxes)
+
+
 @pytest.fixture(scope="module")
 def served():
     with running_app(timeout=120) as url:
@@ -126,14 +159,7 @@ def test_icl_grid_tick_labels_do_not_overlap_and_discovery_keeps_fewer_edges(ser
     # Every tick label's box on the page, per axis: neighbours must not overlap.
     boxes = browser.evaluate(TICK_BOXES)
     assert boxes, "no tick labels in the attention grid"
-    by_axis: dict[str, list] = {}
-    for axis, *box in boxes:
-        by_axis.setdefault(axis, []).append(box)
-    for axis, group in by_axis.items():
-        for i, a in enumerate(group):
-            for b in group[i + 1:]:
-                overlap = min(a[2], b[2]) - max(a[0], b[0]) > 0.5 and min(a[3], b[3]) - max(a[1], b[1]) > 0.5
-                assert not overlap, f"tick labels overlap on {axis}: {a} {b}"
+    _assert_apart(boxes)
     # Discovery on the task's prompts keeps fewer edges than the full graph.
     assert browser.click_text("Circuit", "[role=radiogroup] label")
     _idle(browser)
