@@ -5,6 +5,10 @@ time limit, as a user would type them (issue 29, "Must show").
     .venv/bin/python benchmarks/front_door.py [--models addition-1l,program:sort]
         [--limit 120] [--readme] [--json]
 
+Besides, `interp patch NAME --json` on the model's default input and its task-aware corruption
+must exit 0 with a non-zero effect (clean and corrupted metric differ): what the dashboard's
+default Patching view shows.
+
 Pass rule per name: `info` exits 0; `discover` exits 0 within the limit with fewer edges kept
 than candidates, and, for token-output models (a vocabulary: addition, Markov, SIIT,
 Transformer Programs), faithfulness >= 0.9. Regression models (no vocabulary: in-context
@@ -60,6 +64,8 @@ class Row:
     n_edges: int | None
     n_candidates: int | None
     faithfulness: float | None
+    patch_code: int | None
+    patch_effect: float | None  # |metric(clean) - metric(corrupted)| of the default patching pair
     token_task: bool
     passed: bool
     why: str
@@ -122,24 +128,34 @@ def check(entry: dict, limit: float) -> Row:
         problems.append(f"kept {n_edges} of {n_candidates} edges")
     if found.code == 0 and token_task and (faithfulness is None or faithfulness < MIN_FAITHFULNESS):
         problems.append(f"faithfulness {faithfulness} < {MIN_FAITHFULNESS}")
+    patched = run(["patch", name, "--json"], limit)
+    effect = None
+    if patched.code == 0 and patched.result:
+        effect = abs(patched.result["clean_value"] - patched.result["corrupted_value"])
+    if patched.code != 0:
+        problems.append(f"patch exit {patched.code}: {patched.error}")
+    elif effect is None or effect <= 1e-3:
+        problems.append(f"patch effect {effect}")
     return Row(name, entry.get("kind", "?"), info.code, round(info.cpu_seconds, 1), found.code,
                round(found.seconds, 1), round(found.cpu_seconds, 1), n_edges, n_candidates,
-               None if faithfulness is None else round(faithfulness, 4), token_task, not problems,
+               None if faithfulness is None else round(faithfulness, 4), patched.code,
+               None if effect is None else round(effect, 4), token_task, not problems,
                "; ".join(problems))
 
 
 def table(rows: list[Row]) -> str:
     """The markdown table of all rows."""
     lines = ["| name | kind | info exit (CPU s) | discover exit | wall s | CPU s | edges kept / candidates "
-             "| faithfulness | held to 0.9 | pass |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| faithfulness | held to 0.9 | patch exit (effect) | pass |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         code = "killed" if r.discover_code is None else str(r.discover_code)
         faith = "-" if r.faithfulness is None else f"{r.faithfulness:.4f}"
+        patch = f"{r.patch_code} ({'-' if r.patch_effect is None else f'{r.patch_effect:.4g}'})"
         verdict = "yes" if r.passed else f"**no**: {r.why}"
         lines.append(f"| `{r.name}` | {r.kind} | {r.info_code} ({r.info_cpu:.1f}) | {code} | {r.seconds:.1f} "
                      f"| {r.cpu_seconds:.1f} | {r.n_edges} / {r.n_candidates} | {faith} "
-                     f"| {'yes' if r.token_task else 'no (regression)'} | {verdict} |")
+                     f"| {'yes' if r.token_task else 'no (regression)'} | {patch} | {verdict} |")
     return "\n".join(lines)
 
 
