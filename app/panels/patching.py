@@ -43,6 +43,21 @@ def _corrupted_input(subject: Subject, run: ModelRun) -> Any:
     return subject.corrupt(run.source, int(seed), how)
 
 
+def _describe_prompts(clean: Any, corrupted: Any) -> None:
+    """What a regression prompt's corruption changed: which points' x and y, and the query's y."""
+    (clean_xs, clean_ys), (bad_xs, bad_ys) = clean, corrupted  # xs [n, d], ys [n]
+    moved_x = [i for i in range(len(clean_xs)) if not torch.equal(clean_xs[i], bad_xs[i])]
+    moved_y = [i for i in range(len(clean_ys)) if not torch.equal(clean_ys[i], bad_ys[i])]
+    last = len(clean_ys) - 1
+
+    def points(indices: list[int]) -> str:
+        return "none" if not indices else ", ".join("query" if i == last else f"example {i}" for i in indices)
+
+    st.markdown(f"**Clean** the prompt above · **Corrupted** x changed at: {points(moved_x)}; "
+                f"y changed at: {points(moved_y)} (query's true y {show_value(float(clean_ys[last]))} → "
+                f"{show_value(float(bad_ys[last]))})")
+
+
 def show(subject: Subject, run: ModelRun) -> None:
     """Clean vs corrupted, metric, then the three patching results."""
     model = subject.model
@@ -57,8 +72,12 @@ def show(subject: Subject, run: ModelRun) -> None:
     except InterpError as err:
         st.error(f"Corrupted input: {err}")
         return
-    st.markdown(f"**Clean** `{subject.format_input(run.source)[:300]}` · **Corrupted** "
-                f"`{subject.format_input(corrupted)[:300]}`")
+    if run.is_vector:
+        # A prompt's JSON (full-precision floats, cut at 300 characters) hid what changed.
+        _describe_prompts(run.source, corrupted)
+    else:
+        st.markdown(f"**Clean** `{subject.format_input(run.source)[:300]}` · **Corrupted** "
+                    f"`{subject.format_input(corrupted)[:300]}`")
     metrics = subject.patch_metrics()
     metric_col, sweep_col = st.columns(2)
     metric_name = metric_col.selectbox("Metric", list(metrics), key="patch_metric")
