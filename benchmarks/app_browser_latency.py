@@ -102,9 +102,9 @@ class ModelTimes:
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def tree_cpu(roots: set[int]) -> float:
-    """CPU seconds (user + system) used so far by the processes `roots` and all their
-    descendants (Linux /proc; 0 elsewhere): the browser's or the server's work, which the
+def tree_cpu(roots: set[int]) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each of the processes `roots` and all their
+    descendants (Linux /proc; none elsewhere): the browser's or the server's work, which the
     machine's load does not inflate the way it inflates wall time."""
     stats: dict[int, tuple[int, float]] = {}
     for entry in Path("/proc").glob("[0-9]*/stat"):
@@ -117,12 +117,18 @@ def tree_cpu(roots: set[int]) -> float:
     children: dict[int, list[int]] = {}
     for pid, (ppid, _) in stats.items():
         children.setdefault(ppid, []).append(pid)
-    total, todo = 0.0, [p for p in roots if p in stats]
+    used, todo = {}, [p for p in roots if p in stats]
     while todo:
         pid = todo.pop()
-        total += stats[pid][1]
+        used[pid] = stats[pid][1]
         todo += children.get(pid, [])
-    return total
+    return used
+
+
+def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two `tree_cpu` readings (a process that ended in between, e.g. a
+    renderer replaced by a navigation, loses its last part; a new one counts from 0)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 class ServerLog:
@@ -164,7 +170,7 @@ class Processes:
     browser: set[int]
     server: set[int]
 
-    def cpu(self) -> tuple[float, float]:
+    def cpu(self) -> tuple[dict[int, float], dict[int, float]]:
         return tree_cpu(self.browser), tree_cpu(self.server)
 
 
@@ -179,7 +185,7 @@ def _timed(browser: Browser, log: ServerLog, procs: Processes, what: str, action
     cpu_after = procs.cpu()
     runs = log.runs_since()
     timing = Timing(seconds, sum(r["seconds"] for r in runs), sum(r.get("cpu", 0.0) for r in runs),
-                    cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1])
+                    cpu_since(cpu_before[0], cpu_after[0]), cpu_since(cpu_before[1], cpu_after[1]))
     print(f"  {what}: browser {seconds:.2f} s (CPU {timing.browser_cpu:.2f} s), script runs "
           f"{timing.server:.2f} s (server CPU {timing.server_cpu:.2f} s, {len(runs)} runs)", flush=True)
     return timing
@@ -199,7 +205,7 @@ def _open_page(browser: Browser, url: str, log: ServerLog, procs: Processes, wha
     cpu_after = procs.cpu()
     runs = log.runs_since()
     timing = Timing(seconds, sum(r["seconds"] for r in runs), sum(r.get("cpu", 0.0) for r in runs),
-                    cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1])
+                    cpu_since(cpu_before[0], cpu_after[0]), cpu_since(cpu_before[1], cpu_after[1]))
     print(f"  {what}: {_cell(timing, True, cpu=True)} s", flush=True)
     return timing
 

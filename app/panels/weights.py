@@ -15,6 +15,7 @@ from app.subject import Subject
 from interp.analysis.head_circuits import NamedMatrix, head_circuits, nonzero_part, residual_layout
 
 TOP_ROWS = 20  # rows and columns drawn by default: the largest in magnitude
+TEXT_CELLS = 300  # the residual layout writes its counts in the cells up to this many cells
 
 BASIS_LABELS = {"residual": "labelled residual directions",
                 "tokens": "tokens (W_E · QK · W_Eᵀ, W_E · OV · W_U)"}
@@ -28,10 +29,13 @@ def show(subject: Subject, run: ModelRun) -> None:
     if labelled:
         layout = residual_layout(model)
         stages = [stage_number_name(s) for s in layout.stages]
+        # Counts written in the cells only while few: the browser measures every cell's text
+        # (a Transformer Program's ~1,000 cells cost about a second per draw); hover has them.
+        text = ([[str(c) if c else "" for c in row] for row in layout.directions.tolist()]
+                if layout.directions.numel() <= TEXT_CELLS else None)
         st.plotly_chart(matrix_heatmap(layout.directions.numpy(), layout.variables, stages,
                                        "Residual layout: directions each variable holds, per stage",
-                                       "directions", text=[[str(c) if c else "" for c in row]
-                                                           for row in layout.directions.tolist()],
+                                       "directions", text=text,
                                        signed=False, x_title="stage", y_title="variable"),
                         key="residual_layout")
     if cfg.n_layers == 0:
