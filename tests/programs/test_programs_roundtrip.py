@@ -25,11 +25,17 @@ def _labels(program, tokens: torch.Tensor, lengths: torch.Tensor) -> list[list[s
     return [[program.shape.labels[i] for i in row[:n].tolist()] for row, n in zip(predicted, lengths)]
 
 
-@pytest.mark.parametrize("causal", [False, True])
-def test_compiled_rasp_equals_a_random_two_layer_program_on_every_input(causal: bool) -> None:
+@pytest.mark.parametrize(("causal", "removed"), [
+    (False, {}),
+    (True, {}),
+    # Removed components are constants (here a head's key and value, and a counting head).
+    (False, {"attn_0_1": 2, "count_0_0": 3, "mlp_0_0": 1}),
+])
+def test_compiled_rasp_equals_a_random_two_layer_program_on_every_input(causal: bool, removed: dict) -> None:
     shape = ProgramShape(tokens=TOKENS, labels=["x", "y", "z"], n_ctx=5, causal=causal, n_layers=2,
                          n_cat_heads=2, n_num_heads=1, n_cat_mlps=1, n_num_mlps=1)
     program = random_program(shape, 1)
+    program.removed = removed
     rasp_program = to_rasp(program)
     assert any(isinstance(node, rasp.ArgmaxReadout) for node in rasp.walk(rasp_program))
     compiled = compile_program(rasp_program, vocab=TOKENS, max_seq_len=5, causal=causal,
