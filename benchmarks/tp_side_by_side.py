@@ -45,7 +45,7 @@ from interp.programs import model as model_module
 from interp.programs import train as train_module
 from interp.programs.data import Split, TaskData
 from interp.programs.program import BOS, ProgramShape
-from interp.programs.train import ProgramTrainConfig, per_position_ce, train_program
+from interp.programs.train import ProgramTrainConfig, accuracy, per_position_ce, train_program
 from interp.training import Callback, TrainState
 from interp.training.loop import eval_generator
 
@@ -87,8 +87,10 @@ def paper_sites(n_layers: int) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- the paper's side
-def run_paper(paper_dir: Path, seed: int, epochs: int, steps: int, noise: SharedNoise) -> dict[str, Any]:
-    """Train with the paper's own code for `steps` steps; return data, initial weights and a record."""
+def run_paper(paper_dir: Path, seed: int, epochs: int, steps: int, noise: SharedNoise,
+              init_seed: int | None = None) -> dict[str, Any]:
+    """Train with the paper's own code for `steps` steps; return data, initial weights and a record.
+    `init_seed`: the initial weights its code draws for that seed (data, batches: `seed`'s)."""
     sys.path.insert(0, str(paper_dir))
     sys.path.append(str(paper_dir / "stubs"))
     import src.run as prun  # noqa: PLC0415 (the paper's package, found through --paper)
@@ -118,6 +120,8 @@ def run_paper(paper_dir: Path, seed: int, epochs: int, steps: int, noise: Shared
         return ((x + noise.get(site, tuple(x.shape))) / tau).softmax(dim)
 
     def make_model(*args, **kwargs):
+        if init_seed is not None:  # run_program seeds just before building the model; reseed
+            prun.set_seed(init_seed)
         model = real_model(*args, **kwargs)
         live["model"] = model
         live["initial"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -175,6 +179,16 @@ def run_paper(paper_dir: Path, seed: int, epochs: int, steps: int, noise: Shared
             real_loader, real_gumbel_soft(prun), real_model, real_adam)
         prun.data_utils.get_dataset = real_get_dataset
     record["argv"] = argv[1:]
+    # The argmax model where the comparison stopped, scored by the paper's own run_test.
+    from src.models.programs import argmax  # noqa: PLC0415
+
+    model, data = live["model"], live["data"]
+    w_idx, t_idx, x_test, y_test = data[4], data[6], data[9], data[10]
+    model.set_temp(args.tau_end, argmax)
+    _, paper_accuracy, _ = prun.run_test(model, x_test, y_test, x_pad_idx=w_idx["<pad>"],
+                                         y_pad_idx=t_idx["<pad>"], autoregressive=args.autoregressive,
+                                         loss_agg=args.loss_agg)
+    record["hard_test_accuracy_at_stop"] = float(paper_accuracy)
     return {"record": record, "initial": live["initial"], "data": live["data"]}
 
 
@@ -258,8 +272,9 @@ def to_split(x, y, pad: int = 0) -> Split:
 class Recorder(Callback):
     """Each step's loss and gradients on our side; stops after `steps`."""
 
-    def __init__(self, steps: int, noise: SharedNoise):
-        self.steps, self.noise = steps, noise
+    def __init__(self, steps: int, noise: SharedNoise, test: Split):
+        self.steps, self.noise, self.test = steps, noise, test
+        self.hard_test_accuracy_at_stop = float("nan")
         self.loss: list[float] = []
         self.grads: list[dict[str, torch.Tensor]] = []
         self.tau: list[float] = []
@@ -271,6 +286,7 @@ class Recorder(Callback):
         self.noise.step = state.step
         if state.step >= self.steps:
             state.should_stop, state.stop_reason = True, "compared"
+            self.hard_test_accuracy_at_stop = accuracy(state.model, self.test, hard=True)
 
     def on_eval(self, state: TrainState, metrics: dict[str, float]) -> None:
         pass
@@ -343,7 +359,7 @@ def run_ours(variant: str, data: TaskData, shape: ProgramShape, initial: dict[st
     keep_ours = variant.removeprefix("paper-but-") if variant.startswith("paper-but-") else ""
     config = ProgramTrainConfig(epochs=epochs, seed=seed, conventions=conventions, stop_when_perfect=False)
     live: dict[str, Any] = {"site": 0}
-    recorder = Recorder(steps, noise)
+    recorder = Recorder(steps, noise, data.test)
     noise.step = 0
     original_choose, original_model = model_module._choose, train_module.TransformerProgramModel
     original_loss, original_tau = train_module.per_sequence_ce, train_module.AnnealTemperature._paper_tau
@@ -432,13 +448,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", nargs="+", default=["ours", "paper"], choices=VARIANTS)
     parser.add_argument("--tolerance", type=float, default=1e-4,
                         help="loss or gradient difference that counts as parted")
+    parser.add_argument("--init-seed", type=int,
+                        help="initial weights the paper's code draws for this seed (default: --seed)")
     parser.add_argument("--out", help="JSON file for the per-step record")
     args = parser.parse_args(argv)
 
     torch.set_flush_denormal(False)  # the paper's loop does not flush; neither side does here
     start = time.process_time()
     noise = SharedNoise(args.seed)
-    paper_run = run_paper(Path(args.paper), args.seed, args.epochs, args.steps, noise)
+    paper_run = run_paper(Path(args.paper), args.seed, args.epochs, args.steps, noise, args.init_seed)
     record, data_out = paper_run["record"], paper_run["data"]
     idx_w, idx_t = data_out[3], data_out[5]
     x_train, y_train, x_test, y_test, x_val, y_val = data_out[7:13]
@@ -459,7 +477,9 @@ def main(argv: list[str] | None = None) -> int:
         "what": "our trainer vs the paper's code (princeton-nlp/TransformerPrograms) on the in-context task, "
                 "same initial weights, batches and Gumbel noise",
         "paper_commit": commit,
-        "paper_argv": record["argv"], "seed": args.seed, "schedule_epochs": args.epochs, "steps": args.steps,
+        "paper_argv": record["argv"], "seed": args.seed,
+        "init_seed": args.seed if args.init_seed is None else args.init_seed,
+        "schedule_epochs": args.epochs, "steps": args.steps,
         "tolerance": args.tolerance, "torch": torch.__version__, "paper_cpu_seconds": round(paper_seconds, 1),
         "paper_idx_w": [str(w) for w in idx_w], "paper_idx_t": [str(t) for t in idx_t],
         "variants": {},
@@ -470,11 +490,15 @@ def main(argv: list[str] | None = None) -> int:
                         args.steps, noise)
         comparison = compare(record, ours, shape, args.tolerance)
         comparison["cpu_seconds"] = round(time.process_time() - t0, 1)
+        comparison["hard_test_accuracy_at_stop"] = {"paper": record["hard_test_accuracy_at_stop"],
+                                                     "ours": ours.hard_test_accuracy_at_stop}
         result["variants"][variant] = comparison
         first = comparison["steps"][0]
         print(f"{variant}: parted at step {comparison['parted_at_step']}; step 0 loss paper "
               f"{first['paper_loss']:.6f} ours {first['ours_loss']:.6f}; max grad diff "
-              f"{first['max_grad_diff']:.2e}", flush=True)
+              f"{first['max_grad_diff']:.2e}; hard test accuracy at the last step: paper "
+              f"{record['hard_test_accuracy_at_stop']:.4f}, ours {ours.hard_test_accuracy_at_stop:.4f}",
+              flush=True)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(_rounded(result)) + "\n")
