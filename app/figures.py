@@ -234,20 +234,27 @@ def matrix_heatmap(z: np.ndarray, rows: Sequence[str], columns: Sequence[str], t
     })
 
 
-def faithfulness_figure(curve, kept_by_method: int) -> go.Figure:
-    """Agreement and distance to the full model vs the number of top-scored edges kept."""
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Scatter(x=curve.kept, y=curve.agreement, mode="lines+markers", name="agreement",
-                             hovertemplate="%{x} edges kept<br>agreement %{y:.3f}<extra></extra>"))
+def faithfulness_figure(curve, kept_by_method: int, numerical: bool = False) -> go.Figure:
+    """Agreement and distance to the full model vs the number of top-scored edges kept.
+    `numerical` (one real-valued output, e.g. regression): the squared error alone, since exact
+    agreement of real numbers is 0 until every edge is kept and says nothing."""
+    fig = make_subplots(specs=[[{"secondary_y": not numerical}]])
+    if not numerical:
+        fig.add_trace(go.Scatter(x=curve.kept, y=curve.agreement, mode="lines+markers", name="agreement",
+                                 hovertemplate="%{x} edges kept<br>agreement %{y:.3f}<extra></extra>"))
     fig.add_trace(go.Scatter(x=curve.kept, y=curve.distance, mode="lines+markers",
-                             name="distance (KL or squared error)", line={"dash": "dot"},
+                             name="squared error to the full model" if numerical else
+                             "distance (KL or squared error)", line={"dash": "dot"},
                              hovertemplate="%{x} edges kept<br>distance %{y:.4g}<extra></extra>"),
-                  secondary_y=True)
+                  secondary_y=not numerical)
     fig.add_vline(x=kept_by_method, line_dash="dash", line_color="#888",
                   annotation_text=f"found: {kept_by_method}", annotation_position="top")
     fig.update_xaxes(title_text="edges kept (highest scores first; all others ablated)")
-    fig.update_yaxes(title_text="agreement with the full model", range=[0, 1.05], secondary_y=False)
-    fig.update_yaxes(title_text="distance to the full model", rangemode="tozero", secondary_y=True)
+    if numerical:
+        fig.update_yaxes(title_text="squared error to the full model", rangemode="tozero")
+    else:
+        fig.update_yaxes(title_text="agreement with the full model", range=[0, 1.05], secondary_y=False)
+        fig.update_yaxes(title_text="distance to the full model", rangemode="tozero", secondary_y=True)
     fig.update_layout(title="Faithfulness curve", height=360,
                       margin={"l": 10, "r": 10, "t": 50, "b": 40},
                       legend={"orientation": "h", "y": -0.25})

@@ -173,7 +173,8 @@ def show(subject: Subject, run: ModelRun) -> None:
     if truth is not None:
         st.caption(":green[green] found and true · :orange[orange] true but missed · "
                    ":red[red] found but not true · hover an edge's diamond for its score")
-    st.plotly_chart(faithfulness_figure(curve, len(found.edges)), key="faithfulness_curve")
+    st.plotly_chart(faithfulness_figure(curve, len(found.edges), numerical=cfg.d_vocab_out == 1),
+                    key="faithfulness_curve")
 
 
 def _show_score(found: Circuit, truth: Circuit, cfg) -> None:
