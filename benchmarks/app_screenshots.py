@@ -55,8 +55,9 @@ WATCH = ("(() => { window.__last = performance.now();"
 QUIET_MS = 1500
 # The view's own notes: captions, info / warning / error boxes, markdown text under the picker.
 NOTES = ("[...document.querySelectorAll('[data-testid=stMain] [data-testid=stCaptionContainer],"
-         " [data-testid=stMain] [data-testid=stAlert], [data-testid=stMain] [data-testid=stMarkdown]')]"
-         ".map(e => e.innerText.trim()).filter(t => t)")
+         " [data-testid=stMain] [data-testid=stAlert], [data-testid=stMain] [data-testid=stMarkdown],"
+         " [data-testid=stMain] [data-testid=stMetric]')]"
+         ".map(e => e.innerText.trim().replace(/\\s*\\n\\s*/g, ': ')).filter(t => t)")
 HEIGHT = "document.querySelector('[data-testid=stMain]').scrollHeight"
 FRAME_DOC = "document.querySelector('iframe').contentDocument"
 
