@@ -95,8 +95,14 @@ class CompiledSubject(Subject):
         if getattr(self, "_live_truth", None) is None:
             from interp.subjects.live_truth import live_truth, truth_inputs
 
+            domain = None
+            if self.library_name is not None:
+                from rasp.lib import PROGRAMS
+
+                domain = PROGRAMS[self.library_name].sample_input  # its valid inputs, if it says
             inputs, exhaustive_up_to = truth_inputs(self.vocab, self.max_seq_len, self.sample,
-                                                    self._accepted if self.program is not None else None)
+                                                    self._accepted if self.program is not None else None,
+                                                    domain=domain)
             self._live_truth = live_truth(self.compiled, inputs, exhaustive_up_to)
         return self._live_truth
 
