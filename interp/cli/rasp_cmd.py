@@ -94,16 +94,21 @@ def read_tokens(text: str, vocab: list[Any] | None, ints: bool) -> list[Any]:
     return parse_tokens(text, vocab, ints) if text.split() else []
 
 
+def _short(values: list[Any]) -> list[Any]:
+    """Values for a person: floats at 4 significant digits (the JSON line keeps every digit)."""
+    return [float(f"{v:.4g}") if isinstance(v, float) else v for v in values]
+
+
 def print_result(result: rasp.Trace, show_trace: bool, as_json: bool, out: TextIO) -> None:
     """Print the output (and the trace) as text, then optionally one JSON line."""
     if show_trace:
         for label, values in result.values.items():
-            print(f"{label:>24}: {values}", file=out)
+            print(f"{label:>24}: {_short(values)}", file=out)
         for label, matrix in result.selectors.items():
             print(f"{label:>24}:", file=out)
             for row in matrix:
                 print(" " * 26 + "".join("1" if x else "." for x in row), file=out)
-    print(f"output: {result.output}", file=out)
+    print(f"output: {_short(result.output)}", file=out)
     if as_json:
         payload = {
             "output": result.output,

@@ -42,3 +42,11 @@ def test_token_models_show_what_they_read():
     subject = load_subject("addition-1l")
     question = subject.parse_input("12345+67890=")
     assert subject.show_input(question) == subject.format_input(question) == "12345+67890="
+
+
+def test_interp_rasp_prints_fractions_short_and_keeps_them_exact_in_json(capsys):
+    assert main(["rasp", "frac_prevs", "--input", "x y x y y", "--json"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    # Fraction of x's so far, by hand: 1/1, 1/2, 2/3, 2/4, 2/5.
+    assert "output: [1.0, 0.5, 0.6667, 0.5, 0.4]" in lines
+    assert json.loads(lines[-1])["output"] == [1.0, 0.5, 2 / 3, 0.5, 0.4]
