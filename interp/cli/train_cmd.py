@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from interp.cli.arguments import positive_int, seed_int
-from interp.cli.output import elapsed, human, print_json
+from interp.cli.output import elapsed, print_json, print_summary
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -91,8 +91,6 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
-    for key, value in summary.items():
-        if key not in ("config",):
-            print(f"{key:>28}: {human(value)}")  # 4 significant digits; JSON keeps every digit
+    print_summary(summary, skip=("config",))  # 4 significant digits, keys aligned; JSON keeps every digit
     if as_json:
         print_json(summary)
