@@ -75,8 +75,13 @@ def row_text(row: dict) -> str:
     dropped = ", ".join(row["dropped"]) or "—"
     return (f"| {row['program']} | {row['components']} | {row['structural']} | {row['live']} | "
             f"{row['n_edges']} | {row['auc']:.3f} | {row['precision']:.3f} | {row['recall']:.3f} | "
-            f"{row['truth_inputs']} (all up to {row['exhaustive_up_to']}) | {row['truth_s']} | "
+            f"{row['truth_inputs']} ({inputs_kind(row)}) | {row['truth_s']} | "
             f"{row['wall_s']} | {dropped} |")
+
+
+def inputs_kind(row: dict) -> str:
+    """How the truth inputs were drawn: enumerated up to a length, or the program's sampler."""
+    return f"all up to length {row['exhaustive_up_to']}" if row["exhaustive_up_to"] else "its sampler's"
 
 
 HEADER = ("| program | components | structural edges | live truth | ACDC kept | AUC | precision | "
@@ -98,12 +103,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--programs", help="comma-separated library names (default: all)")
     parser.add_argument("--json", help="write the rows to this file")
     parser.add_argument("--readme", action="store_true", help="write the table into benchmarks/README.md")
+    parser.add_argument("--from-json", help="no runs: the table of rows an earlier --json wrote")
     args = parser.parse_args(argv)
     from rasp.lib import PROGRAMS
 
     names = args.programs.split(",") if args.programs else list(PROGRAMS)
     rows, lines = [], [HEADER]
     print(HEADER, flush=True)
+    if args.from_json:
+        rows = json.loads(Path(args.from_json).read_text())
+        lines += [row_text(row) for row in rows]
+        print("\n".join(lines[1:]))
+        names = []
     for name in names:
         if name in LOOPS:
             print(f"(skipped {name}: a loop program)", flush=True)

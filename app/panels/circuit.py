@@ -115,8 +115,8 @@ def show(subject: Subject, run: ModelRun) -> None:
     cfg = subject.model.cfg
     truth = subject.ground_truth()
     if truth is not None:
-        draw(truth, cfg, f"Ground truth: {len(truth.edges)} edges (from the compiler)",
-             key="circuit_truth")
+        draw(truth, cfg, f"Ground truth: {len(truth.edges)} edges (the compiler's, less those that "
+             "change no output)", key="circuit_truth")
     else:
         st.caption("No ground truth: this model was not compiled from a program.")
     with st.form("discovery_form"):
