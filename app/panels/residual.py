@@ -48,8 +48,9 @@ def show_decoded(subject: Subject, run: ModelRun) -> None:
         open_on("residual_variable", pick.name, run_context(subject, run))
     variable = st.selectbox("Variable", variables, key="residual_variable")
     if pick is not None:
+        skipped = computed and pick.name != subject.output_variable()
         st.caption(f"Opened on {pick.reason}" + (" Inputs held from the embedding on are not "
-                                                 "picked: their row never changes." if computed else ""))
+                                                 "picked: their row never changes." if skipped else ""))
     rows, cells = [], []
     for hook in hooks:
         values = readout.values[hook].get(variable)

@@ -64,6 +64,9 @@ def head_effects(model: HookedTransformer, inputs: torch.Tensor,
     return effects
 
 
+NEGLIGIBLE = 1e-4  # a head effect (KL or squared error) below this changes no answer visibly
+
+
 def top_head(effects: Mapping[str, float], allowed: Sequence[str] | None = None) -> Pick | None:
     """The head with the largest effect (ties: the earliest), restricted to `allowed` when
     given; None when there is no head."""
@@ -77,6 +80,10 @@ def top_head(effects: Mapping[str, float], allowed: Sequence[str] | None = None)
         return Pick(best, 0.0, f"{best}: no head changes the output at the answer positions when "
                     "zeroed, so the first one is shown.")
     second = f"; next {runner} {effects[runner]:.3g}" if runner is not None else ""
+    if effects[best] < NEGLIGIBLE:
+        # "Most" would oversell it (the one-head Markov model: 9e-07): say nothing matters much.
+        return Pick(best, effects[best], f"{best}: zeroing any one head barely changes the output at "
+                    f"the answer positions here (largest distance {effects[best]:.3g}{second}).")
     return Pick(best, effects[best], f"{best}: zeroing it changes the output at the answer positions "
                 f"most (distance {effects[best]:.3g}{second}).")
 

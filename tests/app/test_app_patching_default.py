@@ -12,7 +12,25 @@ from app.subject import named_subject
 
 
 def test_markov_patching_opens_on_an_effect_not_a_button():
-    at = choose_view(open_shipped("markov-switching"), "Patching")
+    at = open_shipped("markov-switching")
+    # Its one head barely matters on this input (zeroed here with a hook): the note says so.
+    subject = named_subject("model:markov-switching")
+    vocab = subject.model.cfg.vocab
+    shown = at.session_state["input_text"]
+    tokens = shown.split() if " " in shown else list(shown)
+    ids = torch.tensor([[vocab.index(t) for t in tokens]])
+
+    def zero(z, hook):  # z: [batch, pos, n_heads, d_head]
+        return torch.zeros_like(z)
+
+    with torch.no_grad():
+        clean = subject.model(ids).log_softmax(-1)
+        with subject.model.hooks(fwd_hooks=[("blocks.0.attn.hook_z", zero)]):
+            ablated = subject.model(ids).log_softmax(-1)
+    assert subject.model.cfg.n_layers * subject.model.cfg.n_heads == 1
+    assert float((clean.exp() * (clean - ablated)).sum(-1).max()) < 1e-4
+    assert any(c.value.startswith("Opened on L0H0:") and "barely" in c.value for c in at.caption)
+    at = choose_view(at, "Patching")
     assert not [i.value for i in at.info if "Press Run patching" in i.value]
     chart(at, "patch_positions")  # the sweeps ran
     chart(at, "patch_heads")
@@ -20,8 +38,6 @@ def test_markov_patching_opens_on_an_effect_not_a_button():
     clean, corrupted = (text.split() for text in re.findall(r"`([^`]*)`", line))
     assert clean != corrupted
     # The corruption moves the model's next-token distribution (read here, not from the app).
-    subject = named_subject("model:markov-switching")
-    vocab = subject.model.cfg.vocab
     ids = torch.tensor([[vocab.index(t) for t in clean], [vocab.index(t) for t in corrupted]])
     with torch.no_grad():
         probs = subject.model(ids).softmax(-1)  # [2, pos, vocab]
