@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.defaults import open_on, run_context, salient_head
+from app.defaults import answer_positions, open_on, run_context, salient_head
 from app.display import show_value
 from app.model_run import MODEL_LOCK, ModelRun, decode_logits, reference_batch
 from app.subject import Subject
@@ -43,19 +43,25 @@ def show(subject: Subject, run: ModelRun) -> None:
     if run.is_vector:
         _show_vector(subject, run, chosen, ablation)
         return
-    first = run.offset  # the compiler's BOS position has no output: measure input positions
+    # The task's answers only: BOS, a Transformer Program's <s>/</s> and an addition question's
+    # digits are not outputs of the task (the clean run's junk there is not a change to count).
+    measured = answer_positions(subject, run)
     try:
         reference = reference_batch(subject, run) if ablation == "mean" else None
         with MODEL_LOCK:
-            change = ablation_change(subject.model, run.ids, measured_at=range(first, len(run.positions)),
+            change = ablation_change(subject.model, run.ids, measured_at=measured,
                                      nodes=chosen, kind=ablation, reference=reference)
     except InterpError as err:
         st.error(f"Ablation failed: {err}")
         return
-    clean, ablated = run.output[first:], decode_logits(subject, change.ablated_logits)[first:]
+    decoded = decode_logits(subject, change.ablated_logits)
+    clean, ablated = [run.output[p] for p in measured], [decoded[p] for p in measured]
     changed = [a != b for a, b in zip(clean, ablated)]
     st.markdown("**Ablated output** " + " ".join(
         f"`{t}`" if not c else f"**:red[{t}]**" for t, c in zip(ablated, changed)))
+    if len(measured) < len(run.positions) - run.offset:
+        st.caption(f"At the answer positions ({', '.join(map(str, measured))}): the other outputs are "
+                   "not part of the task.")
     numerical = subject.model.cfg.d_vocab_out == 1
     changed_col, agree_col, distance_col, logit_col = st.columns(4)
     changed_col.metric("Positions changed", f"{sum(changed)} / {len(changed)}")
@@ -63,17 +69,17 @@ def show(subject: Subject, run: ModelRun) -> None:
                      delta=f"{change.agreement - 1:.3f}")
     distance_col.metric("Squared error to clean" if numerical else "KL(clean ‖ ablated)",
                         show_value(change.distance))
-    logit_drop = [a - c for c, a in zip(change.clean_logit[first:], change.ablated_logit[first:])]
+    logit_drop = [change.ablated_logit[p] - change.clean_logit[p] for p in measured]
     logit_col.metric("Mean change of the answer's logit", show_value(sum(logit_drop) / len(logit_drop)))
     st.dataframe(
         {
-            "position": list(range(first, len(run.positions))),
-            "input": run.positions[first:],
+            "position": measured,
+            "input": [run.positions[p] for p in measured],
             "output": clean,
             "ablated output": ablated,
             "changed": ["✗" if c else "" for c in changed],
-            "answer logit (clean)": [show_value(v) for v in change.clean_logit[first:]],
-            "answer logit (ablated)": [show_value(v) for v in change.ablated_logit[first:]],
+            "answer logit (clean)": [show_value(change.clean_logit[p]) for p in measured],
+            "answer logit (ablated)": [show_value(change.ablated_logit[p]) for p in measured],
             "logit change": [show_value(v) for v in logit_drop],
         },
         hide_index=True, key="ablation_diff",
@@ -113,9 +119,8 @@ def _show_vector(subject: Subject, run: ModelRun, chosen: list[str], ablation: s
 
 
 def _used_nodes(subject: Subject) -> list[str]:
-    """Heads/MLPs in the compiled program's ground-truth circuit (empty if unknown)."""
-    truth = subject.ground_truth()
-    if truth is None:
-        return []
-    nodes = set(truth.nodes)
-    return [n for n in ablatable_nodes(subject) if n in nodes]
+    """Heads/MLPs the compiler placed the program's operations in (empty if unknown): read
+    from its layout at once, where the ground truth's live-edge check runs the model per edge
+    (5-60 s on a model's first visit)."""
+    placed = {component for components in subject.placement().values() for component in components}
+    return [n for n in ablatable_nodes(subject) if n in placed]
