@@ -41,7 +41,7 @@ def _index(root: Path) -> tuple[tuple[str, str], ...]:
         card = read_card(folder / CARD_FILE)
         if card["recipe"] == "siit":  # interp train-siit: a task, not a recipe (interp.training.siit)
             task = card["config"].get("task", {})
-            found[folder.name] = (f"SIIT model of the library program {task.get('program')!r} (compiled "
+            found[folder.name] = (f"SIIT model of the RASP program {task.get('program')!r} (compiled "
                                   f"one_per_op; seed {card['seed']})")
             continue
         try:
