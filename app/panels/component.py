@@ -140,7 +140,9 @@ def show(subject: Subject, run: ModelRun) -> None:
                                "height": 320,
                                "xaxis": {"title": {"text": "activation"}},
                                "yaxis": {"title": {"text": "positions"}},
-                               "margin": {"l": 10, "r": 10, "t": 50, "b": 40}}),
+                               "margin": {"l": 10, "r": 10, "t": 50, "b": 40},
+                               # Half a page wide: a horizontal toolbar covered the title.
+                               "modebar": {"orientation": "v"}}),
                        key="component_histogram")
     effect = data["effect"]
     cfg = subject.model.cfg

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from app_harness import assert_clean, choose_view, start_app
+from app_harness import assert_clean, choose_view, open_shipped, start_app
 
+from app.subject import named_subject
 from rasp.compiler import compile_program
 from rasp.lib import PROGRAMS
 
@@ -72,3 +73,27 @@ def test_a_cleared_selection_stays_cleared(ablation):
     assert_clean(at)
     assert not at.session_state["ablate_nodes"]
     assert any(i.value.startswith("Pick one or more") for i in at.info)
+
+
+def test_addition_ablation_counts_the_answer_positions_only():
+    """`addition-1l`: the answer digits are predicted from `=` on (6 positions of 18); the
+    question's own positions are not part of the task and are not counted."""
+    at = choose_view(open_shipped("addition-1l"), "Ablation")
+    text = at.session_state["input_text"]  # e.g. 17655+10751=028406
+    tokens = list(text)
+    equals = tokens.index("=")
+    answers = list(range(equals, equals + 6))  # '=' predicts the first of the 6 sum digits
+    head = at.session_state["ablate_nodes"][0]
+    layer, number = (int(x) for x in head[1:].split("H"))
+    subject = named_subject("model:addition-1l")
+    vocab = subject.model.cfg.vocab
+    ids = torch.tensor([[vocab.index(t) for t in tokens]])
+    with torch.no_grad():
+        clean = subject.model(ids)[0].argmax(-1)
+    ablated = _zeroed_logits(subject.model, ids, layer, number)[0].argmax(-1)
+    expected = [bool(clean[p] != ablated[p]) for p in answers]
+    changed, total = (int(x) for x in at.metric[0].value.split(" / "))
+    assert total == len(answers) and changed == sum(expected)
+    table = at.dataframe[0].value
+    assert list(table["position"]) == answers
+    assert [bool(c) for c in table["changed"]] == expected
