@@ -55,11 +55,20 @@ def task_sample(subject: Subject, seed: int = 0) -> list[tuple[str, list[str], t
     """SAMPLES inputs from the subject's own task: (input text, position names, model input)."""
     rng = random.Random(seed)
     rows = []
-    for _ in range(SAMPLES):
+    for i in range(SAMPLES):
         inputs = subject.sample(rng)
         names, ids = subject.encode(inputs)
-        rows.append((subject.format_input(inputs), names, ids))
+        rows.append((_short_text(subject, inputs, i), names, ids))
     return rows
+
+
+def _short_text(subject: Subject, inputs, index: int) -> str:
+    """The input as the table shows it: a regression prompt's JSON (full-precision floats) is
+    unreadable there, so it is named by its number, size and the query's true y."""
+    if not subject.reads_vectors:
+        return subject.format_input(inputs)
+    xs, ys = inputs  # xs [n, d], ys [n]
+    return f"prompt {index}: {len(xs) - 1} examples, query y {show_value(float(ys[-1]))}"
 
 
 def page_data(subject: Subject, name: str) -> dict:

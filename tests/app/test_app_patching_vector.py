@@ -1,12 +1,16 @@
-"""Patching an in-context regression prompt says what the corruption changed (was two JSON
-dumps cut at 300 characters, identical on screen), and opens on the sweeps' result."""
+"""Regression prompts on screen: Patching says what the corruption changed (was two JSON dumps
+cut at 300 characters, identical on screen) and opens on the sweeps' result; the Component
+view names its top prompts instead of dumping their JSON."""
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
 from app_harness import assert_clean, chart, choose_view, open_shipped
+
+from app.subject import named_subject
 
 
 @pytest.fixture(scope="module")
@@ -38,3 +42,18 @@ def test_resampling_the_query_changes_only_the_query(patching):
     assert_clean(at)
     line = _line(at)
     assert "x changed at: query;" in line
+
+
+def test_component_top_inputs_name_prompts_not_json(patching):
+    """The Component view's top-activating prompts, regenerated here from the task (seed 0)."""
+    at = choose_view(patching, "Component")
+    table = [d.value for d in at.dataframe if "activation" in d.value.columns][0]  # the top inputs
+    subject = named_subject("model:icl-gpt")
+    rng = random.Random(0)
+    prompts = [subject.sample(rng) for _ in range(64)]
+    for text in table["input"]:
+        match = re.fullmatch(r"prompt (\d+): (\d+) examples, query y (\S+)", text)
+        assert match, text
+        xs, ys = prompts[int(match[1])]
+        assert int(match[2]) == len(xs) - 1
+        assert float(match[3]) == pytest.approx(float(ys[-1]), rel=1e-3, abs=1e-3)
