@@ -224,12 +224,20 @@ def matrix_heatmap(z: np.ndarray, rows: Sequence[str], columns: Sequence[str], t
              **({"colorscale": "RdBu", "zmid": 0} if signed else {"colorscale": "Viridis", "zmin": 0})}
     if zmax is not None:
         trace["zmax"] = zmax
+        if signed:
+            trace["zmin"] = -zmax  # a fixed scale: noise of 1e-11 must not fill it
+    crowded = len(columns) > 40  # e.g. 64 Markov positions: labels and cell texts would collide
     if text is not None:
-        trace.update(text=[escaped(r) for r in text], texttemplate="%{text}")
+        trace["text"] = [escaped(r) for r in text]
+        if crowded:
+            trace["hovertemplate"] = trace["hovertemplate"].replace("<extra>", " · %{text}<extra>")
+        else:
+            trace["texttemplate"] = "%{text}"
     return figure([trace], {
         "title": {"text": title}, "height": max(240, 24 * len(rows) + 110),
         "margin": {"l": 10, "r": 10, "t": 50, "b": 30},
-        "xaxis": _labelled_axis(columns, x_title),
+        "xaxis": _labelled_axis(columns, x_title,
+                                **(_thinned(columns, GRID_WIDTH_PX, horizontal=True) if crowded else {})),
         "yaxis": _labelled_axis(rows, y_title, autorange="reversed"),
     })
 

@@ -126,11 +126,11 @@ def show(subject: Subject, run: ModelRun) -> None:
     layers = [f"L{layer}" for layer in range(cfg.n_layers)]
     st.plotly_chart(matrix_heatmap(recovered_position.numpy(), layers, columns,
                                    f"Activation patching: clean {sweeps[sweep]} patched into the corrupted "
-                                   "run, fraction of the effect restored", "restored",
+                                   "run, fraction of the effect restored", "restored", zmax=1.0,
                                    x_title="position", y_title="layer"), key="patch_positions")
     st.plotly_chart(matrix_heatmap(recovered_head.numpy(), layers, [f"H{h}" for h in range(cfg.n_heads)],
                                    "Activation patching per head (all positions): fraction restored",
-                                   "restored", x_title="head", y_title="layer"), key="patch_heads")
+                                   "restored", zmax=1.0, x_title="head", y_title="layer"), key="patch_heads")
     _path_patching(subject, run, corrupted_ids, metric, clean_value, corrupted_value)
 
 

@@ -44,3 +44,18 @@ def test_markov_patching_opens_on_an_effect_not_a_button():
     assert (probs[0] - probs[1]).abs().max() > 1e-3
     clean_value, corrupted_value = (float(m.value) for m in at.metric[:2])
     assert clean_value != corrupted_value
+
+
+def test_markov_charts_stay_readable_at_64_positions():
+    """A fixed [-1, 1] scale for the fraction restored (the one head's ~1e-11 filled a scale of
+    its own with saturated blue), and no 64 cell texts or tick labels on top of each other."""
+    at = choose_view(open_shipped("markov-switching"), "Patching")
+    heads = chart(at, "patch_heads")["data"][0]
+    assert (heads["zmin"], heads["zmax"]) == (-1.0, 1.0)
+    positions = chart(at, "patch_positions")["layout"]["xaxis"]
+    n = len(at.session_state["input_text"].replace(" ", ""))
+    assert n == 64 and len(positions["tickvals"]) < n / 2  # every k-th position labelled
+    at = choose_view(at, "Residual stream")
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    lens = [s for s in specs if "texttemplate" not in s and "%{text}" in s]
+    assert lens, "the logit lens should carry its top tokens in the hover, not 64 crowded cell texts"
