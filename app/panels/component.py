@@ -157,8 +157,14 @@ def show(subject: Subject, run: ModelRun) -> None:
     cfg = subject.model.cfg
     vocab_out = cfg.vocab_out or cfg.vocab or [str(i) for i in range(len(effect))]
     order = np.argsort(-np.abs(effect))[:TOP]
-    st.plotly_chart(bar_chart([str(vocab_out[i]) for i in order], effect[order],
-                              f"{name}: direct effect on the output logits (largest {len(order)})",
-                              "logit per unit written"), key="component_logits")
+    if not np.abs(effect).max(initial=0.0) > 1e-9:
+        # An empty bar chart says nothing: e.g. a Transformer Program's counting head writes
+        # a variable only an MLP reads, never the output directly.
+        st.info(f"{name} has no direct effect on the output logits: what it writes is orthogonal "
+                "to the unembedding (it acts through later components; see Patching or Circuit).")
+    else:
+        st.plotly_chart(bar_chart([str(vocab_out[i]) for i in order], effect[order],
+                                  f"{name}: direct effect on the output logits (largest {len(order)})",
+                                  "logit per unit written"), key="component_logits")
     st.caption("Direct effect: what the component writes (a head: its mean output over the sample; "
                "a neuron: its output weights; a direction: its unit vector) times the unembedding.")

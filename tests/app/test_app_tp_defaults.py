@@ -92,3 +92,15 @@ def test_program_view_opens_on_the_most_effective_head(residual):
     expected = _brute_force_head(at)
     assert at.session_state["tp_head"].component == expected
     assert any(c.value.startswith(f"Opened on {expected}:") for c in at.caption)
+
+
+def test_component_without_direct_effect_says_so_instead_of_a_blank_chart(residual):
+    at = choose_view(residual, "Component")
+    name = at.session_state["component_name"].split()[0]  # the salient head, e.g. L2H4
+    layer, head = (int(x) for x in name[1:].split("H"))
+    model = named_subject("program:sort").model
+    # What the head can write (W_O's row space) read by the unembedding: exactly nothing.
+    direct = (model.blocks[layer].attn.W_O[head] @ model.unembed.W_U).detach()  # [d_head, d_vocab_out]
+    assert float(direct.abs().max()) < 1e-9
+    assert any("no direct effect on the output logits" in i.value for i in at.info)
+    assert not [c for c in at.get("plotly_chart") if "component_logits" in c.proto.id]
