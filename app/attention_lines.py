@@ -15,6 +15,7 @@ import numpy as np
 HEAD_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                "#7f7f7f", "#bcbd22", "#17becf"]
 ROW_PX = 24
+TOP_PX = 40  # first token's baseline (was 30: a highlighted first token touched "query"/"key")
 MIN_WEIGHT = 0.01  # lines below this weight are not drawn (invisible anyway; keeps the page small)
 
 _SCRIPT = """
@@ -22,7 +23,8 @@ const data = JSON.parse(document.getElementById("attention-data").textContent);
 const svg = document.getElementById("attention-svg");
 const NS = "http://www.w3.org/2000/svg";
 const n = data.tokens.length, row = data.row_px, left = data.left_x, right = data.right_x;
-const y = i => 30 + i * row;
+const TOP = data.top_px;  // first token's baseline: its highlight box clears the column titles
+const y = i => TOP + i * row;
 function el(name, attrs, parent) {
   const e = document.createElementNS(NS, name);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
@@ -100,12 +102,12 @@ def attention_lines_html(tokens: Sequence[str], weights: np.ndarray, head_names:
         "tokens": list(tokens),
         "heads": [{"name": name, "color": HEAD_COLORS[i % len(HEAD_COLORS)],
                    "weights": np.round(weights[i], 4).tolist()} for i, name in enumerate(head_names)],
-        "row_px": ROW_PX, "left_x": left_x, "right_x": right_x, "min_weight": MIN_WEIGHT,
+        "row_px": ROW_PX, "top_px": TOP_PX, "left_x": left_x, "right_x": right_x, "min_weight": MIN_WEIGHT,
         "color": HEAD_COLORS[0] if len(head_names) == 1 else "#444",
     }
     legend = "".join(f'<span><i style="background:{h["color"]}"></i>{html.escape(h["name"])}</span>'
                      for h in data["heads"])
-    width, height = right_x + label_px + 10, 40 + n * ROW_PX
+    width, height = right_x + label_px + 10, TOP_PX + 10 + n * ROW_PX
     # No `<` inside the JSON script block (`</script>` would close it early): JSON's escape.
     payload = json.dumps(data).replace("<", "\\u003c")
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><style>{_STYLE}</style></head><body>"
@@ -117,4 +119,4 @@ def attention_lines_html(tokens: Sequence[str], weights: np.ndarray, head_names:
 
 def page_height(n_tokens: int) -> int:
     """Pixel height the page needs (legend + one row per token)."""
-    return 40 + n_tokens * ROW_PX + 40
+    return TOP_PX + 10 + n_tokens * ROW_PX + 40

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.attention_lines import attention_lines_html
 from app.browser_driver import Browser, chromium_path
 from app.figures import attention_heatmap
 from app.local_server import running_app
@@ -115,6 +116,30 @@ def test_enlarged_head_of_a_long_input_keeps_its_labels_apart(tmp_path):
         browser.close()
     assert len([b for b in boxes if b[0].endswith("|y")]) >= 10
     _assert_apart(boxes)
+
+
+def test_token_attention_titles_clear_a_highlighted_first_token(tmp_path):
+    """The "query"/"key" titles and the first token's highlight box (a Transformer Program's
+    `<sink>`) do not touch: boxes measured on the page after a real hover."""
+    page = tmp_path / "lines.html"
+    weights = np.full((1, 4, 4), 0.25)
+    page.write_text(attention_lines_html(["<sink>", "<s>", "3", "</s>"], weights, ["L2H4"]))
+    browser = Browser(width=600, height=400)
+    try:
+        browser.open(page.as_uri())
+        assert browser.wait_for("document.querySelectorAll('.attn-line').length > 0", 30)
+        where = browser.evaluate("(() => { const r = document.getElementById('q-3').getBoundingClientRect();"
+                                 " return [r.left + r.width / 2, r.top + r.height / 2]; })()")
+        browser.move_mouse(*where)  # colours every key, the first one included
+        lit = "+document.querySelector('#k-0 .token-bg').getAttribute('fill-opacity') > 0"
+        assert browser.wait_for(lit, 10)
+        titles = browser.evaluate("[...document.querySelectorAll('text.title')].map(t => "
+                                  "t.getBoundingClientRect().bottom)")
+        first = browser.evaluate("Math.min(...['#q-0 .token-bg', '#k-0 .token-bg'].map(s => "
+                                 "document.querySelector(s).getBoundingClientRect().top))")
+    finally:
+        browser.close()
+    assert len(titles) == 2 and max(titles) <= first, (titles, first)
 
 
 @pytest.fixture(scope="module")
