@@ -149,8 +149,9 @@ def show(subject: Subject, run: ModelRun) -> None:
                                "height": 320,
                                "xaxis": {"title": {"text": "activation"}},
                                "yaxis": {"title": {"text": "positions"}},
-                               "margin": {"l": 10, "r": 10, "t": 50, "b": 40},
-                               # Half a page wide: a horizontal toolbar covered the title.
+                               # Half a page wide: a horizontal toolbar covered the title; a
+                               # vertical one sits in the right margin, clear of the bars.
+                               "margin": {"l": 10, "r": 44, "t": 50, "b": 40},
                                "modebar": {"orientation": "v"}}),
                        key="component_histogram")
     effect = data["effect"]
