@@ -168,6 +168,7 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
 # Most inputs the decompiled Python (a plain-Python interpreter loop) is run on when the task's
 # inputs are enumerated; the batched forms are compared on every input.
 _PYTHON_CHECKS = 50_000
+_RASP_CHECKS = 5_000  # inputs the compiled RASP model runs when the task has that few
 
 
 def checked_inputs(data: TaskData) -> tuple[Split, str, bool]:
@@ -239,7 +240,13 @@ def verify(program: DiscreteProgram, data: TaskData, compile_rasp: bool = True,
             # alive to the end, so without reuse the shipped sort is 120M parameters, over the cap).
             compiled = compile_program(rasp_program, vocab=data.tokens, max_seq_len=data.n_ctx,
                                        causal=data.causal, attention_kind="hard", compact=True)
-            result["rasp_matches_model"] = _agreement(compiled.run_batch(inputs), expected)
+            # Every input of the task where there are few (the compiled forward is the slow part).
+            rasp_split = space if exhaustive and len(space) <= _RASP_CHECKS else test
+            rasp_expected = expected if rasp_split is test else _label_rows(program, rasp_split, data)
+            result["rasp_matches_model"] = _agreement(compiled.run_batch(_words(rasp_split, data)),
+                                                      rasp_expected)
+            result["checked_on"]["rasp_matches_model"] = (
+                described if rasp_split is space else test_inputs)
             result["rasp_compile_seconds"] = round(time.perf_counter() - started, 1)
             result["rasp_compiled_layers"] = compiled.model.cfg.n_layers
         except CompileError as err:
