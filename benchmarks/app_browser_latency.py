@@ -10,7 +10,7 @@ per view (click the view's label, wait until drawn; Attention last, coming from 
 Drawn = Streamlit's running indicator gone, no stale element, every plotly figure has its
 SVG, and the DOM quiet for QUIET_MS; the time is that of the last DOM change, so the quiet
 window is not counted. Server = the wall and CPU seconds of the script runs the switch caused,
-logged by the served app itself (app/timing.py).
+logged by the served app itself (interp/app/timing.py).
 
 Discovery: the Circuit view's Discover button per method (AppTest, in this process; the
 app's own progress, time budget and faithfulness curve included), wall and CPU seconds.
@@ -41,14 +41,14 @@ sys.path.insert(0, str(ROOT))  # runnable without PYTHONPATH
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from app.browser_driver import Browser, chromium_path  # noqa: E402
-from app.local_server import serving_app  # noqa: E402
-from app.timing import TIMING_ENV  # noqa: E402
 from interp.analysis.registry import REGISTRY  # noqa: E402
+from interp.app.browser_driver import Browser, chromium_path  # noqa: E402
+from interp.app.local_server import serving_app  # noqa: E402
+from interp.app.timing import TIMING_ENV  # noqa: E402
 from interp.subjects import catalogue  # noqa: E402
 from interp.threads import use_small_model_threads  # noqa: E402
 
-MAIN = ROOT / "app" / "main.py"
+MAIN = ROOT / "interp" / "app" / "main.py"
 LIBRARY = ("reverse", "sort")  # compiled library programs, next to everything shipped
 VIEWS = ("Attention", "Token attention", "Residual stream", "Weights", "Component", "Ablation",
          "Patching", "Circuit", "Program")
@@ -133,7 +133,7 @@ def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
 
 
 class ServerLog:
-    """The served app's script-run log (app/timing.py), read incrementally."""
+    """The served app's script-run log (interp/app/timing.py), read incrementally."""
 
     def __init__(self, path: Path):
         self.path, self.offset = path, 0
@@ -225,7 +225,7 @@ def in_browser(models: list[str], views: list[str]) -> tuple[dict[str, Timing], 
                 procs = Processes({browser.process.pid}, {server_pid})
                 try:
                     pages["cold"] = _open_page(browser, url, log, procs, "page open, cold server")
-                    # Let the warm-up imports (app/warmup.py) finish, as they would while a user reads.
+                    # Let the warm-up imports (interp/app/warmup.py) finish, as they would while a user reads.
                     time.sleep(15)
                     pages["warm"] = _open_page(browser, url, log, procs, "page open, warm server")
                     _timed(browser, log, procs, "source: by name",

@@ -1,7 +1,7 @@
 """Dashboard interaction latency: from an input change to updated figures, per library program,
 shipped trained model and shipped Transformer Program.
 
-Drives the real app (app/main.py) with Streamlit's AppTest: pick a model (compiled or loaded
+Drives the real app (interp/app/main.py) with Streamlit's AppTest: pick a model (compiled or loaded
 once, then cached), then time `change input -> run` in every view: a freshly sampled typed
 input for token models, the next prompt seed for vector-input models (Ablation with one head
 switched off; Circuit without pressing Discover, which runs on its button).
@@ -23,15 +23,15 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from app.sidebar import available_shipped
-from app.subject import DEFAULT_MAX_LEN, library_subject
+from interp.app.sidebar import available_shipped
+from interp.app.subject import DEFAULT_MAX_LEN, library_subject
 from interp.programs.shipped import shipped_programs
 from interp.shipped import shipped_path
 from interp.subjects import saved_subject, shipped_program_subject
 from interp.threads import use_small_model_threads
 from rasp.lib import PROGRAMS
 
-MAIN = Path(__file__).resolve().parents[1] / "app" / "main.py"
+MAIN = Path(__file__).resolve().parents[1] / "interp" / "app" / "main.py"
 TARGET_S = 0.2
 MAX_LEN = DEFAULT_MAX_LEN  # the dashboard's default max length for library programs
 VIEWS = ("Attention", "Token attention", "Residual stream", "Weights", "Ablation", "Patching",
@@ -122,7 +122,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"median seconds from input change to updated figures (AppTest, {args.repeats} inputs, "
           f"max length {MAX_LEN}); target <= {TARGET_S} s; load average {load:.1f} at the start")
-    use_small_model_threads()  # as the app does (app/main.py)
+    use_small_model_threads()  # as the app does (interp/app/main.py)
     header = f"{'model':<18}" + "".join(f"{SHORT[v]:>9}" for v in VIEWS) + "   ok   (wall s | CPU s)"
     print(header)
     worst, worst_cpu = 0.0, 0.0

@@ -25,8 +25,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from app.browser_driver import Browser, chromium_path
-from app.local_server import running_app
+from interp.app.browser_driver import Browser, chromium_path
+from interp.app.local_server import running_app
 
 MODELS = {  # label -> (URL source word, model name)
     "reverse": ("library", "reverse"),
@@ -125,7 +125,7 @@ def take(out: Path, models: list[str], views: list[str], discover: bool, width: 
     """Serve the app, open every (model, view) and save its PNG and notes under `out`."""
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    # The served app must not rerun when someone edits app/ mid-way (the server reads this).
+    # The served app must not rerun when someone edits interp/app/ mid-way (the server reads this).
     os.environ["STREAMLIT_SERVER_FILE_WATCHER_TYPE"] = "none"
     with running_app(timeout=120) as url:
         browser = Browser(width=width, height=1200)

@@ -1,5 +1,5 @@
 """The documentation runs: every ```python block of README.md and of every README.md under
-rasp/, interp/, app/, studies/ and benchmarks/ (concatenated per file, in order, in a fresh
+rasp/, interp/, interp/app/, studies/ and benchmarks/ (concatenated per file, in order, in a fresh
 interpreter whose working directory is a temporary folder), and every ```bash / ```sh block
 made of `interp ...` commands (run with this environment's `interp`).
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC_DIRS = ("rasp", "interp", "app", "studies", "benchmarks")
+DOC_DIRS = ("rasp", "interp", "studies", "benchmarks")
 RUN_LONG = os.environ.get("DOC_TESTS") == "long"
 TIMEOUT_S = 300  # per file or block: a hung snippet fails instead of stalling the suite
 

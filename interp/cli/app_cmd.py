@@ -1,4 +1,4 @@
-"""`interp app`: serve the Streamlit dashboard (app/main.py).
+"""`interp app`: serve the Streamlit dashboard (interp/app/main.py).
 
 The server always runs headless: Streamlit's non-headless mode asks for an e-mail address
 on first run, which stops `make app` on a fresh machine (and kills it when stdin is not a
@@ -24,7 +24,7 @@ READY_TIMEOUT_S = 120.0  # first start imports torch and compiles the default pr
 
 def app_entry_file() -> Path:
     """Path of the dashboard's entry file."""
-    import app
+    from interp import app
 
     return Path(app.__file__).resolve().parent / "main.py"
 
@@ -100,7 +100,7 @@ def wait_until_ready(url: str, server: subprocess.Popen, timeout: float = READY_
 
 
 def run_app(args: argparse.Namespace) -> int:
-    """Serve app/main.py with streamlit until it exits; open a browser when one exists."""
+    """Serve interp/app/main.py with streamlit until it exits; open a browser when one exists."""
     check_port_free(args.port)
     url = f"http://localhost:{args.port}"
     print(f"starting the dashboard on {url} (Ctrl-C stops it)", flush=True)

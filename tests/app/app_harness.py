@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
+MAIN = Path(__file__).resolve().parents[2] / "interp" / "app" / "main.py"
 
 def start_app() -> AppTest:
     """The dashboard after its first run (default model)."""

@@ -7,7 +7,7 @@ import pytest
 import torch
 from app_harness import assert_clean, choose_view, open_shipped, start_app
 
-from app.subject import named_subject
+from interp.app.subject import named_subject
 from rasp.compiler import compile_program
 from rasp.lib import PROGRAMS
 

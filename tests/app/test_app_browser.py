@@ -6,8 +6,8 @@ import urllib.parse
 
 import pytest
 
-from app.browser_driver import Browser, chromium_path
-from app.local_server import running_app
+from interp.app.browser_driver import Browser, chromium_path
+from interp.app.local_server import running_app
 
 pytestmark = [
     pytest.mark.browser,

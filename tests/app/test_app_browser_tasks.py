@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.attention_lines import attention_lines_html
-from app.browser_driver import Browser, chromium_path
-from app.figures import attention_heatmap
-from app.local_server import running_app
+from interp.app.attention_lines import attention_lines_html
+from interp.app.browser_driver import Browser, chromium_path
+from interp.app.figures import attention_heatmap
+from interp.app.local_server import running_app
 from interp.circuit import Circuit
 from interp.model import load_model
 

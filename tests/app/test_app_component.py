@@ -7,7 +7,7 @@ import pytest
 import torch
 from app_harness import array, assert_clean, chart, choose_view, errors, start_app
 
-from app.panels.component import SAMPLES
+from interp.app.panels.component import SAMPLES
 from rasp.compiler import compile_program
 from rasp.lib import PROGRAMS
 

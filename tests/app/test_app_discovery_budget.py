@@ -8,8 +8,8 @@ import itertools
 import pytest
 from app_harness import choose_view, start_app
 
-from app import discovery_progress
-from app.discovery_progress import OverBudget, reporter
+from interp.app import discovery_progress
+from interp.app.discovery_progress import OverBudget, reporter
 
 
 def _clock(step: float):

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from app_harness import array
 
-import app.inline as inline
-from app.subject import library_subject
+import interp.app.inline as inline
+from interp.app.subject import library_subject
 from interp.evaluation import report
 
 NETWORK_SCRIPT = re.compile(r"<script[^>]*src=[\"']https?://")

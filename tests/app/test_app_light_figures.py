@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app_harness import chart, choose_view, start_app
 
-from app.panels.weights import TEXT_CELLS
+from interp.app.panels.weights import TEXT_CELLS
 
 
 def _weights(name: str | None = None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from app_harness import assert_clean, choose_view, start_app
 
-from app.panels import VIEWS
+from interp.app.panels import VIEWS
 
 
 @pytest.fixture(scope="module")

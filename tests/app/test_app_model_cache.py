@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.sidebar import cached_library, cached_named
-from app.timing import TIMING_ENV
+from interp.app.sidebar import cached_library, cached_named
+from interp.app.timing import TIMING_ENV
 from interp.cli.app_cmd import streamlit_command
 from interp.shipped import shipped_path
 from interp.subjects.resolver import shipped_model_names
 from rasp.lib import PROGRAMS
 
-MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
+MAIN = Path(__file__).resolve().parents[2] / "interp" / "app" / "main.py"
 
 
 @pytest.fixture(autouse=True)

@@ -71,7 +71,7 @@ def test_typed_corruption_of_another_length_is_a_clear_error():
 
 
 def test_large_models_patch_on_a_button_with_the_same_numbers(monkeypatch):
-    import app.panels.patching as patching
+    import interp.app.panels.patching as patching
 
     at = start_app()
     at.text_input(key="input_text").set_value("a b c d").run()

@@ -8,7 +8,7 @@ import re
 import torch
 from app_harness import chart, choose_view, open_shipped
 
-from app.subject import named_subject
+from interp.app.subject import named_subject
 
 
 def test_markov_patching_opens_on_an_effect_not_a_button():

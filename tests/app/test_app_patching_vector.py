@@ -10,7 +10,7 @@ import re
 import pytest
 from app_harness import assert_clean, chart, choose_view, open_shipped
 
-from app.subject import named_subject
+from interp.app.subject import named_subject
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 import torch
 from app_harness import array, assert_clean, chart, choose_view, errors, start_app
 
-from app.panels import VIEWS
+from interp.app.panels import VIEWS
 from interp.programs.decompile import load_python
 from interp.programs.shipped import load_shipped_program, shipped_programs
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 from app_harness import assert_clean, choose_view, errors, start_app
 
-from app.panels import VIEWS
-from app.sidebar import available_shipped
+from interp.app.panels import VIEWS
+from interp.app.sidebar import available_shipped
 from interp.model import load_model
 from interp.shipped import shipped_path
 

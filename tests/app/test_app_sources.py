@@ -9,8 +9,8 @@ import zipfile
 import pytest
 from app_harness import assert_clean, chart, errors, start_app
 
-from app.subject import random_subject
-from app.upload import checkpoint_files, load_uploaded_model
+from interp.app.subject import random_subject
+from interp.app.upload import checkpoint_files, load_uploaded_model
 from interp.errors import CheckpointError
 from interp.model import save_model
 

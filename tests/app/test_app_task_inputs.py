@@ -9,7 +9,7 @@ import re
 import pytest
 from app_harness import assert_clean, choose_view, errors, open_shipped, start_app
 
-from app.sidebar import available_shipped
+from interp.app.sidebar import available_shipped
 
 QUESTION = re.compile(r"^(\d{5})\+(\d{5})=(\d{6})$")
 pytestmark = pytest.mark.skipif(not {"addition-1l", "icl-gpt"} <= set(available_shipped()),

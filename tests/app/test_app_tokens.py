@@ -10,8 +10,8 @@ import pytest
 import torch
 from app_harness import assert_clean, choose_view, start_app
 
-from app.attention_lines import attention_lines_html
-from app.subject import DEFAULT_MAX_LEN, DEFAULT_PROGRAM, library_subject
+from interp.app.attention_lines import attention_lines_html
+from interp.app.subject import DEFAULT_MAX_LEN, DEFAULT_PROGRAM, library_subject
 
 
 def _page_data(at) -> dict:

@@ -11,9 +11,9 @@ import pytest
 import torch
 from app_harness import array, assert_clean, chart, choose_view, start_app
 
-from app.model_run import model_input
-from app.subject import named_subject
 from interp.analysis import residual_readout
+from interp.app.model_run import model_input
+from interp.app.subject import named_subject
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import pytest
 import torch
 from app_harness import array, assert_clean, chart, choose_view, errors, open_shipped
 
-from app.panels import VIEWS
-from app.sidebar import available_shipped
+from interp.app.panels import VIEWS
+from interp.app.sidebar import available_shipped
 from interp.model import load_model
 from interp.shipped import shipped_path
 

@@ -6,8 +6,8 @@ import numpy as np
 import torch
 from app_harness import array, assert_clean, chart, choose_view, start_app
 
-from app.panels.weights import focus
 from interp.analysis.head_circuits import NamedMatrix
+from interp.app.panels.weights import focus
 
 
 def test_focus_keeps_the_largest_rows_and_columns_in_order():

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from app.subject import library_subject, random_subject
-from app.upload import CHUNK, load_uploaded_model
+from interp.app.subject import library_subject, random_subject
+from interp.app.upload import CHUNK, load_uploaded_model
 from interp.errors import CheckpointError
 from interp.limits import Limits
 from interp.model import save_model

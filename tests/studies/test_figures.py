@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import pytest
 from plotly.subplots import make_subplots
 
-from app.browser_driver import chromium_path
+from interp.app.browser_driver import chromium_path
 from interp.errors import InputError, StaticExportError
 from interp.evaluation import figures, report
 
@@ -196,7 +196,7 @@ def test_figures_and_table_show_offline_in_the_nbconvert_html_of_an_executed_not
     from nbclient import NotebookClient
     from nbconvert import HTMLExporter
 
-    from app.browser_driver import Browser
+    from interp.app.browser_driver import Browser
 
     monkeypatch.setenv("STUDY_QUICK", "1")  # no PNG: the inline HTML alone must show the figure
     out = tmp_path / "results" / "study"

@@ -7,7 +7,7 @@ import hashlib
 import streamlit as st
 
 import rasp
-from app.subject import (
+from interp.app.subject import (
     DEFAULT_MAX_LEN,
     DEFAULT_PROGRAM,
     DEFAULT_RASP,
@@ -16,7 +16,7 @@ from app.subject import (
     parse_vocab,
     rasp_text_subject,
 )
-from app.upload import ACCEPTED_TYPES, load_uploaded_model
+from interp.app.upload import ACCEPTED_TYPES, load_uploaded_model
 from interp.errors import InterpError
 from interp.shipped import SHIPPED
 from interp.subjects import Resolved, resolve, subject_of

@@ -9,10 +9,10 @@ import math
 import streamlit as st
 import torch
 
-from app.display import show_value
-from app.figures import prediction_lines
-from app.model_run import ModelRun, run_vectors
-from app.subject import Subject
+from interp.app.display import show_value
+from interp.app.figures import prediction_lines
+from interp.app.model_run import ModelRun, run_vectors
+from interp.app.subject import Subject
 from interp.evaluation.icl_prompt import (
     ESTIMATORS,
     compare_on_prompt,

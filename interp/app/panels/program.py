@@ -5,13 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 import rasp
-from app.compiled_info import component_captions, sop_components
-from app.display import show_value
-from app.figures import layered_graph, sublayer_names
-from app.model_run import ModelRun
-from app.panels import program_tp
-from app.program_text import operation_text
-from app.subject import Subject
+from interp.app.compiled_info import component_captions, sop_components
+from interp.app.display import show_value
+from interp.app.figures import layered_graph, sublayer_names
+from interp.app.model_run import ModelRun
+from interp.app.panels import program_tp
+from interp.app.program_text import operation_text
+from interp.app.subject import Subject
 
 KIND_COLORS = {"Select": "#f58518", "Aggregate": "#4c78a8", "SelectorWidth": "#4c78a8",
                "Map": "#54a24b", "SequenceMap": "#54a24b", "LinearSequenceMap": "#54a24b"}

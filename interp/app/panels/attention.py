@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app.compiled_info import component_captions
-from app.defaults import open_on, run_context, salient_head
-from app.figures import attention_grid, attention_heatmap
-from app.model_run import ModelRun
-from app.subject import Subject
+from interp.app.compiled_info import component_captions
+from interp.app.defaults import open_on, run_context, salient_head
+from interp.app.figures import attention_grid, attention_heatmap
+from interp.app.model_run import ModelRun
+from interp.app.subject import Subject
 
 COLLAPSE_ABOVE = 8  # heads: more than this and the program's empty heads hide behind a toggle
 PAGE_HEADS = 24  # at most this many heatmaps drawn at once (one page of layers)

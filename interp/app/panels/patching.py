@@ -8,13 +8,13 @@ from typing import Any
 import streamlit as st
 import torch
 
-from app.display import show_value
-from app.figures import bar_chart, matrix_heatmap, position_labels
-from app.model_run import MODEL_LOCK, ModelRun, model_input
-from app.subject import Subject
 from interp.analysis import path_patch
 from interp.analysis.batched_patch import patch_sweeps, sweep_work
 from interp.analysis.patch_metrics import fraction_of_effect
+from interp.app.display import show_value
+from interp.app.figures import bar_chart, matrix_heatmap, position_labels
+from interp.app.model_run import MODEL_LOCK, ModelRun, model_input
+from interp.app.subject import Subject
 from interp.circuit import Circuit
 from interp.errors import InterpError
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app.attention_lines import attention_lines_html, page_height
-from app.compiled_info import component_captions
-from app.defaults import open_on, run_context, salient_head
-from app.model_run import ModelRun
-from app.panels.attention import patterns
-from app.subject import Subject
+from interp.app.attention_lines import attention_lines_html, page_height
+from interp.app.compiled_info import component_captions
+from interp.app.defaults import open_on, run_context, salient_head
+from interp.app.model_run import ModelRun
+from interp.app.panels.attention import patterns
+from interp.app.subject import Subject
 
 ALL_HEADS = "all heads"
 

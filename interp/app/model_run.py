@@ -10,8 +10,8 @@ from typing import Any
 import torch
 from transformer_lens.ActivationCache import ActivationCache
 
-from app.display import show_value
-from app.subject import Subject
+from interp.app.display import show_value
+from interp.app.subject import Subject
 from interp.errors import InputError
 
 # Models are cached and shared by every browser session (threads of one server), and

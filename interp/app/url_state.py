@@ -8,8 +8,8 @@ import re
 
 import streamlit as st
 
-from app.inputs import INPUT_KEY
-from app.subject import Subject
+from interp.app.inputs import INPUT_KEY
+from interp.app.subject import Subject
 
 # URL word -> (sidebar source, the widget key holding the model's name there)
 SOURCES = {"library": ("Library program", "library_program"),
@@ -26,7 +26,7 @@ PENDING = "_url_pending"
 
 def restore() -> None:
     """Once per session, before the sidebar draws: set its widgets from the query parameters."""
-    from app.panels import VIEWS  # here: the panels import this module's url_value
+    from interp.app.panels import VIEWS  # here: the panels import this module's url_value
 
     if st.session_state.get(RESTORED):
         return
@@ -76,7 +76,7 @@ def apply(subject: Subject) -> None:
         for key in HEAD_KEYS + ("tokens_layer", "tokens_head"):
             st.session_state[f"_url_{key}"] = pending["component"]
     elif OTHER.fullmatch(pending.get("component", "")):
-        from app.panels.component import options  # the Component view checks it is in the model
+        from interp.app.panels.component import options  # the Component view checks it is in the model
 
         if pending["component"] in options(subject):
             st.session_state["_url_component_name"] = pending["component"]

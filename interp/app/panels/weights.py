@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.compiled_info import component_captions
-from app.defaults import open_on, run_context, salient_head
-from app.display import stage_number_name
-from app.figures import matrix_heatmap
-from app.model_run import ModelRun
-from app.subject import Subject
 from interp.analysis.head_circuits import NamedMatrix, head_circuits, nonzero_part, residual_layout
+from interp.app.compiled_info import component_captions
+from interp.app.defaults import open_on, run_context, salient_head
+from interp.app.display import stage_number_name
+from interp.app.figures import matrix_heatmap
+from interp.app.model_run import ModelRun
+from interp.app.subject import Subject
 
 TOP_ROWS = 20  # rows and columns drawn by default: the largest in magnitude
 TEXT_CELLS = 300  # the residual layout writes its counts in the cells up to this many cells

@@ -1,7 +1,7 @@
 """PNG screenshots of every dashboard view, taken from the running app with headless Chromium
-(Debian's `chromium`; no download). They illustrate app/README.md.
+(Debian's `chromium`; no download). They illustrate interp/app/README.md.
 
-Run: PYTHONPATH=. .venv/bin/python -m app.screenshots [--out app/screenshots]
+Run: PYTHONPATH=. .venv/bin/python -m interp.app.screenshots [--out interp/app/screenshots]
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from app.browser_driver import Browser, chromium_path
-from app.local_server import running_app
+from interp.app.browser_driver import Browser, chromium_path
+from interp.app.local_server import running_app
 
 PLOTS = "document.querySelectorAll('.js-plotly-plot .main-svg').length"
 FRAME_DOC = "document.querySelector('iframe').contentDocument"

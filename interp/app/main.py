@@ -3,13 +3,13 @@ circuits and the program it implements. Run it with `interp app` (or `make app`)
 
 import streamlit as st
 
-from app import url_state, warmup
-from app.inputs import read_input
-from app.model_run import run_subject
-from app.panels import VIEWS
-from app.sidebar import USER_ERRORS, pick_subject
-from app.timing import RunTimer
-from app.vector_inputs import read_prompt
+from interp.app import url_state, warmup
+from interp.app.inputs import read_input
+from interp.app.model_run import run_subject
+from interp.app.panels import VIEWS
+from interp.app.sidebar import USER_ERRORS, pick_subject
+from interp.app.timing import RunTimer
+from interp.app.vector_inputs import read_prompt
 from interp.threads import use_small_model_threads
 
 TIMER = RunTimer()  # off unless INTERP_APP_TIMING is set (the latency benchmark)

@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app.defaults import open_on, run_context, salient_head
-from app.display import show_value
-from app.figures import matrix_heatmap
-from app.model_run import ModelRun
-from app.subject import Subject
+from interp.app.defaults import open_on, run_context, salient_head
+from interp.app.display import show_value
+from interp.app.figures import matrix_heatmap
+from interp.app.model_run import ModelRun
+from interp.app.subject import Subject
 from interp.programs.decompile import count_lines, to_python
 from interp.programs.views import HeadPredicate, LookupTable, head_predicates, lookup_tables
 

@@ -8,11 +8,6 @@ import streamlit as st
 import torch
 
 import rasp
-from app.defaults import answer_positions, open_on, run_context
-from app.display import distinct_stages, show_value, stage_name
-from app.figures import bar_chart, matrix_heatmap, position_labels, value_table_heatmap
-from app.model_run import MODEL_LOCK, ModelRun
-from app.subject import Subject
 from interp.analysis import (
     direct_logit_attribution,
     logit_lens,
@@ -20,6 +15,11 @@ from interp.analysis import (
     residual_readout,
 )
 from interp.analysis.salience import most_varied
+from interp.app.defaults import answer_positions, open_on, run_context
+from interp.app.display import distinct_stages, show_value, stage_name
+from interp.app.figures import bar_chart, matrix_heatmap, position_labels, value_table_heatmap
+from interp.app.model_run import MODEL_LOCK, ModelRun
+from interp.app.subject import Subject
 
 
 def show_decoded(subject: Subject, run: ModelRun) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.discovery_progress import DEFAULT_BUDGET_S, OverBudget, reporter
-from app.display import show_value
-from app.figures import faithfulness_figure, layered_graph, sublayer_names
-from app.model_run import MODEL_LOCK, ModelRun
-from app.subject import Subject
 from interp.analysis import find_circuit, precision_recall, roc_auc
 from interp.analysis.circuit_curves import FaithfulnessCurve, faithfulness_curve
 from interp.analysis.registry import ACDC_THRESHOLD, REGISTRY
+from interp.app.discovery_progress import DEFAULT_BUDGET_S, OverBudget, reporter
+from interp.app.display import show_value
+from interp.app.figures import faithfulness_figure, layered_graph, sublayer_names
+from interp.app.model_run import MODEL_LOCK, ModelRun
+from interp.app.subject import Subject
 from interp.circuit import Circuit, Edge, node_layer_position, node_order
 from interp.errors import InterpError
 

@@ -1,6 +1,16 @@
 """One module per dashboard view; each exposes `show(subject, run)`. VIEWS is their order."""
 
-from app.panels import ablation, attention, circuit, component, patching, program, residual, tokens, weights
+from interp.app.panels import (
+    ablation,
+    attention,
+    circuit,
+    component,
+    patching,
+    program,
+    residual,
+    tokens,
+    weights,
+)
 
 VIEWS = {
     "Attention": attention.show,

@@ -1,5 +1,5 @@
 """Drive Debian's headless Chromium over the DevTools protocol (no browser download): the
-browser test and the screenshot script (app/screenshots.py) use it.
+browser test and the screenshot script (interp/app/screenshots.py) use it.
 
 Streamlit renders client-side over a websocket, so a one-shot `--dump-dom` with a virtual
 time budget captures a blank page: virtual time runs ahead of the server. Instead we start

@@ -10,13 +10,13 @@ import numpy as np
 import streamlit as st
 import torch
 
-from app.compiled_info import component_captions
-from app.defaults import open_on, run_context, salient_head
-from app.display import show_value
-from app.figures import bar_chart, figure
-from app.model_run import MODEL_LOCK, ModelRun
-from app.subject import Subject
 from interp.analysis.activations import activations, logit_effect, parse_component, written_direction
+from interp.app.compiled_info import component_captions
+from interp.app.defaults import open_on, run_context, salient_head
+from interp.app.display import show_value
+from interp.app.figures import bar_chart, figure
+from interp.app.model_run import MODEL_LOCK, ModelRun
+from interp.app.subject import Subject
 from interp.errors import InterpError
 
 SAMPLES = 64  # task inputs a page is computed over

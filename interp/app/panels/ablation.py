@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.defaults import answer_positions, open_on, run_context, salient_head
-from app.display import show_value
-from app.model_run import MODEL_LOCK, ModelRun, decode_logits, reference_batch
-from app.subject import Subject
 from interp.analysis.circuit_curves import ablation_change
+from interp.app.defaults import answer_positions, open_on, run_context, salient_head
+from interp.app.display import show_value
+from interp.app.model_run import MODEL_LOCK, ModelRun, decode_logits, reference_batch
+from interp.app.subject import Subject
 from interp.circuit import node_order
 from interp.errors import InterpError
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from app.subject import Subject
+from interp.app.subject import Subject
 
 INPUT_KEY = "input_text"
 

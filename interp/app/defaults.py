@@ -8,10 +8,10 @@ from typing import Any
 
 import streamlit as st
 
-from app.model_run import MODEL_LOCK, ModelRun
-from app.subject import Subject
-from app.url_state import url_value
 from interp.analysis.salience import Pick, head_effects, top_head
+from interp.app.model_run import MODEL_LOCK, ModelRun
+from interp.app.subject import Subject
+from interp.app.url_state import url_value
 
 
 def run_context(subject: Subject, run: ModelRun) -> tuple[str, str]:

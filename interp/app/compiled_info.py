@@ -3,7 +3,7 @@ subject knows: the compiler's layout, or a Transformer Program's decompiled role
 
 from __future__ import annotations
 
-from app.subject import Subject
+from interp.app.subject import Subject
 
 
 def component_captions(subject: Subject) -> dict[str, str]:

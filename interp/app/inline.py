@@ -2,7 +2,7 @@
 attention and the circuit graph, drawn by the same figure code as the dashboard, as
 self-contained HTML (plotly.js embedded from the installed package, no CDN, no server).
 
-    from app.inline import attention_grid, token_attention, circuit_graph
+    from interp.app.inline import attention_grid, token_attention, circuit_graph
     attention_grid(subject, inputs)          # displays in Jupyter (an object with _repr_html_)
 """
 
@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from app.attention_lines import attention_lines_html, page_height
-from app.figures import attention_grid as grid_figure
-from app.panels.circuit import circuit_figure
+from interp.app.attention_lines import attention_lines_html, page_height
+from interp.app.figures import attention_grid as grid_figure
+from interp.app.panels.circuit import circuit_figure
 from interp.circuit import Circuit
 from interp.subjects.base import Subject
 
