@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
     import torch
 
+    from interp.circuit import Circuit
+
 BOS = "BOS"  # the SIIT task's token 0, as in the compiled model it was trained against
 
 
@@ -106,6 +108,12 @@ class SiitSubject(TaskSubject):
         changed = (targets[1:] != targets[:1]).any(dim=-1)
         pick = int(changed.nonzero()[0, 0]) if bool(changed.any()) else 0
         return [names[i] for i in rows[pick, 1:].tolist()]
+
+    def ground_truth(self) -> Circuit:
+        """The circuit SIIT trained the model to implement: its program compiled one component
+        per operation, on the same component names (InterpBench's truth for its models, and the
+        one `interp circuit-bench` scores SIIT models against)."""
+        return self.task.compiled.circuit()
 
     def analysis_inputs(self, per_length: int, seed: int = 0) -> AnalysisInputs:
         rows = self._rows(ROWS_PER_LENGTH * per_length, seed)  # [n, 1 + n_tokens]
