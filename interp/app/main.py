@@ -3,7 +3,7 @@ circuits and the program it implements. Run it with `interp app` (or `make app`)
 
 import streamlit as st
 
-from interp.app import url_state, warmup
+from interp.app import ground_truth, url_state, warmup
 from interp.app.inputs import read_input
 from interp.app.model_run import run_subject
 from interp.app.panels import VIEWS
@@ -21,6 +21,8 @@ st.title("interp dashboard")
 
 url_state.restore()  # a shared URL's model, input, view and component (first run only)
 subject = pick_subject()
+# The Circuit view's ground truth, computed in the background from the model's load on.
+ground_truth.start(subject)
 url_state.apply(subject)
 st.caption(f"**{subject.title}** · {subject.model.cfg.n_layers} layers × "
            f"{subject.model.cfg.n_heads} heads · d_model {subject.model.cfg.d_model}")

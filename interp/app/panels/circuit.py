@@ -8,6 +8,7 @@ import streamlit as st
 from interp.analysis import find_circuit, precision_recall, roc_auc
 from interp.analysis.circuit_curves import FaithfulnessCurve, faithfulness_curve
 from interp.analysis.registry import ACDC_THRESHOLD, REGISTRY
+from interp.app import ground_truth
 from interp.app.discovery_progress import DEFAULT_BUDGET_S, OverBudget, reporter
 from interp.app.display import show_value
 from interp.app.figures import faithfulness_figure, layered_graph, sublayer_names
@@ -113,7 +114,7 @@ def show(subject: Subject, run: ModelRun) -> None:
     """Ground truth (compiled models) and discovery with its score and faithfulness curve."""
     del run  # discovery runs on the task's inputs, not on the one input on screen
     cfg = subject.model.cfg
-    truth = subject.ground_truth()
+    truth = _ground_truth(subject)
     if truth is not None:
         draw(truth, cfg, f"Ground truth: {len(truth.edges)} edges (the compiler's, less those that "
              "change no output)", key="circuit_truth")
@@ -175,6 +176,16 @@ def show(subject: Subject, run: ModelRun) -> None:
                    ":red[red] found but not true · hover an edge's diamond for its score")
     st.plotly_chart(faithfulness_figure(curve, len(found.edges), numerical=cfg.d_vocab_out == 1),
                     key="faithfulness_curve")
+
+
+def _ground_truth(subject: Subject) -> Circuit | None:
+    """The subject's ground truth, computed in the background since the model loaded
+    (interp/app/ground_truth.py); a spinner while it is still running."""
+    future = ground_truth.start(subject)
+    if not future.done():
+        with st.spinner("Computing the ground truth (started when the model loaded)…", show_time=True):
+            return future.result()
+    return future.result()
 
 
 def _show_score(found: Circuit, truth: Circuit, cfg) -> None:

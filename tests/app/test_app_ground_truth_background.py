@@ -1,0 +1,65 @@
+"""The Circuit view's ground truth is computed in a background thread from the model's load
+on (interp/app/ground_truth.py): off the script's thread, with no Streamlit script-run context,
+once per model, errors handed to the view, and the same circuit as computed in the foreground."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from app_harness import chart, choose_view, start_app
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from interp.app import ground_truth
+from interp.app.subject import library_subject
+from interp.errors import InputError
+
+
+class Recording:
+    """A stand-in subject recording where and how often its truth is computed."""
+
+    def __init__(self, result=None, error: Exception | None = None):
+        self.calls, self.threads, self.contexts = 0, [], []
+        self.result, self.error = result, error
+        self.release = threading.Event()
+
+    def ground_truth(self):
+        self.calls += 1
+        self.threads.append(threading.current_thread())
+        self.contexts.append(get_script_run_ctx(suppress_warning=True))
+        self.release.wait(10)
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+def test_truth_runs_once_in_a_thread_without_streamlit_context():
+    subject = Recording(result="the circuit")
+    future = ground_truth.start(subject)
+    assert not future.done()  # still running: start() did not wait for it
+    assert ground_truth.start(subject) is future
+    subject.release.set()
+    assert ground_truth.ground_truth(subject) == "the circuit"
+    assert subject.calls == 1
+    assert subject.threads[0] is not threading.main_thread()
+    assert subject.contexts == [None]
+
+
+def test_an_error_reaches_the_view():
+    subject = Recording(error=InputError("no truth for this one"))
+    subject.release.set()
+    with pytest.raises(InputError, match="no truth for this one"):
+        ground_truth.ground_truth(subject)
+
+
+def test_background_truth_equals_the_foreground_one():
+    background = ground_truth.ground_truth(library_subject("length", max_seq_len=3))
+    foreground = library_subject("length", max_seq_len=3).ground_truth()  # its own model
+    assert background.edge_set() == foreground.edge_set() and background.edges
+
+
+def test_circuit_view_draws_the_background_truth():
+    at = start_app()  # library reverse: its truth started with the first page
+    at.selectbox(key="library_program").set_value("sort").run()
+    figure = chart(choose_view(at, "Circuit"), "circuit_truth")
+    assert figure["layout"]["title"]["text"].startswith("Ground truth: ")
