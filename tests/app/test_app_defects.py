@@ -70,7 +70,9 @@ def test_logit_lens_rows_use_the_table_stage_names(shared_residual):
 
 @pytest.fixture(scope="module")
 def shared_residual():
-    return choose_view(start_app(), "Residual stream")
+    at = choose_view(start_app(), "Residual stream")
+    at.toggle(key="residual_components").set_value(True).run()  # on demand for labelled models
+    return at
 
 
 @pytest.fixture(scope="module")

@@ -89,6 +89,7 @@ def test_every_view_renders_without_a_traceback(shared_app, view):
 
 def test_residual_view_shows_decomposition_for_any_model(shared_app):
     at = choose_view(shared_app, "Residual stream")
+    at.toggle(key="residual_components").set_value(True).run()  # on demand for labelled models
     norms = chart(at, "component_norms")
     assert "embed" in norms["layout"]["yaxis"]["ticktext"]
     assert chart(at, "logit_lens")["data"][0]["texttemplate"] == "%{text}"

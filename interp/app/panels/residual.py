@@ -102,16 +102,24 @@ def show_components(subject: Subject, run: ModelRun) -> None:
     model, cache = subject.model, run.cache
     columns = position_labels(run.positions)
     with torch.no_grad():
-        stack, names = residual_components(cache)
-        norms = stack[:, 0].norm(dim=-1).numpy()
+        stack, names = residual_components(cache)  # [component, batch, pos, d_model]
+        norms = stack[:, 0].norm(dim=-1).numpy()  # [component, pos]
         lens, stages = logit_lens(cache)
         keep = distinct_stages(stages, model.cfg.n_layers, model.cfg.attn_only)
         top = lens[keep, 0].softmax(-1).max(-1)
         stage_rows = [stage_name(stages[i], model.cfg.n_layers) for i in keep]
         predicted = run.logits[0].argmax(-1)
         attributions, dla_names = direct_logit_attribution(cache, predicted[None])
-    st.plotly_chart(matrix_heatmap(norms, names, columns, "Residual contribution norm per component",
-                                   "norm", signed=False), key="component_norms")
+    # A component that writes exactly nothing here (an unused head) is no row: it adds zero
+    # to the norms and to every logit. Fewer rows, less for the browser to draw.
+    writes = [i for i in range(len(names)) if norms[i].any()]
+    silent = len(names) - len(writes)
+    st.plotly_chart(matrix_heatmap(norms[writes], [names[i] for i in writes], columns,
+                                   "Residual contribution norm per component", "norm", signed=False),
+                    key="component_norms")
+    if silent:
+        st.caption(f"{silent} of {len(names)} components write nothing on this input (their output is "
+                   "exactly zero) and are left out here and in the attribution below.")
     numerical = model.cfg.d_vocab_out == 1
     if numerical:
         # One real-valued read-out (regression): a softmax over one output is always 1, so the
@@ -132,7 +140,8 @@ def show_components(subject: Subject, run: ModelRun) -> None:
                             index=default, key="dla_position")
     index = columns.index(position)
     target = "the read-out" if numerical else f"the output {run.output[index]!r}"
-    st.plotly_chart(bar_chart(dla_names, np.asarray(attributions[:, 0, index]),
+    # Same decomposition, same order as the norms: the silent components add exactly zero here.
+    st.plotly_chart(bar_chart([dla_names[i] for i in writes], np.asarray(attributions[writes, 0, index]),
                               f"Direct logit attribution to {target} at {position}", "logit"),
                     key="dla_bars")
 
@@ -141,7 +150,9 @@ def show(subject: Subject, run: ModelRun) -> None:
     """Decoded variables first when the model has them; the generic views for every model."""
     if subject.model.residual_labels is not None:
         show_decoded(subject, run)
-        with st.expander("Component norms, logit lens, direct logit attribution"):
+        # On demand: in a collapsed expander these three figures were still drawn on every
+        # visit (a Transformer Program's sort: 81 component rows, most of the view's 1 s).
+        if st.toggle("Component norms, logit lens, direct logit attribution", key="residual_components"):
             show_components(subject, run)
     else:
         show_components(subject, run)
