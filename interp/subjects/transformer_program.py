@@ -99,6 +99,16 @@ class ProgramSubject(Subject):
     def knows_empty_heads(self) -> bool:
         return True
 
+    def output_variable(self) -> str | None:
+        """The computed variable the output equals most often on the task's inputs (the output
+        is a linear read-out of every variable, so none holds it exactly; see
+        `interp.programs.views.output_variable`), not the last residual label (a scratch one)."""
+        if not hasattr(self, "_output_match"):
+            from interp.programs.views import output_variable
+
+            self._output_match = output_variable(self.exact, self.sample)  # fixed per program
+        return self._output_match.variable if self._output_match is not None else None
+
     def discrete_programs(self) -> tuple[Any, Any]:
         return self.exact, self.simplified
 

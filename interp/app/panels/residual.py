@@ -14,7 +14,7 @@ from interp.analysis import (
     residual_components,
     residual_readout,
 )
-from interp.analysis.salience import most_varied
+from interp.analysis.salience import Pick, most_varied
 from interp.app.defaults import answer_positions, open_on, run_context
 from interp.app.display import distinct_stages, show_value, stage_name
 from interp.app.figures import bar_chart, matrix_heatmap, position_labels, value_table_heatmap
@@ -43,14 +43,17 @@ def show_decoded(subject: Subject, run: ModelRun) -> None:
     # open on a variable a sublayer computes whenever one is held.
     embedded = readout.values[readout.hooks[0]]
     computed = {v: values for v, values in last_held.items() if embedded.get(v) is None and values}
-    pick = most_varied(computed or last_held, prefer=subject.output_variable())
+    output = subject.output_variable()
+    pick = most_varied(computed or last_held, prefer=output)
     if pick is not None:
         open_on("residual_variable", pick.name, run_context(subject, run))
     variable = st.selectbox("Variable", variables, key="residual_variable")
     if pick is not None:
-        skipped = computed and pick.name != subject.output_variable()
-        st.caption(f"Opened on {pick.reason}" + (" Inputs held from the embedding on are not "
-                                                 "picked: their row never changes." if skipped else ""))
+        skipped = computed and pick.name != output
+        reason = pick.reason if output is None else _output_reason(subject, run, pick, output,
+                                                                     last_held.get(output, []))
+        inputs_note = " Inputs held from the embedding on are not picked: their row never changes."
+        st.caption(f"Opened on {reason}" + (inputs_note if skipped else ""))
     rows, cells = [], []
     for hook in hooks:
         values = readout.values[hook].get(variable)
@@ -84,6 +87,24 @@ def show_decoded(subject: Subject, run: ModelRun) -> None:
                 ok = values is not None and 0 <= i - shift < len(values)
                 table[column].append(show_value(values[i - shift]) if ok else "")
     st.dataframe(table, hide_index=True, key="residual_table")
+
+
+def _output_reason(subject: Subject, run: ModelRun, pick: Pick, output: str, values: list) -> str:
+    """The one-line note when the subject names an output variable: what was opened and how
+    that variable relates to the output on screen. A Transformer Program's output is read out
+    from every variable, so its output variable is the one the output equals most often on its
+    task, and may differ from the output here (said so, never called "the output")."""
+    answers = [p for p in answer_positions(subject, run) if p < len(values) and p < len(run.output)]
+    equal = sum(values[p] is not None and show_value(values[p]) == show_value(run.output[p]) for p in answers)
+    what = ("the output variable" if answers and equal == len(answers) else
+            f"the variable the output equals most often on the model's task (here at {equal} of "
+            f"{len(answers)} answer positions)")
+    distinct = len({repr(v) for v in values if v is not None})
+    if pick.name == output:
+        return f"{output}: {what} ({distinct} distinct values on this input)."
+    state = "constant" if distinct else "not held"
+    return (f"{pick.name}: the variable with the most distinct values on this input ({int(pick.score)}); "
+            f"{output}, {what}, is {state} here.")
 
 
 def _interpreter_values(subject: Subject, run: ModelRun) -> dict[str, list]:
