@@ -1,8 +1,10 @@
 """Patching view: a clean and a corrupted input, a metric, activation patching per layer x
-position and per head, and path patching from one head (interp.analysis.patch)."""
+position and per head, and path patching from one head (interp.analysis.patch), opening on
+the head whose patched output restores the most of the effect."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import streamlit as st
@@ -11,11 +13,13 @@ import torch
 from interp.analysis import path_patch
 from interp.analysis.batched_patch import patch_sweeps, sweep_work
 from interp.analysis.patch_metrics import fraction_of_effect
+from interp.analysis.salience import Pick
+from interp.app.defaults import open_on, run_context, salient_head
 from interp.app.display import show_value
 from interp.app.figures import bar_chart, matrix_heatmap, position_labels
 from interp.app.model_run import MODEL_LOCK, ModelRun, model_input
 from interp.app.subject import Subject
-from interp.circuit import Circuit
+from interp.circuit import Circuit, head_name
 from interp.errors import InterpError
 
 TYPED = "typed below"
@@ -24,6 +28,7 @@ NO_SENDER = "— pick a head —"
 # 1.75e9 (Transformer Program sort) measured 0.34 s, 4.3e9 (`add`, 5 tokens) 0.3 s on a busy
 # core; at 5e7 the 64-token Markov model (5.1e7, 0.05 s) opened on a button, not an effect.
 AUTO_WORK = 2e9
+SMALL_FRACTION = 0.01  # a head restoring less of the effect than this does not matter on its own
 KEEP_RESULTS = 16  # patching results remembered per session (revisiting an input is instant)
 SWEEPS = {"residual stream (resid_pre)": "resid_pre", "attention output": "attn_out", "MLP output": "mlp_out"}
 
@@ -131,17 +136,48 @@ def show(subject: Subject, run: ModelRun) -> None:
     st.plotly_chart(matrix_heatmap(recovered_head.numpy(), layers, [f"H{h}" for h in range(cfg.n_heads)],
                                    "Activation patching per head (all positions): fraction restored",
                                    "restored", zmax=1.0, x_title="head", y_title="layer"), key="patch_heads")
-    _path_patching(subject, run, corrupted_ids, metric, clean_value, corrupted_value)
+    # Per (model, input, corrupted input, metric): a head the user picks stays until one changes.
+    context = (run_context(subject, run), hashlib.sha1(corrupted_ids.numpy().tobytes()).hexdigest(),
+               metric_name)
+    pick = _strongest_head(subject, run, recovered_head)
+    _path_patching(subject, run, corrupted_ids, metric, clean_value, corrupted_value, pick, (key, context))
+
+
+def _strongest_head(subject: Subject, run: ModelRun, restored: torch.Tensor) -> Pick | None:
+    """The head whose clean output, patched alone into the corrupted run, restores the largest
+    fraction of the effect (by size: a negative fraction matters as much); where no head
+    restores anything, the head whose zero-ablation changes the answers most."""
+    cfg = subject.model.cfg
+    if cfg.n_layers * cfg.n_heads == 0:
+        return None
+    flat = restored.reshape(-1).nan_to_num(0.0)  # [layer * head], layer-major
+    order = flat.abs().argsort(descending=True).tolist()
+    if float(flat[order[0]]) == 0.0:
+        fallback = salient_head(subject, run)
+        return None if fallback is None else Pick(fallback.name, 0.0, f"{fallback.reason} (No head's "
+                                                  "patched output restores any of the effect.)")
+    best, name = float(flat[order[0]]), head_name(*divmod(order[0], cfg.n_heads))
+    runner = (f"; next {head_name(*divmod(order[1], cfg.n_heads))} {float(flat[order[1]]):.3g}"
+              if len(order) > 1 else "")
+    if abs(best) < SMALL_FRACTION:
+        return Pick(name, best, f"{name}: no head's clean output, patched alone into the corrupted run, "
+                    f"restores {SMALL_FRACTION:.0%} of the effect here (largest {best:.3g}{runner}).")
+    return Pick(name, best, f"{name}: its clean output, patched alone into the corrupted run, moves the "
+                f"metric most of any head (fraction of the effect restored {best:.3g}{runner}).")
 
 
 def _path_patching(subject: Subject, run: ModelRun, corrupted_ids: torch.Tensor, metric,
-                   clean_value: float, corrupted_value: float) -> None:
-    """Path patching from one head to each component that reads it."""
+                   clean_value: float, corrupted_value: float, pick: Pick | None,
+                   context: tuple) -> None:
+    """Path patching from one head to each component that reads it, opening on `pick`."""
     model = subject.model
     cfg = model.cfg
     heads = [f"L{layer}H{head}" for layer in range(cfg.n_layers) for head in range(cfg.n_heads)]
-    # Opt-in: one forward per receiver is too slow to redo on every keystroke by default.
+    if pick is not None:
+        open_on("patch_sender", pick.name, context[1])
     sender = st.selectbox("Path patching from head", [NO_SENDER, *heads], key="patch_sender")
+    if pick is not None and sender == pick.name:
+        st.caption(f"Opened on {pick.reason}")
     if sender == NO_SENDER:
         st.caption("Pick a head to see which of its readers carry its effect (path patching).")
         return
@@ -149,9 +185,16 @@ def _path_patching(subject: Subject, run: ModelRun, corrupted_ids: torch.Tensor,
     if not receivers:
         st.info(f"Nothing reads {sender}.")
         return
-    with MODEL_LOCK:
-        values = [path_patch(model, run.ids, corrupted_ids, sender, [r], metric) for r in receivers]
-    effect = fraction_of_effect(torch.tensor(values), clean_value, corrupted_value, patched_into="clean")
+    # One forward per receiver: remembered per input pair, metric and sender.
+    done = st.session_state.setdefault("path_results", {})
+    key = (context[0], sender)
+    if key not in done:
+        with MODEL_LOCK:
+            values = [path_patch(model, run.ids, corrupted_ids, sender, [r], metric) for r in receivers]
+        if len(done) >= KEEP_RESULTS:
+            done.pop(next(iter(done)))  # the oldest
+        done[key] = values
+    effect = fraction_of_effect(torch.tensor(done[key]), clean_value, corrupted_value, patched_into="clean")
     st.plotly_chart(bar_chart(receivers, effect.tolist(),
                               f"Path patching: {sender}'s corrupted output fed only to each receiver "
                               "(clean run otherwise), fraction of the effect carried",
