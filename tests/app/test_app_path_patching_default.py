@@ -64,3 +64,23 @@ def test_path_patching_opens_on_the_head_that_restores_most(name):
     at.selectbox(key="patch_sender").set_value(other).run()
     at.run()
     assert at.session_state["patch_sender"] == other
+
+
+def test_readers_that_write_nothing_are_left_out():
+    """program:sort's L2H4 is read by 41 components; those whose output weights are all zero
+    (the lookup-only blocks' heads) carry no effect and are no bars (checked on the weights)."""
+    at = choose_view(_open("program:sort"), "Patching")
+    at.selectbox(key="patch_sender").set_value("L2H4").run()
+    model = named_subject("program:sort").model
+    bars = chart(at, "patch_paths")["data"][0]["y"]
+    for node in bars:
+        if node.startswith("L"):
+            layer, head = (int(x) for x in node[1:].split("H"))
+            assert model.blocks[layer].attn.W_O[head].abs().sum() > 0, node
+        elif node.startswith("MLP"):
+            assert model.blocks[int(node[3:])].mlp.W_out.abs().sum() > 0, node
+    heads = [(layer, head) for layer in range(3, model.cfg.n_layers) for head in range(model.cfg.n_heads)]
+    silent = [f"L{layer}H{head}" for layer, head in heads
+              if model.blocks[layer].attn.W_O[head].abs().sum() == 0]
+    assert silent and not set(silent) & set(bars)
+    assert "logits" in bars and any("have zero output weights" in c.value for c in at.caption)
