@@ -93,20 +93,17 @@ class CompiledSubject(Subject):
         return self.live_truth().circuit
 
     def live_truth(self) -> Any:
-        """`compiled.circuit()` split into live and inert edges (computed once: seconds to a
-        minute, one model run per edge over about a thousand inputs)."""
+        """`compiled.circuit()` split into live and inert edges (computed once: about a second
+        to a minute, a few minutes for a loop model's hundreds of unrolled edges)."""
         if getattr(self, "_live_truth", None) is None:
-            from interp.subjects.live_truth import live_truth, truth_inputs
+            from interp.subjects.live_truth import program_truth
 
             domain = None
             if self.library_name is not None:
                 from rasp.lib import PROGRAMS
 
                 domain = PROGRAMS[self.library_name].sample_input  # its valid inputs, if it says
-            inputs, exhaustive_up_to = truth_inputs(self.vocab, self.max_seq_len, self.sample,
-                                                    self._accepted if self.program is not None else None,
-                                                    domain=domain)
-            self._live_truth = live_truth(self.compiled, inputs, exhaustive_up_to)
+            self._live_truth = program_truth(self.compiled, self.program, self.sample, domain)
         return self._live_truth
 
     def _accepted(self, tokens: list[Any]) -> bool:

@@ -34,13 +34,15 @@ from typing import Any
 
 import torch
 
-from interp.analysis.ablate import ablate
 from interp.circuit import Circuit, Edge, node_layer_position
 
 TOLERANCE = 1e-3  # largest |logit change| that counts as no change (float noise is ~1e-8)
 EXHAUSTIVE_PER_LENGTH = 256  # lengths with at most this many inputs are enumerated
 SAMPLED_PER_LENGTH = 32  # sampler inputs per longer length (and as many uniform ones)
-CHUNK = 32  # rows per model run
+# Circuits of more edges than this (the unrolled loop models: 414-472) are pruned by
+# group testing in blocks of BLOCK edges; smaller ones edge by edge, as ACDC prunes.
+GROUP_ABOVE = 100
+BLOCK = 8
 SEED = 12345  # not the discovery seed (0), so the truth inputs are not discovery's
 
 
@@ -57,25 +59,27 @@ class LiveTruth:
     dropped_together: float = 0.0  # largest |logit change| with every dropped edge removed
     n_inputs: int = 0
     exhaustive_up_to: int = 0
+    passes: int = 0  # forward passes the pruning took
 
 
 def truth_inputs(vocab: Sequence[Any], max_seq_len: int,
                  sample: Callable[[random.Random, int], list[Any]] | None,
                  valid: Callable[[list[Any]], bool] | None, seed: int = SEED,
                  domain: Callable[[random.Random, int], list[Any]] | None = None,
-                 ) -> tuple[list[list[Any]], int]:
+                 lengths: Sequence[int] | None = None) -> tuple[list[list[Any]], int]:
     """The truth inputs (see the module docstring) and the longest enumerated length.
 
     domain: a sampler of the program's valid inputs (a library program's `sample_input`,
     e.g. sort_unique's distinct keys); the inputs are then only its draws, up to
     `EXHAUSTIVE_PER_LENGTH` distinct ones per length (fewer where it has fewer), since
-    token sequences outside it are not inputs of the program.
+    token sequences outside it are not inputs of the program. lengths: only these input
+    lengths (default 1 .. max_seq_len; a SIIT model reads one).
     """
     tokens = list(vocab)
     rng = random.Random(seed)
     out: list[list[Any]] = []
     exhaustive_up_to = 0
-    for n in range(1, max_seq_len + 1):
+    for n in (lengths if lengths is not None else range(1, max_seq_len + 1)):
         if domain is not None:
             drawn: dict[tuple, list[Any]] = {}
             for _ in range(EXHAUSTIVE_PER_LENGTH * 8):
@@ -100,10 +104,34 @@ def truth_inputs(vocab: Sequence[Any], max_seq_len: int,
     return unique, exhaustive_up_to
 
 
+def program_truth(compiled: Any, program: Any = None,
+                  sample: Callable[[random.Random, int], list[Any]] | None = None,
+                  domain: Callable[[random.Random, int], list[Any]] | None = None,
+                  lengths: Sequence[int] | None = None) -> LiveTruth:
+    """The minimal truth of `compiled` (a rasp.compiler.CompiledModel) on its truth inputs:
+    its vocabulary and max_seq_len, `sample`/`domain`/`lengths` as in `truth_inputs`, less
+    the inputs the interpreter rejects when `program` (the rasp.SOp compiled) is given."""
+    valid = None
+    if program is not None:
+        from rasp.errors import RASPError
+        from rasp.evaluate import evaluate
+
+        def valid(tokens: list[Any]) -> bool:
+            try:
+                evaluate(program, tokens, causal=compiled.causal)
+            except RASPError:
+                return False  # the model is exact only where the interpreter accepts
+            return True
+
+    inputs, exhaustive_up_to = truth_inputs(compiled.vocab, compiled.max_seq_len, sample, valid,
+                                            domain=domain, lengths=lengths)
+    return live_truth(compiled, inputs, exhaustive_up_to)
+
+
 def live_truth(compiled: Any, inputs: Sequence[Sequence[Any]], exhaustive_up_to: int = 0,
-               tolerance: float = TOLERANCE) -> LiveTruth:
+               tolerance: float = TOLERANCE, block: int | None = None) -> LiveTruth:
     """`compiled.circuit()` pruned to a faithful, minimal circuit on `inputs` (compiled: a
-    rasp.compiler.CompiledModel).
+    rasp.compiler.CompiledModel), scoring every position after BOS.
 
     Edges are tried one at a time, later destinations and later sources first (the order
     of ACDC's pruning); one is dropped when removing it together with those already dropped
@@ -113,52 +141,29 @@ def live_truth(compiled: Any, inputs: Sequence[Sequence[Any]], exhaustive_up_to:
     and removing any kept edge as well changes one (minimal). Two reads either of which
     suffices (an MLP's `bos` gate and the BOS key read keeping its input clean) are one
     choice: the later is dropped, the earlier kept, as reverse-topological pruning does.
+    The runs are interp/analysis/minimal_circuit.py's (many edge sets per forward pass);
+    block: its group-testing block size (default: 1, per edge, up to `GROUP_ABOVE`
+    structural edges, else `BLOCK` — the loop models' hundreds of unrolled edges).
     """
+    from interp.analysis.minimal_circuit import prune_edges
+
     structural = compiled.circuit()
     by_length: dict[int, list[list[Any]]] = {}
     for tokens in inputs:
         by_length.setdefault(len(tokens), []).append(list(tokens))
-    # Chunks of CHUNK rows, shortest inputs first: a live edge usually shows on the first.
-    groups = [group[i:i + CHUNK] for group in by_length.values() for i in range(0, len(group), CHUNK)]
+    groups = [by_length[n] for n in sorted(by_length)]  # shortest inputs first
     batches = [torch.tensor([compiled.encode(t) for t in group]) for group in groups]  # [batch, 1 + n]
     model = _narrowed(compiled.model)
-    truth = LiveTruth(structural, structural, n_inputs=len(inputs), exhaustive_up_to=exhaustive_up_to)
-    with torch.no_grad():
-        clean = [model(batch) for batch in batches]  # each [batch, pos, d_vocab_out]
-
-        def effect(removed: list[Edge]) -> tuple[float, list[Any] | None]:
-            """Largest |logit change| after BOS with `removed` ablated; an input it changes."""
-            largest = 0.0
-            with ablate(model, edges=removed, kind="zero"):
-                for group, batch, reference in zip(groups, batches, clean):
-                    moved = (model(batch) - reference)[:, 1:].abs().flatten(1).max(1).values  # [batch]
-                    largest = max(largest, float(moved.max()))
-                    if largest > tolerance:  # live: one input is enough
-                        return largest, group[int(moved.argmax())]
-            return largest, None
-
-        dropped: list[Edge] = []
-        for edge in sorted(structural.edges, key=_pruning_order):
-            if effect(dropped + [edge])[1] is None:
-                dropped.append(edge)
-        changed = True
-        while changed:
-            changed = False
-            for edge in [e for e in sorted(structural.edges, key=_pruning_order) if e not in dropped]:
-                size, witness = effect(dropped + [edge])
-                if witness is None:
-                    dropped.append(edge)
-                    changed = True
-                    break
-                truth.effect[edge], truth.witness[edge] = size, witness
-            truth.dropped_together = effect(dropped)[0]
-    truth.dropped = dropped
-    truth.effect = {e: v for e, v in truth.effect.items() if e not in dropped}
-    truth.witness = {e: v for e, v in truth.witness.items() if e not in dropped}
-    kept = [e for e in structural.edges if e not in dropped]
-    nodes = [n for n in structural.nodes if any(n in (e.src, e.dst) for e in kept)]
-    truth.circuit = Circuit(nodes, kept)
-    return truth
+    if block is None:
+        block = 1 if len(structural.edges) <= GROUP_ABOVE else BLOCK
+    pruned = prune_edges(model, structural.edges, batches, _pruning_order, tolerance,
+                         positions=lambda n: list(range(1, n)), block=block)
+    kept = set(pruned.kept)
+    kept_edges = [e for e in structural.edges if e in kept]
+    nodes = [n for n in structural.nodes if any(n in (e.src, e.dst) for e in kept_edges)]
+    return LiveTruth(structural, Circuit(nodes, kept_edges), list(pruned.dropped), dict(pruned.effect),
+                     {e: groups[b][r] for e, (b, r) in pruned.witness.items()}, pruned.dropped_together,
+                     len(inputs), exhaustive_up_to, pruned.passes)
 
 
 def _narrowed(model: Any) -> Any:

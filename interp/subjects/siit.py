@@ -110,10 +110,24 @@ class SiitSubject(TaskSubject):
         return [names[i] for i in rows[pick, 1:].tolist()]
 
     def ground_truth(self) -> Circuit:
-        """The circuit SIIT trained the model to implement: its program compiled one component
-        per operation, on the same component names (InterpBench's truth for its models, and the
-        one `interp circuit-bench` scores SIIT models against)."""
-        return self.task.compiled.circuit()
+        """The circuit SIIT trained the model to implement: the minimal truth of its program
+        compiled one component per operation (interp/subjects/live_truth.py: the compiled
+        circuit less the edges that change no output), on inputs of the one length the model
+        reads, on the same component names (InterpBench's convention, and the truth
+        `interp circuit-bench` scores SIIT models against)."""
+        return self.live_truth().circuit
+
+    def live_truth(self) -> Any:
+        """The one-per-op compile's circuit split into live and inert edges on inputs of the
+        trained length, with the evidence (computed once, about a second)."""
+        if getattr(self, "_live_truth", None) is None:
+            from interp.subjects.live_truth import program_truth
+            from interp.tasks.siit_programs import library_program
+
+            entry = library_program(self.task.program)
+            self._live_truth = program_truth(self.task.compiled, entry.build(), entry.sample,
+                                             entry.sample_input, lengths=[self.n_tokens])
+        return self._live_truth
 
     def analysis_inputs(self, per_length: int, seed: int = 0) -> AnalysisInputs:
         rows = self._rows(ROWS_PER_LENGTH * per_length, seed)  # [n, 1 + n_tokens]
