@@ -1,16 +1,20 @@
 """The known-circuit benchmark: every discovery method on models whose circuit is known.
 
-Model kinds per program (all with `CompiledModel.circuit()` as the truth):
+Model kinds per program, each scored against the truth the caller passes in (`interp
+circuit-bench`: the minimal truth of the compile the model comes from — the compiled
+circuit less the edges that change no output, interp/subjects/live_truth.py — so the same
+truth `interp discover` and the dashboard use):
 - "compiled": the default, optimised compile;
 - "one_per_op": `compile_program(..., one_per_op=True)` (tracr's layout);
 - "compressed": the one_per_op model with its residual stream compressed to half its
   width by a trained linear projection, folded into a plain transformer
-  (interp.analysis.compression); same components, so the same truth;
+  (interp.analysis.compression); same components, so the one_per_op truth;
 - "siit": the shipped SIIT model of the program (interp.training.siit): an ordinary
   LayerNorm transformer with the one_per_op layout's layers and heads (plus any free
   heads), trained so that each compiled component's namesake implements it; the truth is
-  the one_per_op circuit on those names (InterpBench's convention: the node-level
-  alignment is enforced by training, the edges are the compiled model's).
+  the one_per_op compile's on those names, on inputs of the trained length
+  (InterpBench's convention: the node-level alignment is enforced by training, the edges
+  are the compiled model's).
 
 Each row: edge-level ROC AUC (the method's scores), node-level ROC AUC (a node scores the
 largest |score| of its edges), precision / recall of the kept edges at the method's

@@ -47,7 +47,8 @@ def build_subject(name: str, kind: str, max_len: int, width_fraction: float = 0.
     """Compile library program `name` as model `kind` (compressed: the one_per_op model with
     a trained linear compression to `width_fraction` of its width, or halfway to its full
     width where that loses accuracy, folded into a plain transformer) with its known
-    circuit and discovery inputs."""
+    circuit (the minimal truth of the compile it comes from, as `interp discover` scores
+    compiled programs: interp/subjects/live_truth.py) and discovery inputs."""
     import math
     import random
     import warnings
@@ -59,6 +60,7 @@ def build_subject(name: str, kind: str, max_len: int, width_fraction: float = 0.
         train_compression,
     )
     from interp.errors import InputError
+    from interp.subjects.live_truth import program_truth
     from interp.subjects.text import input_lengths
     from interp.tasks.siit_programs import library_program
     from rasp.compiler import CompileWarning, compile_program
@@ -75,6 +77,7 @@ def build_subject(name: str, kind: str, max_len: int, width_fraction: float = 0.
         compiled = compile_program(entry.build(), entry.vocab, max_len,
                                    one_per_op=kind != "compiled")
     batches = program_batches(compiled, entry.sample, input_lengths(max_len), per_length)
+    truth = program_truth(compiled, compiled.program, entry.sample, entry.sample_input).circuit
     model, accuracy = compiled.model, 1.0
     if kind == "compressed":
         rng = random.Random(0)
@@ -92,12 +95,13 @@ def build_subject(name: str, kind: str, max_len: int, width_fraction: float = 0.
             if accuracy >= 0.99:
                 break
         model = fold_compression(compiled, comp)
-    return Subject(name, kind, model, compiled.circuit(), batches, accuracy, model.cfg.d_model)
+    return Subject(name, kind, model, truth, batches, accuracy, model.cfg.d_model)
 
 
 def siit_subject(name: str) -> Any:
-    """The shipped SIIT model of library program `name` with the one_per_op circuit as its
-    truth and SIIT_INPUTS held-in-distribution inputs (its training length, BOS first)."""
+    """The shipped SIIT model of library program `name` with its ground truth (the minimal
+    truth of the one_per_op compile on its training length: SiitSubject.ground_truth) and
+    SIIT_INPUTS held-in-distribution inputs (its training length, BOS first)."""
     import torch
 
     from interp.analysis.circuit_bench import Subject
@@ -108,9 +112,10 @@ def siit_subject(name: str) -> Any:
     model_name = siit_model_name(name)
     card = shipped_card(model_name)
     task = SiitTask(**card["config"]["task"])
-    model = load_subject(model_name).model  # through the front door, as every command loads
+    subject = load_subject(model_name)  # through the front door, as every command loads
+    model = subject.model
     batches = [task.draw_inputs(SIIT_INPUTS, torch.Generator().manual_seed(0))]  # [n, seq_len]
-    return Subject(name, "siit", model, task.compiled.circuit(), batches, card["report"]["accuracy"],
+    return Subject(name, "siit", model, subject.ground_truth(), batches, card["report"]["accuracy"],
                    model.cfg.d_model)
 
 

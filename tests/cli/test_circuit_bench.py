@@ -1,13 +1,19 @@
-"""`interp circuit-bench`: rows scored against the compiler's circuit, JSON last, resumable."""
+"""`interp circuit-bench`: rows scored against the minimal truth of the compile each model
+comes from, JSON last, resumable."""
 
 from __future__ import annotations
 
 import json
 
+import torch
+
+from interp.analysis.ablate import ablate
 from interp.analysis.circuit_bench import node_auc
 from interp.circuit import Circuit, Edge
 from interp.cli import main
+from interp.subjects.text import input_lengths
 from rasp.compiler import compile_program
+from rasp.compiler.batches import program_batches
 from rasp.lib import PROGRAMS
 
 
@@ -52,3 +58,24 @@ def test_circuit_bench_refuses_unknown_names(tmp_path, capsys) -> None:
         assert main(["circuit-bench", *bad, "--out", str(tmp_path)]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error:")
+
+
+def test_circuit_bench_scores_against_the_minimal_truth(tmp_path, capsys) -> None:
+    """sort's BOS-fallback key read `embed->L2H0.k` changes no output (its selector always
+    selects something), so the truth has one edge fewer than `circuit()`: checked here by
+    ablating that edge on the bench's own inputs."""
+    args = ["circuit-bench", "--programs", "sort", "--kinds", "compiled,one_per_op",
+            "--methods", "eap", "--max-len", "4", "--out", str(tmp_path), "--json"]
+    assert main(args) == 0
+    rows = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["rows"]
+    entry = PROGRAMS["sort"]
+    inert = Edge.parse("embed->L2H0.k")
+    for row in rows:
+        compiled = compile_program(entry.build(), entry.vocab, 4, one_per_op=row["kind"] == "one_per_op")
+        structural = compiled.circuit().edges
+        assert inert in structural and row["truth"] == len(structural) - 1
+        for batch in program_batches(compiled, entry.sample, input_lengths(4), 8):
+            with torch.no_grad():
+                clean = compiled.model(batch)
+                with ablate(compiled.model, edges=[inert], kind="zero"):
+                    assert float((compiled.model(batch) - clean)[:, 1:].abs().max()) < 1e-3

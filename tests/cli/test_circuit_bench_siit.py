@@ -1,5 +1,6 @@
-"""`interp circuit-bench --kinds siit`: the shipped SIIT model scored against the one_per_op
-compiled circuit, CPU seconds in every row, and a program with no SIIT model refused."""
+"""`interp circuit-bench --kinds siit`: the shipped SIIT model scored against its ground truth
+(the one_per_op compile's minimal truth, checked in tests/interp/test_siit_subject_truth.py),
+CPU seconds in every row, and a program with no SIIT model refused."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import json
 from interp.cli import main
 from interp.model import load_model
 from interp.shipped import shipped_path
-from rasp.compiler import compile_program
-from rasp.lib import PROGRAMS
+from interp.subjects import load_subject
 
 
 def test_siit_rows_use_the_shipped_model_and_the_one_per_op_truth(tmp_path, capsys) -> None:
@@ -17,8 +17,7 @@ def test_siit_rows_use_the_shipped_model_and_the_one_per_op_truth(tmp_path, caps
             "--out", str(tmp_path), "--json"]
     assert main(args) == 0
     rows = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["rows"]
-    entry = PROGRAMS["shift_by"]
-    truth = compile_program(entry.build(), entry.vocab, entry.max_seq_len, one_per_op=True).circuit()
+    truth = load_subject("siit-shift_by").ground_truth()
     model = load_model(shipped_path("siit-shift_by"))
     for row in rows:
         assert row["kind"] == "siit" and row["truth"] == len(truth.edges)
