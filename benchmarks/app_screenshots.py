@@ -2,7 +2,7 @@
 served `interp app` in headless Chromium, with the page's notes saved next to each PNG.
 
 Models: compiled `reverse` and `sort` (library), shipped `addition-1l`, `icl-gpt`,
-`markov-switching`, the SIIT model `siit-sort`, and the Transformer Program `sort`. Each model
+`markov-switching`, the SIIT model `siit-sort`, and the Transformer Programs `sort` and `hist`. Each model
 opens through its shareable URL (`?source=..&model=..&view=Attention`); every other view is
 then opened by clicking its label, as a user would. Per (model, view) the script writes
 `<model>__<view>.png` and `<model>__<view>.txt` (the view's captions, info and error boxes:
@@ -36,6 +36,7 @@ MODELS = {  # label -> (URL source word, model name)
     "markov-switching": ("shipped", "markov-switching"),
     "siit-sort": ("shipped", "siit-sort"),
     "program-sort": ("program", "sort"),
+    "program-hist": ("program", "hist"),  # its output is exactly one variable (count_0_1)
 }
 VIEWS = ("Attention", "Token attention", "Residual stream", "Weights", "Component", "Ablation",
          "Patching", "Circuit", "Program")

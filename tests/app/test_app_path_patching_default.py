@@ -83,4 +83,4 @@ def test_readers_that_write_nothing_are_left_out():
     silent = [f"L{layer}H{head}" for layer, head in heads
               if model.blocks[layer].attn.W_O[head].abs().sum() == 0]
     assert silent and not set(silent) & set(bars)
-    assert "logits" in bars and any("have zero output weights" in c.value for c in at.caption)
+    assert "logits" in bars and any("zero output weights" in c.value for c in at.caption)

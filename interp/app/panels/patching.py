@@ -204,9 +204,10 @@ def _path_patching(subject: Subject, run: ModelRun, corrupted_ids: torch.Tensor,
         st.info(f"Nothing reads {sender}" + (" and writes anything." if readers else "."))
         return
     if len(receivers) < len(readers):
-        st.caption(f"{len(readers) - len(receivers)} of the {len(readers)} components reading {sender} have "
-                   "zero output weights (they write nothing) and are left out: no path through them carries "
-                   "an effect.")
+        silent = len(readers) - len(receivers)
+        st.caption(f"{silent} of the {len(readers)} components reading {sender} "
+                   f"{'has' if silent == 1 else 'have'} zero output weights (they write nothing) and "
+                   f"{'is' if silent == 1 else 'are'} left out: no path through them carries an effect.")
     # One forward per receiver: remembered per input pair, metric and sender.
     done = st.session_state.setdefault("path_results", {})
     key = (context[0], sender)
@@ -217,7 +218,7 @@ def _path_patching(subject: Subject, run: ModelRun, corrupted_ids: torch.Tensor,
             done.pop(next(iter(done)))  # the oldest
         done[key] = values
     effect = fraction_of_effect(torch.tensor(done[key]), clean_value, corrupted_value, patched_into="clean")
-    st.plotly_chart(bar_chart(receivers, effect.tolist(),
-                              f"Path patching: {sender}'s corrupted output fed only to each receiver "
-                              "(clean run otherwise), fraction of the effect carried",
-                              "fraction of the effect"), key="patch_paths")
+    # A short title: the long one ran under the chart's toolbar; the method is in the caption.
+    st.plotly_chart(bar_chart(receivers, effect.tolist(), f"Path patching from {sender}: fraction of the "
+                              "effect each reader carries", "fraction of the effect"), key="patch_paths")
+    st.caption(f"{sender}'s corrupted output fed only to that reader's input, the run clean otherwise.")
