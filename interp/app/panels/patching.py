@@ -5,7 +5,6 @@ the head whose patched output restores the most of the effect."""
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Any
 
 import streamlit as st
@@ -19,8 +18,9 @@ from interp.app.defaults import open_on, run_context, salient_head
 from interp.app.display import show_value
 from interp.app.figures import bar_chart, matrix_heatmap, position_labels
 from interp.app.model_run import MODEL_LOCK, ModelRun, model_input
+from interp.app.path_readers import effective_readers
 from interp.app.subject import Subject
-from interp.circuit import Circuit, head_name
+from interp.circuit import head_name
 from interp.errors import InterpError
 
 TYPED = "typed below"
@@ -30,7 +30,6 @@ NO_SENDER = "— pick a head —"
 # core; at 5e7 the 64-token Markov model (5.1e7, 0.05 s) opened on a button, not an effect.
 AUTO_WORK = 2e9
 SMALL_FRACTION = 0.01  # a head restoring less of the effect than this does not matter on its own
-HEAD, MLP = re.compile(r"L(\d+)H(\d+)"), re.compile(r"MLP(\d+)")
 KEEP_RESULTS = 16  # patching results remembered per session (revisiting an input is instant)
 SWEEPS = {"residual stream (resid_pre)": "resid_pre", "attention output": "attn_out", "MLP output": "mlp_out"}
 
@@ -168,19 +167,6 @@ def _strongest_head(subject: Subject, run: ModelRun, restored: torch.Tensor) -> 
                 f"metric most of any head (fraction of the effect restored {best:.3g}{runner}).")
 
 
-def _writes_nothing(model, node: str) -> bool:
-    """Whether head `L<l>H<h>` or `MLP<l>` has all-zero output weights (adds nothing to the
-    residual stream but its layer's bias, whatever its input)."""
-    head = HEAD.fullmatch(node)
-    if head is not None:
-        layer, index = int(head.group(1)), int(head.group(2))
-        return not bool(model.blocks[layer].attn.W_O[index].any())
-    mlp = MLP.fullmatch(node)
-    if mlp is not None:
-        return not bool(model.blocks[int(mlp.group(1))].mlp.W_out.any())
-    return False
-
-
 def _path_patching(subject: Subject, run: ModelRun, corrupted_ids: torch.Tensor, metric,
                    clean_value: float, corrupted_value: float, pick: Pick | None,
                    context: tuple) -> None:
@@ -196,18 +182,18 @@ def _path_patching(subject: Subject, run: ModelRun, corrupted_ids: torch.Tensor,
     if sender == NO_SENDER:
         st.caption("Pick a head to see which of its readers carry its effect (path patching).")
         return
-    readers = list(dict.fromkeys(e.dst for e in Circuit.full(cfg).edges if e.src == sender))
-    # A reader whose output weights are zero passes nothing on, whatever it reads: the path
-    # through it carries exactly no effect, so it costs no forward (program:sort's L2H4: 24 of 41).
-    receivers = [r for r in readers if not _writes_nothing(model, r)]
+    # Readers through which no path can carry an effect (decided from the weights) cost no
+    # forward: program:sort's L2H4 is read by 41 components, and only MLP2 sees its output.
+    readers, receivers = effective_readers(model, sender)
     if not receivers:
-        st.info(f"Nothing reads {sender}" + (" and writes anything." if readers else "."))
+        st.info(f"Nothing reads {sender}" + (" through weights that see its output and write "
+                                             "something." if readers else "."))
         return
     if len(receivers) < len(readers):
-        silent = len(readers) - len(receivers)
-        st.caption(f"{silent} of the {len(readers)} components reading {sender} "
-                   f"{'has' if silent == 1 else 'have'} zero output weights (they write nothing) and "
-                   f"{'is' if silent == 1 else 'are'} left out: no path through them carries an effect.")
+        st.caption(f"{len(readers) - len(receivers)} of the {len(readers)} components reading {sender} are "
+                   "left out: they write nothing (zero output weights) or never see its output (input "
+                   "weights orthogonal to its output weights, no LayerNorm), so no path through them "
+                   "carries an effect.")
     # One forward per receiver: remembered per input pair, metric and sender.
     done = st.session_state.setdefault("path_results", {})
     key = (context[0], sender)
