@@ -62,8 +62,9 @@ def run_ours(args: argparse.Namespace, seed: int, folder: Path) -> dict:
     command = [sys.executable, "-m", "interp.cli", "train-program", args.task, "--epochs", str(args.epochs),
                "--seed", str(seed), "--out", str(scratch), "--overwrite", "--no-compile", "--json",
                "--conventions", args.conventions, "--batches", args.batches]
+    command += ["--restarts", str(args.restarts)]  # always named: the CLI's default may change
     if args.restarts > 1:
-        command += ["--restarts", str(args.restarts)]
+        command += ["--restart-below", str(args.restart_below)]
     for flag, value in (("--max-len", args.max_len), ("--vocab-size", args.vocab_size)):
         if value:
             command += [flag, str(value)]
@@ -198,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--paper", help="directory prepared by benchmarks/tp_side/setup.sh (--code paper)")
     r.add_argument("--conventions", default="ours", choices=("ours", "paper"))
     r.add_argument("--batches", default="replacement", choices=("replacement", "epochs"))
-    r.add_argument("--restarts", type=int, default=1)
+    r.add_argument("--restarts", type=int, default=1, help="interp train-program --restarts (ours)")
+    r.add_argument("--restart-below", type=float, default=0.99, help="its --restart-below (ours)")
     r.add_argument("--max-len", type=int)
     r.add_argument("--vocab-size", type=int)
     r.add_argument("--success", type=float, default=0.99, help="hard test accuracy that counts as success")

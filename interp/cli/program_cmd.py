@@ -14,6 +14,7 @@ from interp.errors import InputError
 # refuses any other name with the full list).
 # Batches in one of the paper's epochs (16,200 training examples, batch 512).
 PAPER_EPOCH_STEPS = 32
+DEFAULT_RESTARTS = 1
 TASK_NAMES = ("reverse", "hist", "double_hist", "sort", "most_freq", "dyck1", "dyck2", "induction")
 
 
@@ -63,6 +64,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="optimizer steps per epoch at least: an epoch goes through a small training "
                         f"split several times (default {PAPER_EPOCH_STEPS}, the paper's 16,200 examples in "
                         "batches of 512, which changes nothing at its data sizes; 1: one pass per epoch)")
+    parser.add_argument("--restarts", type=positive_int, default=DEFAULT_RESTARTS,
+                        help="restarts selected on validation, as the paper's best-of-runs: up to this many "
+                        "trainings from other initial weights on the same data, a further one only while the "
+                        "best hard validation accuracy is below --restart-below; the best is kept "
+                        f"(default {DEFAULT_RESTARTS})")
+    parser.add_argument("--restart-below", type=finite_float, default=0.99,
+                        help="hard validation accuracy under which a further restart runs (default 0.99)")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     parser.set_defaults(handler=run_train_program)
 
@@ -90,7 +98,7 @@ def run_train_program(args: argparse.Namespace) -> int:
         seed=args.seed, size=args.size, compile_rasp=not args.no_compile,
         stop_when_perfect=not args.all_epochs, gumbel_samples=args.gumbel_samples,
         batches=args.batches, sampling=args.sampling, conventions=args.conventions,
-        min_epoch_steps=args.min_epoch_steps,
+        min_epoch_steps=args.min_epoch_steps, restarts=args.restarts, restart_below=args.restart_below,
     )
     # Flushed before any parallel work, so torch's worker threads inherit it (see flush_denormals).
     with flush_denormals():

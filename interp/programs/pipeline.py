@@ -10,10 +10,11 @@ RASP program (interpreted and compiled) on the test split.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,14 @@ from interp.programs.decompile import count_lines, load_python, to_python, to_ra
 from interp.programs.model import CONVENTIONS
 from interp.programs.program import DiscreteProgram, ProgramShape
 from interp.programs.simplify import simplify
-from interp.programs.train import ProgramTrainConfig, accuracy, passes_per_epoch, train_program
-from interp.training.loop import check_out_dir
+from interp.programs.train import (
+    ProgramTrainConfig,
+    ProgramTrainResult,
+    accuracy,
+    passes_per_epoch,
+    train_program,
+)
+from interp.training.loop import check_out_dir, holds_run
 from interp.training.rules import SEED, Field, check_fields
 
 
@@ -63,6 +70,11 @@ class PipelineOptions:
     sampling: str = "soft"  # or "straight-through": one-hot forward, soft gradient (the paper's gumbel_hard)
     conventions: str = "ours"  # or "paper": the paper code's model, loss and schedule (ProgramTrainConfig)
     min_epoch_steps: int = 1  # optimizer steps per epoch at least (small data: an epoch repeats the split)
+    # Restarts selected on validation (the paper's best-of-runs): up to `restarts` trainings from
+    # other initial weights and batches on the same data, each started only while the best hard
+    # validation accuracy so far is below `restart_below`; the run with the best one is kept.
+    restarts: int = 1
+    restart_below: float = 0.99
 
 
 # One row per PipelineOptions field (a test checks every field has one): the train-program config.
@@ -88,6 +100,8 @@ OPTION_RULES: dict[str, Field] = {
     "sampling": Field(str, choices=("soft", "straight-through")),
     "conventions": Field(str, choices=CONVENTIONS),
     "min_epoch_steps": Field(int, minimum=1, maximum=100_000),
+    "restarts": Field(int, minimum=1, maximum=100),
+    "restart_below": Field(float, minimum=0.0, maximum=1.0),
 }
 
 
@@ -131,9 +145,7 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
                                 gumbel_samples=options.gumbel_samples, batches=options.batches,
                                 sampling=options.sampling, conventions=options.conventions,
                                 min_epoch_steps=options.min_epoch_steps)
-    train_dir = Path(out_dir) / "train" if out_dir is not None else None
-    trained = train_program(data, shape, config, out_dir=train_dir, resume=resume, progress=progress,
-                            overwrite=overwrite)
+    trained, runs = _train_with_restarts(data, shape, config, options, out_dir, resume, progress, overwrite)
     program = trained.model.discretize()
     result: dict[str, Any] = {
         "task": options.task, "seed": options.seed, "epochs": options.epochs,
@@ -152,6 +164,8 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
         # CPU time of the training steps over every session (None: resumed from a checkpoint saved
         # before CPU time was recorded)
         "train_cpu_seconds": None if math.isnan(trained.cpu_seconds) else round(trained.cpu_seconds, 1),
+        "restarts": options.restarts, "restart_below": options.restart_below,
+        "runs": runs,  # every training this run made; the kept one has "kept": true
     }
     result["discrete_matches_model"] = _discrete_agreement(trained.model, program, data.test)
     result.update(verify(program, data, options.compile_rasp, out_dir))
@@ -163,6 +177,42 @@ def run_pipeline(options: PipelineOptions, out_dir: str | Path | None = None, re
         (out / "history.json").write_text(json.dumps(trained.history))
         (out / "options.json").write_text(json.dumps(asdict(options), indent=2))
     return result
+
+
+def restart_seed(seed: int, restart: int) -> int:
+    """The training seed of restart `restart` (0: `seed` itself): another initial model and
+    batch order, the data unchanged (it is drawn from `seed` alone)."""
+    if restart == 0:
+        return seed
+    digest = hashlib.sha256(f"train-program restart {seed} {restart}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1  # below 2**63, the SEED rule's bound
+
+
+def _train_with_restarts(data: TaskData, shape: ProgramShape, config: ProgramTrainConfig,
+                         options: PipelineOptions, out_dir: str | Path | None, resume: bool,
+                         progress: bool, overwrite: bool) -> tuple[ProgramTrainResult, list[dict[str, Any]]]:
+    """Train once, then again from another seed while the best hard validation accuracy is below
+    `options.restart_below`, at most `options.restarts` runs; keep the best (ties: the earlier).
+    Run r is saved in train/ (r = 0) or train_restart{r}/, each resumable."""
+    best: ProgramTrainResult | None = None
+    runs: list[dict[str, Any]] = []
+    for restart in range(options.restarts):
+        if best is not None and best.best_val_hard >= options.restart_below:
+            break
+        name = "train" if restart == 0 else f"train_restart{restart}"
+        train_dir = Path(out_dir) / name if out_dir is not None else None
+        run_config = replace(config, seed=restart_seed(options.seed, restart))
+        # A later restart resumes only where it had begun.
+        go_on = resume and (restart == 0 or (train_dir is not None and holds_run(train_dir)))
+        trained = train_program(data, shape, run_config, out_dir=train_dir, resume=go_on, progress=progress,
+                                overwrite=overwrite)
+        runs.append({"restart": restart, "train_seed": run_config.seed,
+                     "hard_val_accuracy": trained.best_val_hard, "best_epoch": trained.best_epoch,
+                     "epochs_run": trained.epochs_run, "kept": False})
+        if best is None or trained.best_val_hard > best.best_val_hard:
+            best, kept = trained, restart
+    runs[kept]["kept"] = True
+    return best, runs
 
 
 # Most inputs the decompiled Python (a plain-Python interpreter loop) is run on when the task's

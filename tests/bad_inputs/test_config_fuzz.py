@@ -157,6 +157,7 @@ PROGRAM_VALID = {
     "batches": st.sampled_from(["replacement", "epochs"]),
     "sampling": st.sampled_from(["soft", "straight-through"]),
     "conventions": st.sampled_from(["ours", "paper"]), "min_epoch_steps": st.integers(1, 4),
+    "restarts": st.integers(1, 2), "restart_below": st.floats(0.0, 1.0),
 }
 
 
