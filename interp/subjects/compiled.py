@@ -87,9 +87,7 @@ class CompiledSubject(Subject):
     def ground_truth(self) -> Circuit:
         """The compiler's circuit less the edges that change no output on the truth inputs
         (interp/subjects/live_truth.py; `live_truth()` keeps the evidence). A loop model's
-        stays the compiler's: its hundreds of unrolled edges would take many minutes."""
-        if getattr(self.model.cfg, "loop_steps", None):
-            return self.compiled.circuit()
+        hundreds of unrolled edges take a few CPU minutes (group testing)."""
         return self.live_truth().circuit
 
     def live_truth(self) -> Any:

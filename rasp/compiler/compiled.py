@@ -156,7 +156,11 @@ class CompiledModel:
 
     # ---------------------------------------------------------------- analysis
     def circuit(self) -> Circuit:
-        """Ground-truth component circuit of the program (see ProgramLayout.circuit)."""
+        """The structural data-flow circuit: `src -> dst.slot` wherever dst reads a residual
+        direction src writes (see ProgramLayout.circuit). Some of those reads change no
+        output on any input the program is run on; the minimal truth discovery is scored
+        against (every edge changes some output on the stated inputs) is interp's
+        `ground_truth()` / `live_truth()` (interp/subjects/live_truth.py)."""
         return self.layout.circuit()
 
     def stats(self) -> dict[str, Any]:
