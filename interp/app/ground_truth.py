@@ -36,6 +36,17 @@ def start(subject: Subject) -> Future:
     return future
 
 
+def prefetch(subject: Subject) -> None:
+    """Start `subject`'s ground truth when a model is loaded, except under Streamlit's AppTest:
+    there the script runs inside the test process, and a truth still running when that process
+    exits aborts it (torch code in a daemon thread at interpreter shutdown: "terminate called
+    without an active exception"); the Circuit view starts it there itself, and waits."""
+    from streamlit import config
+
+    if not config.get_option("global.appTest"):
+        start(subject)
+
+
 def ground_truth(subject: Subject) -> Circuit | None:
     """`subject.ground_truth()`, waiting for the background computation (started if not yet);
     an error it raised is raised here, in the view."""

@@ -22,7 +22,7 @@ st.title("interp dashboard")
 url_state.restore()  # a shared URL's model, input, view and component (first run only)
 subject = pick_subject()
 # The Circuit view's ground truth, computed in the background from the model's load on.
-ground_truth.start(subject)
+ground_truth.prefetch(subject)
 url_state.apply(subject)
 st.caption(f"**{subject.title}** · {subject.model.cfg.n_layers} layers × "
            f"{subject.model.cfg.n_heads} heads · d_model {subject.model.cfg.d_model}")

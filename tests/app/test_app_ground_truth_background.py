@@ -63,3 +63,19 @@ def test_circuit_view_draws_the_background_truth():
     at.selectbox(key="library_program").set_value("sort").run()
     figure = chart(choose_view(at, "Circuit"), "circuit_truth")
     assert figure["layout"]["title"]["text"].startswith("Ground truth: ")
+
+
+def test_prefetch_starts_in_a_served_app_but_not_under_apptest():
+    """Under AppTest the script runs in the test process, where a truth still running at exit
+    would abort it: there the Circuit view starts the truth itself."""
+    from streamlit.testing.v1.util import patch_config_options
+
+    under_test, served = Recording(result="t"), Recording(result="t")
+    under_test.release.set()
+    served.release.set()
+    with patch_config_options({"global.appTest": True}):
+        ground_truth.prefetch(under_test)
+    with patch_config_options({"global.appTest": False}):
+        ground_truth.prefetch(served)
+    assert ground_truth.start(served).result(10) == "t"
+    assert served.calls == 1 and under_test.calls == 0
