@@ -9,7 +9,6 @@ hooks on the shared model while other threads run it (the compiled live truth ab
 
 from __future__ import annotations
 
-import os
 import threading
 import weakref
 from concurrent.futures import Future
@@ -19,14 +18,15 @@ if TYPE_CHECKING:
     from interp.circuit import Circuit
     from interp.subjects import Subject
 
-NICENESS = 10  # the thread yields the CPU to the views' script runs and to the browser
 _FUTURES: weakref.WeakKeyDictionary[Subject, Future] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
 def start(subject: Subject) -> Future:
     """The future of `subject`'s ground truth, its computation started on the first call (one
-    daemon thread per loaded model; later calls return the same future)."""
+    daemon thread per loaded model; later calls return the same future). Not niced: torch
+    creates its worker threads from the thread that first needs them, with that thread's
+    niceness, and a niced truth thread left niced workers that slowed every later model run."""
     with _LOCK:
         future = _FUTURES.get(subject)
         if future is None:
@@ -56,16 +56,7 @@ def ground_truth(subject: Subject) -> Circuit | None:
 def _compute(subject: Subject, future: Future) -> None:
     if not future.set_running_or_notify_cancel():
         return
-    _lower_priority()
     try:
         future.set_result(subject.ground_truth())
     except BaseException as err:  # noqa: BLE001 - handed to the view that waits for it
         future.set_exception(err)
-
-
-def _lower_priority() -> None:
-    """Nice this thread only (Linux: setpriority on a thread id affects that thread alone)."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
-    except (AttributeError, OSError):
-        pass  # not Linux, or not allowed: run at normal priority

@@ -5,6 +5,7 @@ once per model, errors handed to the view, and the same circuit as computed in t
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from app_harness import chart, choose_view, start_app
@@ -79,3 +80,13 @@ def test_prefetch_starts_in_a_served_app_but_not_under_apptest():
         ground_truth.prefetch(served)
     assert ground_truth.start(served).result(10) == "t"
     assert served.calls == 1 and under_test.calls == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="Linux /proc only")
+def test_no_thread_is_left_niced():
+    """torch starts its worker threads from the first thread that needs them, with that
+    thread's niceness: a niced truth thread left niced workers that slowed later model runs."""
+    ground_truth.ground_truth(library_subject("length", max_seq_len=3))
+    nice = {task.name: int(task.joinpath("stat").read_text().rsplit(")", 1)[1].split()[16])
+            for task in Path("/proc/self/task").iterdir()}  # field 19 of stat: the nice value
+    assert set(nice.values()) == {0}, nice

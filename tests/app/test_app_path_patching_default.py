@@ -26,9 +26,11 @@ def _open(name: str):
 
 def _brute_force(name: str, text: str) -> dict[str, float]:
     """Fraction of the effect restored by each head's clean z in the corrupted run, with the
-    subject's own corruption (seed 0) and first patching metric on its answer positions."""
+    subject's own corruption (seed 0) and first patching metric on its answer positions: one
+    batch row per head, that head's z replaced by its clean value in that row only."""
     subject = named_subject(name)
     model = subject.model
+    n_layers, n_heads = model.cfg.n_layers, model.cfg.n_heads
     clean_input = subject.parse_input(text)
     _, clean = subject.encode(clean_input)
     _, corrupted = subject.encode(subject.corrupt(clean_input, 0))
@@ -38,18 +40,20 @@ def _brute_force(name: str, text: str) -> dict[str, float]:
         make = next(iter(subject.patch_metrics().values()))
         metric = make(clean_logits, corrupted_logits, subject.answer_positions(clean.shape[1]))
         low, high = float(metric(corrupted_logits)), float(metric(clean_logits))
-        restored = {}
-        for layer in range(model.cfg.n_layers):
-            for head in range(model.cfg.n_heads):
-                def patch(z, hook, layer=layer, head=head):  # z: [batch, pos, n_heads, d_head]
-                    z = z.clone()
-                    z[:, :, head] = cache[f"blocks.{layer}.attn.hook_z"][:, :, head]
-                    return z
 
-                with model.hooks(fwd_hooks=[(f"blocks.{layer}.attn.hook_z", patch)]):
-                    value = float(metric(model(corrupted)))
-                restored[f"L{layer}H{head}"] = (value - low) / (high - low)
-    return restored
+        def patch(z, hook):  # z: [n_layers * n_heads, pos, n_heads, d_head]
+            layer = int(hook.name.split(".")[1])
+            z = z.clone()
+            for head in range(n_heads):
+                z[layer * n_heads + head, :, head] = cache[hook.name][0, :, head]
+            return z
+
+        hooks = [(f"blocks.{layer}.attn.hook_z", patch) for layer in range(n_layers)]
+        batch = corrupted.repeat(n_layers * n_heads, *([1] * (corrupted.dim() - 1)))
+        with model.hooks(fwd_hooks=hooks):
+            logits = model(batch)  # [n_layers * n_heads, pos, vocab]
+        return {f"L{row // n_heads}H{row % n_heads}":
+                (float(metric(logits[row:row + 1])) - low) / (high - low) for row in range(len(batch))}
 
 
 @pytest.mark.parametrize("name", ["program:sort", "addition-1l"])
