@@ -23,8 +23,11 @@ each kept edge an input it changes).
 
 Loop models (parity_loop, add_loop, alta_add) unroll one weight-shared block per step, so
 their structural circuits have 414-472 edges; those (more than `GROUP_ABOVE`) are pruned
-by group testing in blocks of `BLOCK` edges, with the same two guarantees, on the same
-truth inputs (interp/analysis/minimal_circuit.py).
+by group testing in blocks of `BLOCK` edges, with the same two guarantees
+(interp/analysis/minimal_circuit.py), on fewer truth inputs: every input of the lengths
+with at most `LOOP_EXHAUSTIVE` of them, else the constant inputs and `LOOP_SAMPLED`
+sampler plus as many uniform ones per length (a program with its own sampler: up to
+`LOOP_EXHAUSTIVE` distinct draws per length).
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ SAMPLED_PER_LENGTH = 32  # sampler inputs per longer length (and as many uniform
 # group testing in blocks of BLOCK edges; smaller ones edge by edge, as ACDC prunes.
 GROUP_ABOVE = 100
 BLOCK = 8
+LOOP_EXHAUSTIVE = 32  # a loop model's truth inputs: lengths with at most 32 enumerated, ...
+LOOP_SAMPLED = 16  # ... else 16 sampler and 16 uniform ones (sampler-only programs: 32 draws)
 SEED = 12345  # not the discovery seed (0), so the truth inputs are not discovery's
 
 
@@ -77,14 +82,16 @@ def truth_inputs(vocab: Sequence[Any], max_seq_len: int,
                  sample: Callable[[random.Random, int], list[Any]] | None,
                  valid: Callable[[list[Any]], bool] | None, seed: int = SEED,
                  domain: Callable[[random.Random, int], list[Any]] | None = None,
-                 lengths: Sequence[int] | None = None) -> tuple[list[list[Any]], int]:
+                 lengths: Sequence[int] | None = None, exhaustive: int = EXHAUSTIVE_PER_LENGTH,
+                 sampled: int = SAMPLED_PER_LENGTH) -> tuple[list[list[Any]], int]:
     """The truth inputs (see the module docstring) and the longest enumerated length.
 
     domain: a sampler of the program's valid inputs (a library program's `sample_input`,
     e.g. sort_unique's distinct keys); the inputs are then only its draws, up to
     `EXHAUSTIVE_PER_LENGTH` distinct ones per length (fewer where it has fewer), since
     token sequences outside it are not inputs of the program. lengths: only these input
-    lengths (default 1 .. max_seq_len; a SIIT model reads one).
+    lengths (default 1 .. max_seq_len; a SIIT model reads one). exhaustive, sampled: the
+    per-length counts (`EXHAUSTIVE_PER_LENGTH`, `SAMPLED_PER_LENGTH` unless given).
     """
     tokens = list(vocab)
     rng = random.Random(seed)
@@ -93,22 +100,22 @@ def truth_inputs(vocab: Sequence[Any], max_seq_len: int,
     for n in (lengths if lengths is not None else range(1, max_seq_len + 1)):
         if domain is not None:
             drawn: dict[tuple, list[Any]] = {}
-            for _ in range(EXHAUSTIVE_PER_LENGTH * 8):
-                if len(drawn) >= EXHAUSTIVE_PER_LENGTH:
+            for _ in range(exhaustive * 8):
+                if len(drawn) >= exhaustive:
                     break
                 one = list(domain(rng, n))
                 if len(one) == n:
                     drawn[tuple(map(repr, one))] = one
-            out += list(drawn.values())[: EXHAUSTIVE_PER_LENGTH if n <= 8 else 2 * SAMPLED_PER_LENGTH]
+            out += list(drawn.values())[: exhaustive if n <= 8 else 2 * sampled]
             continue
-        if len(tokens) ** n <= EXHAUSTIVE_PER_LENGTH:
+        if len(tokens) ** n <= exhaustive:
             out += [list(t) for t in itertools.product(tokens, repeat=n)]
             exhaustive_up_to = n
             continue
         out += [[t] * n for t in tokens]
-        out += [[rng.choice(tokens) for _ in range(n)] for _ in range(SAMPLED_PER_LENGTH)]
+        out += [[rng.choice(tokens) for _ in range(n)] for _ in range(sampled)]
         if sample is not None:
-            out += [one for one in (list(sample(rng, n)) for _ in range(SAMPLED_PER_LENGTH)) if len(one) == n]
+            out += [one for one in (list(sample(rng, n)) for _ in range(sampled)) if len(one) == n]
     unique = list({tuple(map(repr, t)): t for t in out}.values())
     if valid is not None:
         unique = [t for t in unique if valid(t)]
@@ -134,8 +141,13 @@ def program_truth(compiled: Any, program: Any = None,
                 return False  # the model is exact only where the interpreter accepts
             return True
 
-    inputs, exhaustive_up_to = truth_inputs(compiled.vocab, compiled.max_seq_len, sample, valid,
-                                            domain=domain, lengths=lengths)
+    # A loop model's hundreds of unrolled edges are pruned on fewer inputs per length (each
+    # dropped block costs a pass over all of them; the dashboard waits for this truth).
+    loop = bool(getattr(compiled.model.cfg, "loop_steps", None))
+    inputs, exhaustive_up_to = truth_inputs(
+        compiled.vocab, compiled.max_seq_len, sample, valid, domain=domain, lengths=lengths,
+        exhaustive=LOOP_EXHAUSTIVE if loop else EXHAUSTIVE_PER_LENGTH,
+        sampled=LOOP_SAMPLED if loop else SAMPLED_PER_LENGTH)
     return live_truth(compiled, inputs, exhaustive_up_to)
 
 
