@@ -177,6 +177,10 @@ class Subject(ABC):
         """The true circuit when the model was built from a program (else None)."""
         return None
 
+    def ground_truth_note(self) -> str:
+        """What `ground_truth()` is, in a few words for a caption (empty when there is none)."""
+        return ""
+
     def captions(self) -> dict[str, str]:
         """Component (`L0H1`, `MLP2`) -> what it computes, when known."""
         return {}

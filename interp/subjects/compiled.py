@@ -90,6 +90,9 @@ class CompiledSubject(Subject):
         hundreds of unrolled edges take a few CPU minutes (group testing)."""
         return self.live_truth().circuit
 
+    def ground_truth_note(self) -> str:
+        return "the compiler's circuit, less the edges that change no output on the truth inputs"
+
     def live_truth(self) -> Any:
         """`compiled.circuit()` split into live and inert edges (computed once: about a second
         to a minute, a few minutes for a loop model's hundreds of unrolled edges)."""

@@ -129,6 +129,10 @@ class SiitSubject(TaskSubject):
                                              entry.sample_input, lengths=[self.n_tokens])
         return self._live_truth
 
+    def ground_truth_note(self) -> str:
+        return ("the circuit SIIT trained it to implement: its program compiled one component per "
+                "operation, less the edges that change no output")
+
     def analysis_inputs(self, per_length: int, seed: int = 0) -> AnalysisInputs:
         rows = self._rows(ROWS_PER_LENGTH * per_length, seed)  # [n, 1 + n_tokens]
         corrupted = self.corrupt_rows(rows, seed + 1)

@@ -126,6 +126,10 @@ class ProgramSubject(Subject):
         program:sort's 232 non-silent edges)."""
         return self.live_truth()[0]
 
+    def ground_truth_note(self) -> str:
+        return (f"the program's non-silent edges, less those that change no output on "
+                f"{ROWS_PER_LENGTH * TRUTH_PER_LENGTH} sampled full-length task inputs, zero ablation")
+
     def live_truth(self) -> tuple[Circuit, Any, list[torch.Tensor]]:
         """The truth, the pruning's evidence (`Pruned`: dropped edges, witness rows) and the
         batches the witnesses index."""

@@ -116,8 +116,9 @@ def show(subject: Subject, run: ModelRun) -> None:
     cfg = subject.model.cfg
     truth = _ground_truth(subject)
     if truth is not None:
-        draw(truth, cfg, f"Ground truth: {len(truth.edges)} edges (the compiler's, less those that "
-             "change no output)", key="circuit_truth")
+        note = subject.ground_truth_note()
+        draw(truth, cfg, f"Ground truth: {len(truth.edges)} edges" + (f" ({note})" if note else ""),
+             key="circuit_truth")
     else:
         st.caption("No ground truth: this model was not compiled from a program.")
     with st.form("discovery_form"):
