@@ -43,6 +43,15 @@ def choose_view(at: AppTest, view: str) -> AppTest:
     return at
 
 
+def shipped_program_view(program: str, view: str) -> AppTest:
+    """A fresh app on the shipped Transformer Program `program`, showing `view`."""
+    at = start_app()
+    at.radio(key="source").set_value("Transformer Program").run()
+    at.selectbox(key="shipped_program").set_value(program).run()
+    assert_clean(at)
+    return choose_view(at, view)
+
+
 def array(field) -> list:
     """A figure's numeric field as nested lists (plotly sends numpy arrays as base64 `bdata`)."""
     if isinstance(field, dict) and "bdata" in field:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from app_harness import assert_clean, chart, choose_view, start_app
+from app_harness import assert_clean, chart, shipped_program_view
 
 from interp.app.model_run import model_input
 from interp.app.subject import named_subject
@@ -17,11 +17,7 @@ COMPONENT_CHARTS = ("component_norms", "logit_lens", "dla_bars")
 
 @pytest.fixture(scope="module")
 def residual():
-    at = start_app()
-    at.radio(key="source").set_value("Transformer Program").run()
-    at.selectbox(key="shipped_program").set_value("sort").run()
-    assert_clean(at)
-    return choose_view(at, "Residual stream")
+    return shipped_program_view("sort", "Residual stream")
 
 
 def _writing_components(tokens: list[str]) -> set[str]:

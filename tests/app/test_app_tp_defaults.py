@@ -9,7 +9,7 @@ import html
 
 import pytest
 import torch
-from app_harness import array, assert_clean, chart, choose_view, start_app
+from app_harness import array, assert_clean, chart, choose_view, shipped_program_view
 
 from interp.analysis import residual_readout
 from interp.app.model_run import model_input
@@ -18,11 +18,7 @@ from interp.app.subject import named_subject
 
 @pytest.fixture(scope="module")
 def residual():
-    at = start_app()
-    at.radio(key="source").set_value("Transformer Program").run()
-    at.selectbox(key="shipped_program").set_value("sort").run()
-    assert_clean(at)
-    return choose_view(at, "Residual stream")
+    return shipped_program_view("sort", "Residual stream")
 
 
 def _readout(at):
