@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 ROWS_PER_LENGTH = 8  # full-length inputs per `per_length`
 TRUTH_PER_LENGTH = 8  # the truth's inputs: analysis_inputs(8) rows (64), ...
 TRUTH_SEED = 12345  # ... with a seed that is not discovery's (0)
+TRUTH_FILE = "truth.json"  # the truth, stored beside program.json (shipped programs have one)
 
 
 class ProgramSubject(Subject):
@@ -29,7 +30,8 @@ class ProgramSubject(Subject):
     kind = "Transformer Program"
     prefix = 1  # the sink
 
-    def __init__(self, exact: Any, simplified: Any, title: str, metadata: dict[str, Any] | None = None):
+    def __init__(self, exact: Any, simplified: Any, title: str, metadata: dict[str, Any] | None = None,
+                 folder: Path | None = None):
         from interp.programs.convert import SINK, to_hooked
 
         model = to_hooked(exact)
@@ -37,6 +39,7 @@ class ProgramSubject(Subject):
         shape = exact.shape
         super().__init__(model, title, list(shape.tokens), shape.n_ctx)
         self.exact, self.simplified = exact, simplified
+        self.folder = folder  # the program's directory, where its truth.json may be
         self.sink = SINK
 
     def _special(self) -> set[str]:
@@ -123,8 +126,46 @@ class ProgramSubject(Subject):
         `analysis_inputs(TRUTH_PER_LENGTH, TRUTH_SEED)` scored at the answer positions
         (interp/analysis/minimal_circuit.py; a logit moving by more than 1e-2 counts). Exact
         on those inputs, not a proof for every input. Computed once (about 15 CPU s for
-        program:sort's 232 non-silent edges)."""
-        return self.live_truth()[0]
+        program:sort's 232 non-silent edges), or read from the program folder's `truth.json`
+        when that was written for this very program (`save_truth`; the shipped ones have it)."""
+        stored = self._stored_truth()
+        return stored if stored is not None else self.live_truth()[0]
+
+    def _stored_truth(self) -> Circuit | None:
+        """`truth.json` of the program's folder, if its program hash is this program's."""
+        import json
+
+        from interp.circuit import Circuit, Edge
+
+        path = self.folder / TRUTH_FILE if self.folder is not None else None
+        if path is None or not path.is_file():
+            return None
+        stored = json.loads(path.read_text())
+        if stored.get("program_sha256") != self._program_hash():
+            return None  # written for another program: computed again instead
+        edges = [Edge(*e) for e in stored["edges"]]
+        full = Circuit.full(self.model.cfg)
+        nodes = [n for n in full.nodes if any(n in (e.src, e.dst) for e in edges)]
+        return Circuit(nodes, edges)
+
+    def _program_hash(self) -> str:
+        import hashlib
+
+        return hashlib.sha256((self.folder / "program.json").read_bytes()).hexdigest()
+
+    def save_truth(self) -> Path:
+        """Compute the truth and write it to the program folder's `truth.json` (its edges, the
+        hash of the program.json it holds for, and how it was made)."""
+        import json
+
+        if self.folder is None:
+            raise InputError("this Transformer Program has no folder to write its truth into.")
+        truth = self.live_truth()[0]
+        path = self.folder / TRUTH_FILE
+        edges = ",\n".join(json.dumps([e.src, e.dst, e.slot]) for e in truth.edges)  # one edge a line
+        path.write_text(f'{{\n"program_sha256": {json.dumps(self._program_hash())},\n'
+                        f'"made": {json.dumps(self.ground_truth_note())},\n"edges": [\n{edges}\n]\n}}\n')
+        return path
 
     def ground_truth_note(self) -> str:
         return (f"the program's non-silent edges, less those that change no output on "
@@ -165,7 +206,8 @@ def program_dir_subject(directory: str | Path, title: str | None = None,
         simplified = load_discrete_program(directory, simplified=True)
     except InputError:  # written without a simplified form
         simplified = None
-    return ProgramSubject(exact, simplified, title or f"Transformer Program: {directory}", metadata)
+    return ProgramSubject(exact, simplified, title or f"Transformer Program: {directory}", metadata,
+                          folder=Path(directory))
 
 
 def shipped_program_subject(name: str) -> ProgramSubject:

@@ -4,6 +4,7 @@ once per model, errors handed to the view, and the same circuit as computed in t
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -89,4 +90,5 @@ def test_no_thread_is_left_niced():
     ground_truth.ground_truth(library_subject("length", max_seq_len=3))
     nice = {task.name: int(task.joinpath("stat").read_text().rsplit(")", 1)[1].split()[16])
             for task in Path("/proc/self/task").iterdir()}  # field 19 of stat: the nice value
-    assert set(nice.values()) == {0}, nice
+    # The main thread's own value: pytest itself may run under nice.
+    assert set(nice.values()) == {os.getpriority(os.PRIO_PROCESS, 0)}, nice
