@@ -211,6 +211,12 @@ class Circuit:
                 edges += [Edge(src.name, dst.name, slot) for slot in dst.slots]
         return cls([n.name for n in order], edges)
 
+    @classmethod
+    def of_edges(cls, edges: list[Edge], order: list[str]) -> Circuit:
+        """The circuit of `edges`, its nodes those they touch, in `order`."""
+        touched = {e.src for e in edges} | {e.dst for e in edges}
+        return cls([n for n in order if n in touched], list(edges))
+
     def edge_set(self) -> set[Edge]:
         return set(self.edges)
 

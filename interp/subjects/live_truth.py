@@ -182,9 +182,8 @@ def live_truth(compiled: Any, inputs: Sequence[Sequence[Any]], exhaustive_up_to:
     pruned = prune_edges(model, structural.edges, batches, _pruning_order, tolerance,
                          positions=lambda n: list(range(1, n)), block=block)
     kept = set(pruned.kept)
-    kept_edges = [e for e in structural.edges if e in kept]
-    nodes = [n for n in structural.nodes if any(n in (e.src, e.dst) for e in kept_edges)]
-    return LiveTruth(structural, Circuit(nodes, kept_edges), list(pruned.dropped), dict(pruned.effect),
+    circuit = Circuit.of_edges([e for e in structural.edges if e in kept], structural.nodes)
+    return LiveTruth(structural, circuit, list(pruned.dropped), dict(pruned.effect),
                      {e: groups[b][r] for e, (b, r) in pruned.witness.items()}, pruned.dropped_together,
                      len(inputs), exhaustive_up_to, pruned.passes)
 

@@ -135,7 +135,7 @@ class ProgramSubject(Subject):
         """`truth.json` of the program's folder, if its program hash is this program's."""
         import json
 
-        from interp.circuit import Circuit, Edge
+        from interp.circuit import Circuit
 
         path = self.folder / TRUTH_FILE if self.folder is not None else None
         if path is None or not path.is_file():
@@ -143,10 +143,7 @@ class ProgramSubject(Subject):
         stored = json.loads(path.read_text())
         if stored.get("program_sha256") != self._program_hash():
             return None  # written for another program: computed again instead
-        edges = [Edge(*e) for e in stored["edges"]]
-        full = Circuit.full(self.model.cfg)
-        nodes = [n for n in full.nodes if any(n in (e.src, e.dst) for e in edges)]
-        return Circuit(nodes, edges)
+        return Circuit.from_json(stored["circuit"])
 
     def _program_hash(self) -> str:
         import hashlib
@@ -162,9 +159,8 @@ class ProgramSubject(Subject):
             raise InputError("this Transformer Program has no folder to write its truth into.")
         truth = self.live_truth()[0]
         path = self.folder / TRUTH_FILE
-        edges = ",\n".join(json.dumps([e.src, e.dst, e.slot]) for e in truth.edges)  # one edge a line
-        path.write_text(f'{{\n"program_sha256": {json.dumps(self._program_hash())},\n'
-                        f'"made": {json.dumps(self.ground_truth_note())},\n"edges": [\n{edges}\n]\n}}\n')
+        path.write_text(json.dumps({"program_sha256": self._program_hash(), "made": self.ground_truth_note(),
+                                    "circuit": truth.to_json()}, indent=1) + "\n")
         return path
 
     def ground_truth_note(self) -> str:
@@ -190,9 +186,8 @@ class ProgramSubject(Subject):
             pruned = prune_edges(copy.deepcopy(self.model), candidates, inputs.batches, _pruning_order,
                                  TOLERANCE, positions=lambda n: list(inputs.positions or range(n)))
             kept = set(pruned.kept)
-            edges = [e for e in full.edges if e in kept]
-            nodes = [n for n in full.nodes if any(n in (e.src, e.dst) for e in edges)]
-            self._live_truth = (Circuit(nodes, edges), pruned, list(inputs.batches))
+            truth = Circuit.of_edges([e for e in full.edges if e in kept], full.nodes)
+            self._live_truth = (truth, pruned, list(inputs.batches))
         return self._live_truth
 
 

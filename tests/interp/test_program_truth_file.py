@@ -25,7 +25,8 @@ def test_a_truth_file_for_another_program_is_ignored_and_save_writes_this_one(tm
     folder = tmp_path / "hist"
     shutil.copytree(shipped_program_dir("hist"), folder)
     stored = json.loads((folder / "truth.json").read_text())
-    (folder / "truth.json").write_text(json.dumps({**stored, "program_sha256": "0" * 64, "edges": []}))
+    empty = {"nodes": [], "edges": []}
+    (folder / "truth.json").write_text(json.dumps({**stored, "program_sha256": "0" * 64, "circuit": empty}))
     subject = program_dir_subject(folder)
     assert subject.ground_truth().edges  # the empty stored truth was not used
     subject.save_truth()
