@@ -176,6 +176,44 @@ def _wrap(text: str, width: int = 70) -> str:
     return "<br>".join(lines + ([line] if line else []))
 
 
+# Streamlit's plotly theme: tick labels at 0.75 rem, axis and colorbar titles at 0.875 rem.
+AXIS_FONT, TITLE_FONT = 12, 14
+EM = 0.55  # width of a character in em, generous for Streamlit's Source Sans (measured: 0.35-0.5)
+TYPICAL_EM = 0.5
+LABEL_GAP = 62  # px beside the longest y tick label: tick, padding and title standoff (measured 60)
+X_TITLE_GAP = 58  # px under the x tick labels: their padding, the axis title and its standoff (measured 56)
+
+
+def _text_px(labels: Sequence[str], font: int = AXIS_FONT) -> float:
+    """Width in px of the longest of `labels` (an estimate on the generous side)."""
+    return EM * font * max((len(str(label)) for label in labels), default=0)
+
+
+def heatmap_margins(rows: Sequence[str], columns: Sequence[str], width_px: float, title_top: int = 50,
+                    colorbar_title: str | None = None, columns_on_top: bool = False) -> dict:
+    """Margins wide enough for the tick labels, axis titles and colorbar, so plotly draws the
+    figure once. With too small margins (l=10) its automargin widens them and redraws the whole
+    figure, up to three times, each draw measuring every tick label: most of the 0.6 s Chromium
+    spent on a 76-row heatmap. Too-small estimates still only cost a redraw (automargin stays on).
+
+    `width_px`: the figure's expected width, to predict whether plotly sets the column labels upright.
+    """
+    left = _text_px(rows) + LABEL_GAP
+    right = 10.0
+    if colorbar_title is not None:
+        # The colorbar sits 2% of the plot right of it; its title (on top) or its numbers are its width.
+        right = 0.025 * width_px + max(EM * TITLE_FONT * len(colorbar_title) + 8, 70) + 14
+    spacing = max(width_px - left - right, 1.0) / max(len(columns), 1)
+    label_w, label_h = _text_px(columns), AXIS_FONT + 4
+    # Level where they fit, else upright (the heatmaps allow plotly no other angle); whether they
+    # fit is judged on a typical width (plotly judges on the drawn one), the space on a generous one.
+    high = label_h if label_w * TYPICAL_EM / EM + 4 <= spacing else label_w
+    top, bottom = title_top, high + X_TITLE_GAP
+    if columns_on_top:
+        top, bottom = title_top + high, 10
+    return {"l": math.ceil(left), "r": math.ceil(right), "t": math.ceil(top), "b": math.ceil(bottom)}
+
+
 def _labelled_axis(labels: Sequence[str], title: str = "", **extra) -> dict:
     return {"tickvals": list(range(len(labels))), "ticktext": escaped(labels), "title": {"text": title},
             **extra}
@@ -194,33 +232,41 @@ def value_table_heatmap(rows: Sequence[str], columns: Sequence[str],
     trace = {"type": "heatmap", "z": changed, "text": [escaped(r) for r in cells], "texttemplate": "%{text}",
              "colorscale": [[0, "#f4f6fb"], [1, "#ffd27f"]], "zmin": 0, "zmax": 1, "showscale": False,
              "hovertemplate": "%{y}<br>position %{x}<br>%{text}<extra></extra>"}
+    margin = heatmap_margins(rows, columns, GRID_WIDTH_PX, title_top=60, columns_on_top=True)
     return figure([trace], {
-        "title": {"text": title}, "height": max(200, 26 * n_rows + 90),
-        "margin": {"l": 10, "r": 10, "t": 70, "b": 10},
+        "title": {"text": title}, "height": max(200, 26 * n_rows + margin["t"] + margin["b"] + 10),
+        "margin": margin,
         "xaxis": _labelled_axis(columns, side="top"), "yaxis": _labelled_axis(rows, autorange="reversed"),
     })
 
 
 def bar_chart(labels: Sequence[str], values: Sequence[float], title: str, value_name: str) -> go.Figure:
-    """Horizontal bars, one per component."""
+    """Horizontal bars, one per component. Margins that hold the labels (measured: label + 19 px
+    left, 65 px below), so plotly draws once (see heatmap_margins)."""
     trace = {"type": "bar", "x": list(values), "y": list(labels), "orientation": "h",
              "hovertemplate": "%{y}: %{x:.3f}<extra></extra>"}
+    margin = {"l": math.ceil(_text_px(labels) + 24), "r": 10, "t": 50, "b": 70}
     return figure([trace], {"title": {"text": title}, "xaxis": {"title": {"text": value_name}},
-                            "yaxis": {"autorange": "reversed"}, "height": max(220, 22 * len(labels) + 80),
-                            "margin": {"l": 10, "r": 10, "t": 50, "b": 30}})
+                            "yaxis": {"autorange": "reversed"}, "height": max(220, 22 * len(labels) + 130),
+                            "margin": margin})
 
 
 def matrix_heatmap(z: np.ndarray, rows: Sequence[str], columns: Sequence[str], title: str,
                    value_name: str, text: Sequence[Sequence[str]] | None = None,
                    signed: bool = True, zmax: float | None = None,
-                   x_title: str = "position", y_title: str = "") -> go.Figure:
+                   x_title: str = "position", y_title: str = "",
+                   width_px: float = GRID_WIDTH_PX, row_hover: Sequence[str] | None = None,
+                   value_format: str = ".3f") -> go.Figure:
     """A labelled heatmap [rows, columns] (component x position, layer x position, ...).
 
     Signed quantities get a red-blue scale centred on 0; non-negative ones (norms,
     probabilities) a sequential scale from 0, so no colour suggests a sign that is not there.
+    `width_px`: the width it is drawn at (half of GRID_WIDTH_PX in a two-column row), for its
+    margins. `row_hover`: each row's full name in the hover, where its tick label is short.
+    `value_format`: of the values in the hover (d3-format: ".3f", "d" for counts).
     """
     trace = {"type": "heatmap", "z": z, "colorbar": {"title": {"text": value_name}},
-             "hovertemplate": "%{y}<br>%{x}<br>" + value_name + " %{z:.3f}<extra></extra>",
+             "hovertemplate": f"%{{y}}<br>%{{x}}<br>{value_name} %{{z:{value_format}}}<extra></extra>",
              **({"colorscale": "RdBu", "zmid": 0} if signed else {"colorscale": "Viridis", "zmin": 0})}
     if zmax is not None:
         trace["zmax"] = zmax
@@ -233,11 +279,30 @@ def matrix_heatmap(z: np.ndarray, rows: Sequence[str], columns: Sequence[str], t
             trace["hovertemplate"] = trace["hovertemplate"].replace("<extra>", " · %{text}<extra>")
         else:
             trace["texttemplate"] = "%{text}"
+    margin = heatmap_margins(rows, [] if crowded else columns, width_px, colorbar_title=value_name)
+    if crowded:
+        x_ticks = _thinned(columns, GRID_WIDTH_PX, horizontal=True)
+    else:
+        # Labels too close even upright: every step-th one (the hover names every column).
+        spacing = max(width_px - margin["l"] - margin["r"], 1) / max(len(columns), 1)
+        shown = list(range(0, len(columns), max(1, math.ceil((AXIS_FONT + 4) / spacing))))
+        x_ticks = {"tickvals": shown, "ticktext": escaped([columns[i] for i in shown])}
+    if row_hover is not None or len(x_ticks["tickvals"]) < len(columns):
+        # Hover names come from customdata where a tick label is shortened or left out: plotly's
+        # %{x} and %{y} show a label only on a tick, else the index.
+        names = np.empty((len(rows), len(columns), 2), dtype=object)  # [row, column, (row, column)]
+        row_names = escaped(row_hover if row_hover is not None else rows)
+        names[:, :, 0] = np.array(row_names, dtype=object)[:, None]
+        names[:, :, 1] = np.array(escaped(columns), dtype=object)[None, :]
+        trace["customdata"] = names
+        trace["hovertemplate"] = trace["hovertemplate"].replace("%{y}", "%{customdata[0]}").replace(
+            "%{x}", "%{customdata[1]}")
     return figure([trace], {
-        "title": {"text": title}, "height": max(240, 24 * len(rows) + 110),
-        "margin": {"l": 10, "r": 10, "t": 50, "b": 30},
-        "xaxis": _labelled_axis(columns, x_title,
-                                **(_thinned(columns, GRID_WIDTH_PX, horizontal=True) if crowded else {})),
+        # 24 px a row between the margins: tick labels 16 px high never overlap.
+        "title": {"text": title}, "height": max(240, 24 * len(rows) + margin["t"] + margin["b"] + 10),
+        "margin": margin,
+        # Level labels where they fit, else upright: plotly's 30° tilt lets neighbours touch.
+        "xaxis": _labelled_axis(columns, x_title, autotickangles=[0, 90], **x_ticks),
         "yaxis": _labelled_axis(rows, y_title, autorange="reversed"),
     })
 
