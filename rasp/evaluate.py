@@ -21,6 +21,7 @@ class Trace:
     output: list[Any]
     values: dict[str, list[Any]] = field(default_factory=dict)
     selectors: dict[str, Matrix] = field(default_factory=dict)
+    loop_steps: dict[str, int] = field(default_factory=dict)  # loop name -> steps applied
 
 
 def evaluate(
@@ -53,6 +54,7 @@ def trace(
             result.selectors[node.label] = value
         else:
             result.values[node.label] = value
+    result.loop_steps = dict(evaluator.loop_steps)
     return result
 
 
@@ -119,6 +121,7 @@ class _Evaluator:
         # Memo by node identity: programs share subexpressions.
         self.memo: dict[Any, Any] = {}  # node id (or ("loop", id)) -> value
         self.results: list[tuple[core.RASPExpr, Any]] = []
+        self.loop_steps: dict[str, int] = {}  # loop name -> steps its last run applied
 
     def run(self, program: core.RASPExpr) -> Any:
         if not isinstance(program, core.RASPExpr):
@@ -205,7 +208,9 @@ class _Evaluator:
         key = ("loop", id(block))  # all results of one loop share one run
         if key not in self.memo:
             start = [self._value(sop) for sop in block.inits]
-            self.memo[key] = loops.run_loop(block, start, lambda state: self._loop_body(block, state))
+            taken: list[int] = []
+            self.memo[key] = loops.run_loop(block, start, lambda state: self._loop_body(block, state), taken)
+            self.loop_steps[block.name] = taken[0]  # a nested loop: its last run's count
         return list(self.memo[key][node.index])
 
     def _loop_body(self, block: loops.Loop, state: list[list[Any]]) -> tuple[list, list | None]:

@@ -95,12 +95,40 @@ def _addition(rng: random.Random, length: int) -> list[str]:
 
 
 def _addition_any(rng: random.Random, length: int) -> list[str]:
-    # Operands of independent lengths (each at least one digit) filling `length` tokens.
+    """'A+B' with operands of independent lengths (each at least one digit) filling
+    `length` tokens; half the draws hold a carry that crosses a uniformly drawn number of
+    columns (0 to the most that fit).
+
+    add_loop needs one step per column a carry moves, and uniform digits almost never make
+    a long chain (a column passes a carry on only when its digits sum to 9), so on uniform
+    operands alone its later steps would almost never act.
+    """
     if length < 3:
         return [str(rng.randrange(10)) for _ in range(max(1, length))]
-    n_a = rng.randint(1, length - 2)
-    return ([str(rng.randrange(10)) for _ in range(n_a)] + ["+"]
-            + [str(rng.randrange(10)) for _ in range(length - 1 - n_a)])
+    chain = rng.randint(0, length - 3) if rng.random() < 0.5 else None
+    fits = [n for n in range(1, length - 1) if chain is None or max(n, length - 1 - n) > chain]
+    n_a = rng.choice(fits)
+    a = [rng.randrange(10) for _ in range(n_a)]  # most significant digit first
+    b = [rng.randrange(10) for _ in range(length - 1 - n_a)]
+    if chain is not None:
+        _carry_chain(rng, a, b, chain)
+    return [*map(str, a), "+", *map(str, b)]
+
+
+def _carry_chain(rng: random.Random, a: list[int], b: list[int], chain: int) -> None:
+    """Set digits of `a` and `b` (in place) so that a carry made in a column both have
+    crosses the next `chain` columns (the longer operand has chain + 1 columns at least)."""
+    columns, overlap = max(len(a), len(b)), min(len(a), len(b))
+    start = rng.randint(0, min(overlap - 1, columns - 1 - chain))
+    x = rng.randint(1, 9)
+    a[len(a) - 1 - start], b[len(b) - 1 - start] = x, rng.randint(10 - x, 9)  # sum >= 10
+    for column in range(start + 1, start + chain + 1):
+        if column < overlap:  # both digits: they sum to 9, so the carry passes on
+            x = rng.randint(0, 9)
+            a[len(a) - 1 - column], b[len(b) - 1 - column] = x, 9 - x
+        else:  # only the longer operand has this column: a 9 passes the carry on
+            longer = a if len(a) > len(b) else b
+            longer[len(longer) - 1 - column] = 9
 
 
 _LETTERS = ["a", "b", "c", "d"]

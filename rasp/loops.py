@@ -113,18 +113,23 @@ def loop(
 
 
 def run_loop(block: Loop, state: list[list[Any]],
-             evaluate_body: Callable[[list[list[Any]]], tuple[list[list[Any]], list[Any] | None]]
-             ) -> list[list[Any]]:
+             evaluate_body: Callable[[list[list[Any]]], tuple[list[list[Any]], list[Any] | None]],
+             steps_taken: list[int] | None = None) -> list[list[Any]]:
     """The reference semantics of a loop: apply the body up to `block.steps` times, stopping
     before a step where the halting SOp is true at every position.
 
     evaluate_body(state) gives (the next state, the halting SOp's values on `state` or None).
+    steps_taken: if given, the number of steps applied is appended to it.
     """
+    applied = 0
     for _ in range(block.steps):
         updated, halt = evaluate_body(state)
         if halt is not None and all(v is not None and bool(v) for v in halt):
             break
         state = updated
+        applied += 1
+    if steps_taken is not None:
+        steps_taken.append(applied)
     return state
 
 

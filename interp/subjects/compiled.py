@@ -74,11 +74,18 @@ class CompiledSubject(Subject):
 
     def analysis_inputs(self, per_length: int, seed: int = 0) -> AnalysisInputs:
         """`per_length` inputs at each of `input_lengths(max_seq_len)`, zero ablation (the
-        compiled circuit's edges carry exactly the program's values)."""
+        compiled circuit's edges carry exactly the program's values). A loop program's are
+        at lengths its sampler makes and spread over the number of loop steps they need
+        (interp/subjects/loop_inputs.py), so that every unrolled step acts on some input."""
         from rasp.compiler.batches import program_batches
 
-        batches = program_batches(self.compiled, self.sample, input_lengths(self.max_seq_len),
-                                  per_length, seed)
+        sample, lengths = self.sample, input_lengths(self.max_seq_len)
+        if self.program is not None and getattr(self.model.cfg, "loop_steps", None):
+            from interp.subjects.loop_inputs import makeable_lengths, spread_over_loop_steps
+
+            lengths = makeable_lengths(sample, lengths, self.max_seq_len, seed)
+            sample = spread_over_loop_steps(self.program, sample, per_length, self.compiled.causal)
+        batches = program_batches(self.compiled, sample, lengths, per_length, seed)
         return AnalysisInputs(batches, None, "zero", None)
 
     def faithfulness_meaning(self) -> str:

@@ -160,3 +160,52 @@ def test_textual_rasp_loops() -> None:
     assert rasp.parse(text, output="grown")([1, 2]) == [32, 64]  # until both are > 20
     with pytest.raises(rasp.RASPError, match="must be functions"):
         rasp.parse("x = loop(3, tokens_int, 2);", output="x")
+
+
+def _carry_steps(a: str, b: str) -> int:
+    """add_loop's steps for a + b, by hand: a carry made in a column moves one column per
+    step and stops at the first column whose digits do not sum to 9; 0 without a carry."""
+    columns = max(len(a), len(b))
+    sums = [(int(a[-1 - c]) if c < len(a) else 0) + (int(b[-1 - c]) if c < len(b) else 0)
+            for c in range(columns)]  # digit sums, units first
+    steps = 0
+    for start, total in enumerate(sums):
+        if total >= 10:
+            crossed = 0
+            while start + 1 + crossed < columns and sums[start + 1 + crossed] == 9:
+                crossed += 1
+            steps = max(steps, 1 + crossed)
+    return steps
+
+
+def test_add_loop_sampler_draws_every_step_count() -> None:
+    # Uniform digits almost never carry across 3+ columns, so add_loop's later steps would
+    # never act on its own task inputs: the sampler must reach every chain length that fits.
+    entry = PROGRAMS["add_loop"]
+    rng = random.Random(0)
+    seen: dict[int, int] = {}
+    for _ in range(4000):
+        text = "".join(entry.sample(rng, entry.max_seq_len))
+        a, b = text.split("+")
+        assert len(text) == entry.max_seq_len and a.isdigit() and b.isdigit()
+        steps = _carry_steps(a, b)
+        seen[steps] = seen.get(steps, 0) + 1
+    most = entry.max_seq_len - 2  # operands of 8 and 1 digits: a carry crossing 8 columns
+    assert set(seen) == set(range(most + 1)), seen
+    assert min(seen.values()) >= 40, seen  # each at least 1% of draws
+
+
+def test_trace_counts_the_loop_steps_the_interpreter_takes() -> None:
+    # add_loop: one step per column the longest carry chain spans (the column that makes
+    # the carry included), none without a carry; parity_loop: length - 1 steps.
+    from rasp.evaluate import trace
+
+    add = PROGRAMS["add_loop"].build()
+    rng = random.Random(5)
+    for _ in range(300):
+        text = "".join(PROGRAMS["add_loop"].sample(rng, rng.randint(3, 10)))
+        a, b = text.split("+")
+        assert trace(add, list(text)).loop_steps == {"add_loop": _carry_steps(a, b)}, text
+    parity = PROGRAMS["parity_loop"].build()
+    for n in range(1, 9):
+        assert trace(parity, [1] * n).loop_steps == {"parity": n - 1}
