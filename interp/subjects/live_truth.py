@@ -27,7 +27,9 @@ their structural circuits have 414-472 edges; they are pruned edge by edge too (
 truth inputs: every input of the lengths
 with at most `LOOP_EXHAUSTIVE` of them, else the constant inputs and `LOOP_SAMPLED`
 sampler plus as many uniform ones per length (a program with its own sampler: up to
-`LOOP_EXHAUSTIVE` distinct draws per length).
+`LOOP_EXHAUSTIVE` distinct draws per length). So a loop model's truth is then validated
+on fresh draws (`LOOP_VALIDATION` per length, another seed) and pruned again with the
+inputs it fails on added, up to `LOOP_ROUNDS` prunings in all.
 """
 
 from __future__ import annotations
@@ -61,6 +63,9 @@ SAMPLED_PER_LENGTH = 32  # sampler inputs per longer length (and as many uniform
 BLOCK = 1
 LOOP_EXHAUSTIVE = 32  # a loop model's truth inputs: lengths with at most 32 enumerated, ...
 LOOP_SAMPLED = 16  # ... else 16 sampler and 16 uniform ones (sampler-only programs: 32 draws)
+LOOP_ROUNDS = 3  # prunings of a loop model at most: each adds the fresh inputs the last failed on
+LOOP_VALIDATION = 128  # fresh inputs per length a loop model's truth is validated on
+VALIDATION_SEED = 54321  # not the truth's, discovery's (0) or the tests' (99)
 SEED = 12345  # not the discovery seed (0), so the truth inputs are not discovery's
 
 
@@ -78,6 +83,7 @@ class LiveTruth:
     n_inputs: int = 0
     exhaustive_up_to: int = 0
     passes: int = 0  # forward passes the pruning took
+    validation_added: int = 0  # fresh inputs added because an earlier truth failed on them
 
 
 def truth_inputs(vocab: Sequence[Any], max_seq_len: int,
@@ -146,11 +152,48 @@ def program_truth(compiled: Any, program: Any = None,
     # A loop model's hundreds of unrolled edges are pruned on fewer inputs per length (each
     # dropped block costs a pass over all of them; the dashboard waits for this truth).
     loop = bool(getattr(compiled.model.cfg, "loop_steps", None))
-    inputs, exhaustive_up_to = truth_inputs(
-        compiled.vocab, compiled.max_seq_len, sample, valid, domain=domain, lengths=lengths,
-        exhaustive=LOOP_EXHAUSTIVE if loop else EXHAUSTIVE_PER_LENGTH,
-        sampled=LOOP_SAMPLED if loop else SAMPLED_PER_LENGTH)
-    return live_truth(compiled, inputs, exhaustive_up_to)
+    counts = {"exhaustive": LOOP_EXHAUSTIVE, "sampled": LOOP_SAMPLED} if loop else \
+        {"exhaustive": EXHAUSTIVE_PER_LENGTH, "sampled": SAMPLED_PER_LENGTH}
+    inputs, exhaustive_up_to = truth_inputs(compiled.vocab, compiled.max_seq_len, sample, valid,
+                                            domain=domain, lengths=lengths, **counts)
+    truth, added = live_truth(compiled, inputs, exhaustive_up_to), 0
+    # A loop model's truth inputs are few (32 per length): validate it on fresh draws and
+    # prune again with the inputs it fails on (alta_add: its first truth moved a logit by 1
+    # on inputs with carry patterns its 128 inputs lacked).
+    for round_ in range(1, LOOP_ROUNDS if loop else 1):
+        fresh, _ = truth_inputs(compiled.vocab, compiled.max_seq_len, sample, valid,
+                                seed=VALIDATION_SEED + round_, domain=domain, lengths=lengths,
+                                exhaustive=LOOP_VALIDATION, sampled=LOOP_VALIDATION // 2)
+        known = {tuple(map(repr, t)) for t in inputs}
+        failing = [t for t in unfaithful_on(compiled, truth.dropped, fresh)
+                   if tuple(map(repr, t)) not in known]
+        if not failing:
+            break
+        inputs, added = inputs + failing, added + len(failing)
+        truth = live_truth(compiled, inputs, exhaustive_up_to)
+    truth.validation_added = added
+    return truth
+
+
+def unfaithful_on(compiled: Any, dropped: Sequence[Edge], inputs: Sequence[Sequence[Any]],
+                  tolerance: float = TOLERANCE) -> list[list[Any]]:
+    """The inputs on which removing `dropped` together (zero ablation) moves a logit after
+    BOS by more than `tolerance`."""
+    from interp.analysis.ablate import ablate
+
+    model = _narrowed(compiled.model)  # a private copy: the hooks stay off the shared model
+    by_length: dict[int, list[list[Any]]] = {}
+    for tokens in inputs:
+        by_length.setdefault(len(tokens), []).append(list(tokens))
+    failing = []
+    with torch.no_grad():
+        for group in by_length.values():
+            batch = torch.tensor([compiled.encode(t) for t in group])  # [rows, 1 + n]
+            clean = model(batch)
+            with ablate(model, edges=list(dropped), kind="zero"):
+                moved = (model(batch) - clean)[:, 1:].abs().flatten(1).amax(1)  # [rows]
+            failing += [t for t, m in zip(group, moved.tolist()) if m > tolerance]
+    return failing
 
 
 def live_truth(compiled: Any, inputs: Sequence[Sequence[Any]], exhaustive_up_to: int = 0,

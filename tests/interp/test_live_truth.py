@@ -127,3 +127,18 @@ def test_compiled_discovery_metric_ignores_the_bos_output() -> None:
     p, q = clean[0, 2].softmax(-1), moved[0, 2].softmax(-1)
     by_hand = float((p * (p.log() - q.log())).sum()) / 2  # mean over the 2 positions after BOS
     assert abs(float(metric(moved)) - by_hand) < 1e-6
+
+
+def test_unfaithful_on_names_the_inputs_an_ablation_moves() -> None:
+    # One input at a time through `ablate` (the reference) against the batched check.
+    from interp.subjects.live_truth import unfaithful_on
+
+    subject = _subject("reverse")
+    edge = subject.live_truth().circuit.edges[0]
+    rng = random.Random(3)
+    inputs = [[rng.choice(subject.vocab) for _ in range(rng.randint(1, 6))] for _ in range(40)]
+    by_hand = [t for t in inputs
+               if _effect(subject, [edge], torch.tensor([subject.compiled.encode(t)])) > TOLERANCE]
+    assert by_hand
+    assert unfaithful_on(subject.compiled, [edge], inputs) == [t for t in inputs if t in by_hand]
+    assert unfaithful_on(subject.compiled, [], inputs) == []
