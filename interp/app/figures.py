@@ -64,11 +64,15 @@ def attention_heatmap(pattern: np.ndarray, tokens: Sequence[str], title: str,
     if signed and not unused:
         del trace["zmin"], trace["zmax"]
         trace.update(colorscale="RdBu", zmid=0, colorbar={"title": {"text": "score"}})
+    # Margins that hold the labels and the colorbar: plotly then draws once (see heatmap_margins).
+    colorbar = trace["colorbar"]["title"]["text"]
+    margin = {"l": math.ceil(_text_px(tokens, TICK_FONT) + 40), "t": 60, "b": 54,
+              "r": math.ceil(0.025 * GRID_WIDTH_PX + max(EM * TITLE_FONT * len(colorbar) + 8, 70) + 14)}
     return figure([trace], {"title": {"text": title}, "height": 460,
                             # 64 Markov tokens in 360 px would smear: every k-th label.
                             "xaxis": _token_axis(tokens, "key", **_thinned(tokens, GRID_WIDTH_PX, True)),
                             "yaxis": _token_axis(tokens, "query", True, **_thinned(tokens, 460 - 100)),
-                            "margin": {"l": 40, "r": 20, "t": 60, "b": 40}})
+                            "margin": margin})
 
 
 UNUSED_SCALE = [[0, "#f7f7f7"], [1, "#8c8c8c"]]  # heads the program leaves empty: grey, not blue
@@ -99,7 +103,7 @@ def attention_grid(patterns: np.ndarray, tokens: Sequence[str],
         place.append((layer, head, row, col))
         col, last_layer = col + 1, layer
     n_rows, n_cols = max(row + 1, 1), min(per_row, max((c for *_, c in place), default=0) + 1)
-    height = 80 + 260 * n_rows
+    height = 102 + 260 * n_rows
     # Spacing in pixels, not a fraction: each row's title must clear the tick labels above it.
     h_gap, v_gap = min(0.06, 0.3 / n_cols), min(0.3 / max(n_rows - 1, 1), 90 / height)
     width = (1 - (n_cols - 1) * h_gap) / n_cols
@@ -134,7 +138,10 @@ def attention_grid(patterns: np.ndarray, tokens: Sequence[str],
     colorbar = {"title": {"text": "score" if signed else "attention"}, "len": min(1.0, 400 / height),
                 "y": 1, "yanchor": "top"}
     layout.update(
-        height=height, margin={"l": 40, "r": 10, "t": 40, "b": 30}, annotations=annotations,
+        # Margins that hold the tick labels, axis titles and colorbar (measured: label + 35 px
+        # left, 48 px below, 127 px right): plotly draws the grid once (see heatmap_margins).
+        height=height, margin={"l": math.ceil(_text_px(tokens, TICK_FONT) + 38), "r": 132, "t": 40, "b": 52},
+        annotations=annotations,
         coloraxis=({"colorscale": "RdBu", "cmid": 0, "colorbar": colorbar} if signed else
                    {"colorscale": ATTENTION_SCALE, "cmin": 0, "cmax": 1, "colorbar": colorbar}),
         coloraxis2={"colorscale": UNUSED_SCALE, "cmin": 0, "cmax": 1, "showscale": False},
@@ -185,8 +192,9 @@ X_TITLE_GAP = 58  # px under the x tick labels: their padding, the axis title an
 
 
 def _text_px(labels: Sequence[str], font: int = AXIS_FONT) -> float:
-    """Width in px of the longest of `labels` (an estimate on the generous side)."""
-    return EM * font * max((len(str(label)) for label in labels), default=0)
+    """Width in px of the longest of `labels` (an estimate on the generous side; one character
+    more, for short labels of wide glyphs: `</s>` is 27 px at 10 px)."""
+    return EM * font * (max((len(str(label)) for label in labels), default=0) + 1)
 
 
 def heatmap_margins(rows: Sequence[str], columns: Sequence[str], width_px: float, title_top: int = 50,

@@ -1,12 +1,13 @@
 """The Weights view's residual layout stays light on a big program (the Transformer Program
 `sort`: 76 variables) and still says everything: variables alike share a row, checked against
 the layout computed here; the toggle lists every variable; and in a real browser plotly draws
-each heatmap once (its margins hold the labels, so automargin never widens them and redraws)
-with no two tick labels overlapping."""
+each heatmap of the Weights and Attention views once (its margins hold the labels, so automargin
+never widens them and redraws) with no two tick labels overlapping."""
 
 from __future__ import annotations
 
 import re
+import time
 
 import numpy as np
 import pytest
@@ -119,21 +120,29 @@ CHECK = """[...document.querySelectorAll('.js-plotly-plot')].map(p => {
   });
   return [(p.layout.title || {}).text || '', widened.join(''), overlaps[0] + overlaps[1]];
 })"""
-DRAWN = ("document.querySelectorAll('.js-plotly-plot').length >= 3 && [...document.querySelectorAll("
-         "'.js-plotly-plot')].every(p => p.querySelector('.main-svg') && p._fullLayout)")
+def _drawn(figures: int) -> str:
+    """JavaScript: at least `figures` plotly figures on the page, each drawn."""
+    return (f"document.querySelectorAll('.js-plotly-plot').length >= {figures} && [...document."
+            "querySelectorAll('.js-plotly-plot')].every(p => p.querySelector('.main-svg') && p._fullLayout)")
 
 
 @pytest.mark.browser
 @pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed (apt-get install chromium)")
-@pytest.mark.parametrize("source,model", [("program", "sort"), ("library", "sort")])
-def test_weights_heatmaps_draw_once_without_overlapping_labels(source, model):
+def test_heatmaps_draw_once_without_overlapping_labels():
+    # Figures on each page: the residual layout, QK and OV; the attention grid and one head.
+    pages = [("program", "sort", "Weights", 3), ("library", "sort", "Weights", 3),
+             ("program", "sort", "Attention", 2)]
+    drawn = {}
     with running_app() as url:
         browser = Browser()
         try:
-            browser.open(f"{url}/?source={source}&model={model}&view=Weights")
-            assert browser.wait_for(DRAWN, 120)
-            figures = browser.evaluate(CHECK)
+            for source, model, view, figures in pages:
+                browser.open(f"{url}/?source={source}&model={model}&view={view}")
+                assert browser.wait_for(_drawn(figures), 120)
+                time.sleep(2)  # the last redraw, if any
+                drawn[(source, model, view, figures)] = browser.evaluate(CHECK)
         finally:
             browser.close()
-    assert len(figures) >= 3, figures
-    assert all(widened == "" and overlaps == 0 for _, widened, overlaps in figures), figures
+    for page, figures in drawn.items():
+        assert len(figures) == page[3], (page, figures)
+        assert all(widened == "" and overlaps == 0 for _, widened, overlaps in figures), (page, figures)
