@@ -182,12 +182,9 @@ def unfaithful_on(compiled: Any, dropped: Sequence[Edge], inputs: Sequence[Seque
     from interp.analysis.ablate import ablate
 
     model = _narrowed(compiled.model)  # a private copy: the hooks stay off the shared model
-    by_length: dict[int, list[list[Any]]] = {}
-    for tokens in inputs:
-        by_length.setdefault(len(tokens), []).append(list(tokens))
     failing = []
     with torch.no_grad():
-        for group in by_length.values():
+        for group in _by_length(inputs):
             batch = torch.tensor([compiled.encode(t) for t in group])  # [rows, 1 + n]
             clean = model(batch)
             with ablate(model, edges=list(dropped), kind="zero"):
@@ -215,10 +212,7 @@ def live_truth(compiled: Any, inputs: Sequence[Sequence[Any]], exhaustive_up_to:
     from interp.analysis.minimal_circuit import prune_edges
 
     structural = compiled.circuit()
-    by_length: dict[int, list[list[Any]]] = {}
-    for tokens in inputs:
-        by_length.setdefault(len(tokens), []).append(list(tokens))
-    groups = [by_length[n] for n in sorted(by_length)]  # shortest inputs first
+    groups = _by_length(inputs)
     batches = [torch.tensor([compiled.encode(t) for t in group]) for group in groups]  # [batch, 1 + n]
     model = _narrowed(compiled.model)
     if block is None:
@@ -230,6 +224,14 @@ def live_truth(compiled: Any, inputs: Sequence[Sequence[Any]], exhaustive_up_to:
     return LiveTruth(structural, circuit, list(pruned.dropped), dict(pruned.effect),
                      {e: groups[b][r] for e, (b, r) in pruned.witness.items()}, pruned.dropped_together,
                      len(inputs), exhaustive_up_to, pruned.passes)
+
+
+def _by_length(inputs: Sequence[Sequence[Any]]) -> list[list[list[Any]]]:
+    """`inputs` grouped by length (one batch each), shortest first."""
+    by_length: dict[int, list[list[Any]]] = {}
+    for tokens in inputs:
+        by_length.setdefault(len(tokens), []).append(list(tokens))
+    return [by_length[n] for n in sorted(by_length)]
 
 
 def _narrowed(model: Any) -> Any:
