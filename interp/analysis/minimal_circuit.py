@@ -7,6 +7,10 @@ edge on top of all the dropped ones (dropping it if that changes nothing, until 
 does). So removing the dropped edges together changes no scored output (faithful), and
 removing any kept edge as well changes one, on a recorded witness input (minimal).
 
+A change is measured on the scored logits as they are, or with `centered=True` on each
+position's logits less their mean (`logit_change`): a shift common to every logit of a
+position changes no probability, so for a categorical output it is no change of the output.
+
 With block = 1 that is the per-edge greedy pruner, decision for decision. With block > 1
 (group testing, for circuits of hundreds of edges) the edges go in blocks of that many, in
 the same order: a block whose removal on top of the dropped ones changes nothing is
@@ -51,6 +55,15 @@ RECENT_WITNESSES = 16
 Row = tuple[int, int]  # (batch index, row in that batch)
 
 
+def logit_change(logits: torch.Tensor, clean: torch.Tensor, centered: bool = False) -> torch.Tensor:
+    """[rows]: the largest |change| of `logits` from `clean` (both [rows, pos, d_vocab]) in
+    each row; centered: of each position's logits less their mean over the vocabulary."""
+    change = logits - clean  # [rows, pos, d_vocab]
+    if centered:
+        change = change - change.mean(-1, keepdim=True)
+    return change.abs().flatten(1).amax(1)
+
+
 @dataclass
 class Pruned:
     """The outcome of `prune_edges`: kept and dropped edges and the evidence for each."""
@@ -66,17 +79,19 @@ class Pruned:
 
 def prune_edges(model: HookedTransformer, edges: Sequence[Edge], batches: Sequence[torch.Tensor],
                 order: Callable[[Edge], tuple], tolerance: float,
-                positions: Callable[[int], list[int]] | None = None, block: int = 1) -> Pruned:
+                positions: Callable[[int], list[int]] | None = None, block: int = 1,
+                centered: bool = False) -> Pruned:
     """`edges` pruned to a faithful, minimal set on `batches` (each [rows, pos] of token ids,
     one length per batch) under zero ablation (see the module docstring).
 
     order: the sort key of the per-edge pruning order; positions: the scored positions of a
-    sequence of the given length (default: all). block > 1: group testing (below). Hooks
+    sequence of the given length (default: all). block > 1: group testing (below).
+    centered: measure changes of the logits less their mean at each position. Hooks
     go on `model` for the duration: pass a private copy when the model is shared.
     """
     ordered = sorted(edges, key=order)
     silent = silent_edges(model, ordered)
-    with _MaskedRuns(model, ordered, batches, positions).active() as runs:
+    with _MaskedRuns(model, ordered, batches, positions, centered).active() as runs:
         removed = torch.zeros(len(ordered), dtype=torch.bool)  # [n_edges]
         dropped = [e for e in ordered if e in silent]
         for e in dropped:
@@ -145,8 +160,9 @@ class _MaskedRuns:
     does for one set of edges."""
 
     def __init__(self, model: HookedTransformer, edges: list[Edge], batches: Sequence[torch.Tensor],
-                 positions: Callable[[int], list[int]] | None) -> None:
+                 positions: Callable[[int], list[int]] | None, centered: bool = False) -> None:
         self.model = model
+        self.centered = centered
         self.edges = edges
         self.index = {e: i for i, e in enumerate(edges)}
         self.batches = list(batches)
@@ -205,8 +221,7 @@ class _MaskedRuns:
 
     def moved(self, batch: int, rows: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """[rows]: largest scored |logit change| of each row under its mask row."""
-        logits = self._logits(batch, rows, mask)
-        return (logits - self.clean[batch][rows]).abs().flatten(1).amax(1)
+        return logit_change(self._logits(batch, rows, mask), self.clean[batch][rows], self.centered)
 
     def search(self, removed: torch.Tensor, tolerance: float, first: list[Row]) -> tuple[float, Row] | None:
         """An input on which removing `removed` ([n_edges] bool) moves a scored logit by more

@@ -8,7 +8,11 @@ BOS position) and reads of conjuncts or branches the program's output does not d
 (most_freq's "has an earlier copy" branch, a Dyck conjunct implied by the others). They
 cannot be shown inert from value sets, so this module tests the edges instead (zero
 ablation on the truth inputs, a logit after BOS moving by more than `TOLERANCE` counting
-as a change) and prunes the circuit to a faithful, minimal one (see `live_truth`).
+as a change) and prunes the circuit to a faithful, minimal one (see `live_truth`). For a
+categorical output a logit moves relative to the others at its position: the change less
+its mean over the vocabulary, since a shift common to every logit changes no probability
+(ACDC's KL ignores it too). Measured on the raw logits, alta_add's truth kept edges whose
+only effect was such a shift: 259 edges and ACDC AUC 0.976 against it, 250 and 0.991 now.
 
 The result is "edges with an effect on the truth inputs", not a proof: every input up to
 the longest length whose inputs number at most `EXHAUSTIVE_PER_LENGTH`, the constant
@@ -180,6 +184,7 @@ def unfaithful_on(compiled: Any, dropped: Sequence[Edge], inputs: Sequence[Seque
     """The inputs on which removing `dropped` together (zero ablation) moves a logit after
     BOS by more than `tolerance`."""
     from interp.analysis.ablate import ablate
+    from interp.analysis.minimal_circuit import logit_change
 
     model = _narrowed(compiled.model)  # a private copy: the hooks stay off the shared model
     failing = []
@@ -188,7 +193,7 @@ def unfaithful_on(compiled: Any, dropped: Sequence[Edge], inputs: Sequence[Seque
             batch = torch.tensor([compiled.encode(t) for t in group])  # [rows, 1 + n]
             clean = model(batch)
             with ablate(model, edges=list(dropped), kind="zero"):
-                moved = (model(batch) - clean)[:, 1:].abs().flatten(1).amax(1)  # [rows]
+                moved = logit_change(model(batch)[:, 1:], clean[:, 1:], _centered(compiled))  # [rows]
             failing += [t for t, m in zip(group, moved.tolist()) if m > tolerance]
     return failing
 
@@ -218,12 +223,19 @@ def live_truth(compiled: Any, inputs: Sequence[Sequence[Any]], exhaustive_up_to:
     if block is None:
         block = BLOCK
     pruned = prune_edges(model, structural.edges, batches, _pruning_order, tolerance,
-                         positions=lambda n: list(range(1, n)), block=block)
+                         positions=lambda n: list(range(1, n)), block=block,
+                         centered=_centered(compiled))
     kept = set(pruned.kept)
     circuit = Circuit.of_edges([e for e in structural.edges if e in kept], structural.nodes)
     return LiveTruth(structural, circuit, list(pruned.dropped), dict(pruned.effect),
                      {e: groups[b][r] for e, (b, r) in pruned.witness.items()}, pruned.dropped_together,
                      len(inputs), exhaustive_up_to, pruned.passes)
+
+
+def _centered(compiled: Any) -> bool:
+    """Whether changes are measured on centered logits: a categorical output's (see the
+    module docstring); a numerical output is its one logit's value."""
+    return not compiled.numerical_output
 
 
 def _by_length(inputs: Sequence[Sequence[Any]]) -> list[list[list[Any]]]:

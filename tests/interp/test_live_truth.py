@@ -59,12 +59,17 @@ def _subject(name: str):
 
 
 def _effect(subject, edges, batch: torch.Tensor) -> float:
-    """Largest |logit change| after BOS when `edges` are zero-ablated together on `batch`."""
+    """Largest |logit change| after BOS when `edges` are zero-ablated together on `batch`; for
+    a categorical output, of the logits less their mean at each position (a shift common
+    to every logit changes no probability)."""
     model = subject.model
     with torch.no_grad():
         clean = model(batch)
         with ablate(model, edges=edges, kind="zero"):
-            return float((model(batch) - clean)[:, 1:].abs().max())
+            change = (model(batch) - clean)[:, 1:]  # [rows, pos, d_vocab]
+    if not subject.compiled.numerical_output:
+        change = change - change.mean(-1, keepdim=True)
+    return float(change.abs().max())
 
 
 def _fresh_batches(subject, seed: int = 99, per_length: int = 12) -> list[torch.Tensor]:

@@ -10,35 +10,19 @@ from interp.subjects import load_subject
 from interp.subjects.loop_inputs import makeable_lengths, spread_over_loop_steps
 from rasp.compiler.batches import program_batches
 from rasp.lib import PROGRAMS
-
-
-def _carry_steps(text: str) -> int:
-    """add_loop's steps on 'A+B', by hand: a carry moves one column per step and stops at
-    the first column whose digits do not sum to 9; 0 without a carry."""
-    a, b = text.split("+")
-    columns = max(len(a), len(b))
-    sums = [(int(a[-1 - c]) if c < len(a) else 0) + (int(b[-1 - c]) if c < len(b) else 0)
-            for c in range(columns)]
-    steps = 0
-    for start, total in enumerate(sums):
-        if total >= 10:
-            end = start + 1
-            while end < columns and sums[end] == 9:
-                end += 1
-            steps = max(steps, end - start)
-    return steps
+from tests.rasp.carry_reference import carry_steps
 
 
 def test_hands_out_one_input_per_step_count_most_steps_first() -> None:
     known = ["123+456", "95+0005", "9999+01", "15+0025", "0991+09", "45+0005"]  # length 7
-    steps = [_carry_steps(t) for t in known]
+    steps = [carry_steps(t) for t in known]
     assert steps == [0, 2, 4, 1, 3, 1]
     cycle = iter(known * 10)
     sample = spread_over_loop_steps(PROGRAMS["add_loop"].build(), lambda rng, n: list(next(cycle)),
                                     per_length=3, pool=2)
     drawn = ["".join(sample(random.Random(0), 7)) for _ in range(6)]
     # pool of 6 draws: one of each count, most steps first, then the second '1' input
-    assert [_carry_steps(t) for t in drawn] == [4, 3, 2, 1, 0, 1]
+    assert [carry_steps(t) for t in drawn] == [4, 3, 2, 1, 0, 1]
 
 
 def test_add_loop_analysis_inputs_exercise_its_late_steps() -> None:
@@ -53,10 +37,10 @@ def test_add_loop_analysis_inputs_exercise_its_late_steps() -> None:
             length = ours.shape[1] - 1
             if length < 9:
                 continue
-            counts = [_carry_steps("".join(decode[i] for i in row[1:])) for row in ours.tolist()]
+            counts = [carry_steps("".join(decode[i] for i in row[1:])) for row in ours.tolist()]
             # counts 0..length-2 are possible; uniform draws rarely pass 4
             assert len(set(counts)) >= 7 and max(counts) >= length - 3, counts
-            plain_counts = [_carry_steps("".join(decode[i] for i in row[1:])) for row in theirs.tolist()]
+            plain_counts = [carry_steps("".join(decode[i] for i in row[1:])) for row in theirs.tolist()]
             assert max(plain_counts) <= max(counts)
 
 

@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from interp.analysis.ablate import ablate
-from interp.analysis.minimal_circuit import _MaskedRuns
+from interp.analysis.minimal_circuit import _MaskedRuns, logit_change
 from interp.subjects import load_subject
 from interp.subjects.live_truth import TOLERANCE, _narrowed, _pruning_order, live_truth, truth_inputs
 from rasp.lib import PROGRAMS
@@ -35,15 +35,30 @@ def _inputs(subject) -> tuple[list[list], int]:
                         domain=PROGRAMS[subject.library_name].sample_input)
 
 
-def _moved(model, edges, batch: torch.Tensor) -> torch.Tensor:
-    """[rows]: largest |logit change| after BOS per row with `edges` zero-ablated (ablate)."""
+def _moved(model, edges, batch: torch.Tensor, centered: bool = False) -> torch.Tensor:
+    """[rows]: largest |logit change| after BOS per row with `edges` zero-ablated (ablate);
+    centered: of the logits less their mean at each position."""
     with torch.no_grad():
         clean = model(batch)
         with ablate(model, edges=edges, kind="zero"):
-            return (model(batch) - clean)[:, 1:].abs().flatten(1).amax(1)
+            change = (model(batch) - clean)[:, 1:]  # [rows, pos, d_vocab]
+    if centered:
+        change = change - change.mean(-1, keepdim=True)
+    return change.abs().flatten(1).amax(1)
 
 
-def test_masked_runs_match_ablate_row_by_row() -> None:
+def test_logit_change_ignores_a_shift_common_to_every_logit() -> None:
+    clean = torch.tensor([[[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]]])  # [rows, pos, d_vocab]
+    shifted = clean + torch.tensor([[[5.0], [-3.0]]])  # each position's logits moved alike
+    assert float(logit_change(shifted, clean)[0]) == 5.0
+    assert float(logit_change(shifted, clean, centered=True)[0]) == 0.0
+    one = clean.clone()
+    one[0, 1, 2] = 3.0  # one logit up by 3: less the mean change 1, it moved 2 and the others -1
+    assert float(logit_change(one, clean, centered=True)[0]) == 2.0
+
+
+@pytest.mark.parametrize("centered", [False, True])
+def test_masked_runs_match_ablate_row_by_row(centered: bool) -> None:
     subject = _subject("shuffle_dyck")
     model = _narrowed(subject.compiled.model)
     edges = sorted(subject.compiled.circuit().edges, key=_pruning_order)
@@ -52,10 +67,10 @@ def test_masked_runs_match_ablate_row_by_row() -> None:
     batch = torch.tensor([subject.compiled.encode(r) for r in rows])  # [8, 7]
     subsets = [[e for e in edges if rng.random() < p] for p in (0.0, 0.1, 0.2, 0.3, 0.5, 0.5, 0.8, 1.0)]
     mask = torch.tensor([[e in s for e in edges] for s in subsets])  # [8, n_edges]
-    runs = _MaskedRuns(model, edges, [batch], lambda n: list(range(1, n)))
+    runs = _MaskedRuns(model, edges, [batch], lambda n: list(range(1, n)), centered)
     with runs.active():
         together = runs.moved(0, torch.arange(8), mask)
-    alone = torch.stack([_moved(model, s, batch[r:r + 1])[0] for r, s in enumerate(subsets)])
+    alone = torch.stack([_moved(model, s, batch[r:r + 1], centered)[0] for r, s in enumerate(subsets)])
     assert float(alone.max()) > 0.1  # some subsets change something: the comparison can fail
     assert torch.allclose(together, alone, atol=1e-5), (together, alone)
 
@@ -72,9 +87,11 @@ def test_group_pruning_keeps_both_guarantees(name: str) -> None:
     by_length: dict[int, list] = {}
     for tokens in inputs:
         by_length.setdefault(len(tokens), []).append(tokens)
-    worst = max(float(_moved(model, dropped, torch.tensor([subject.compiled.encode(t) for t in group])).max())
+    centered = not subject.compiled.numerical_output  # as the truth measures a categorical output
+    worst = max(float(_moved(model, dropped, torch.tensor([subject.compiled.encode(t) for t in group]),
+                             centered).max())
                 for group in by_length.values())
     assert worst <= TOLERANCE, f"{name}: the dropped edges together move a logit by {worst:.3g}"
     for edge in kept:
         witness = torch.tensor([subject.compiled.encode(grouped.witness[edge])])
-        assert float(_moved(model, dropped + [edge], witness)[0]) > TOLERANCE, f"{name}: {edge}"
+        assert float(_moved(model, dropped + [edge], witness, centered)[0]) > TOLERANCE, f"{name}: {edge}"

@@ -10,6 +10,7 @@ import pytest
 import rasp
 from rasp import Aggregate, Map, Select, SequenceMap, indices, tokens
 from rasp.lib import PROGRAMS, make_add_loop, make_alta_add, make_parity_loop
+from tests.rasp.carry_reference import carry_steps
 
 
 def _count_up(steps=None, until=None, max_steps=None):
@@ -162,22 +163,6 @@ def test_textual_rasp_loops() -> None:
         rasp.parse("x = loop(3, tokens_int, 2);", output="x")
 
 
-def _carry_steps(a: str, b: str) -> int:
-    """add_loop's steps for a + b, by hand: a carry made in a column moves one column per
-    step and stops at the first column whose digits do not sum to 9; 0 without a carry."""
-    columns = max(len(a), len(b))
-    sums = [(int(a[-1 - c]) if c < len(a) else 0) + (int(b[-1 - c]) if c < len(b) else 0)
-            for c in range(columns)]  # digit sums, units first
-    steps = 0
-    for start, total in enumerate(sums):
-        if total >= 10:
-            crossed = 0
-            while start + 1 + crossed < columns and sums[start + 1 + crossed] == 9:
-                crossed += 1
-            steps = max(steps, 1 + crossed)
-    return steps
-
-
 def test_add_loop_sampler_draws_every_step_count() -> None:
     # Uniform digits almost never carry across 3+ columns, so add_loop's later steps would
     # never act on its own task inputs: the sampler must reach every chain length that fits.
@@ -188,7 +173,7 @@ def test_add_loop_sampler_draws_every_step_count() -> None:
         text = "".join(entry.sample(rng, entry.max_seq_len))
         a, b = text.split("+")
         assert len(text) == entry.max_seq_len and a.isdigit() and b.isdigit()
-        steps = _carry_steps(a, b)
+        steps = carry_steps(text)
         seen[steps] = seen.get(steps, 0) + 1
     most = entry.max_seq_len - 2  # operands of 8 and 1 digits: a carry crossing 8 columns
     assert set(seen) == set(range(most + 1)), seen
@@ -204,8 +189,7 @@ def test_trace_counts_the_loop_steps_the_interpreter_takes() -> None:
     rng = random.Random(5)
     for _ in range(300):
         text = "".join(PROGRAMS["add_loop"].sample(rng, rng.randint(3, 10)))
-        a, b = text.split("+")
-        assert trace(add, list(text)).loop_steps == {"add_loop": _carry_steps(a, b)}, text
+        assert trace(add, list(text)).loop_steps == {"add_loop": carry_steps(text)}, text
     parity = PROGRAMS["parity_loop"].build()
     for n in range(1, 9):
         assert trace(parity, [1] * n).loop_steps == {"parity": n - 1}
