@@ -154,7 +154,7 @@ def program_truth(compiled: Any, program: Any = None,
             return True
 
     # A loop model's hundreds of unrolled edges are pruned on fewer inputs per length (each
-    # dropped block costs a pass over all of them; the dashboard waits for this truth).
+    # dropped edge costs a pass over all of them; the dashboard waits for this truth).
     loop = bool(getattr(compiled.model.cfg, "loop_steps", None))
     counts = {"exhaustive": LOOP_EXHAUSTIVE, "sampled": LOOP_SAMPLED} if loop else \
         {"exhaustive": EXHAUSTIVE_PER_LENGTH, "sampled": SAMPLED_PER_LENGTH}

@@ -25,11 +25,11 @@ import warnings
 import pytest
 import torch
 
-from interp.analysis.ablate import ablate
 from interp.subjects import load_subject
 from interp.subjects.live_truth import TOLERANCE
 from rasp.evaluate import evaluate
 from rasp.lib import PROGRAMS
+from tests.interp.ablation_reference import moved
 
 LOOPS = {"parity_loop", "add_loop", "alta_add"}
 DEFAULT = ["reverse", "double_hist", "shuffle_dyck", "pair_balance"]
@@ -59,17 +59,9 @@ def _subject(name: str):
 
 
 def _effect(subject, edges, batch: torch.Tensor) -> float:
-    """Largest |logit change| after BOS when `edges` are zero-ablated together on `batch`; for
-    a categorical output, of the logits less their mean at each position (a shift common
-    to every logit changes no probability)."""
-    model = subject.model
-    with torch.no_grad():
-        clean = model(batch)
-        with ablate(model, edges=edges, kind="zero"):
-            change = (model(batch) - clean)[:, 1:]  # [rows, pos, d_vocab]
-    if not subject.compiled.numerical_output:
-        change = change - change.mean(-1, keepdim=True)
-    return float(change.abs().max())
+    """Largest |logit change| after BOS when `edges` are zero-ablated together on `batch`
+    (centered for a categorical output, as the truth measures it)."""
+    return float(moved(subject.model, edges, batch, not subject.compiled.numerical_output).max())
 
 
 def _fresh_batches(subject, seed: int = 99, per_length: int = 12) -> list[torch.Tensor]:

@@ -17,11 +17,11 @@ import warnings
 import pytest
 import torch
 
-from interp.analysis.ablate import ablate
 from interp.analysis.minimal_circuit import _MaskedRuns, logit_change
 from interp.subjects import load_subject
 from interp.subjects.live_truth import TOLERANCE, _narrowed, _pruning_order, live_truth, truth_inputs
 from rasp.lib import PROGRAMS
+from tests.interp.ablation_reference import moved
 
 
 def _subject(name: str):
@@ -33,18 +33,6 @@ def _subject(name: str):
 def _inputs(subject) -> tuple[list[list], int]:
     return truth_inputs(subject.vocab, subject.max_seq_len, subject.sample, subject._accepted,
                         domain=PROGRAMS[subject.library_name].sample_input)
-
-
-def _moved(model, edges, batch: torch.Tensor, centered: bool = False) -> torch.Tensor:
-    """[rows]: largest |logit change| after BOS per row with `edges` zero-ablated (ablate);
-    centered: of the logits less their mean at each position."""
-    with torch.no_grad():
-        clean = model(batch)
-        with ablate(model, edges=edges, kind="zero"):
-            change = (model(batch) - clean)[:, 1:]  # [rows, pos, d_vocab]
-    if centered:
-        change = change - change.mean(-1, keepdim=True)
-    return change.abs().flatten(1).amax(1)
 
 
 def test_logit_change_ignores_a_shift_common_to_every_logit() -> None:
@@ -70,7 +58,7 @@ def test_masked_runs_match_ablate_row_by_row(centered: bool) -> None:
     runs = _MaskedRuns(model, edges, [batch], lambda n: list(range(1, n)), centered)
     with runs.active():
         together = runs.moved(0, torch.arange(8), mask)
-    alone = torch.stack([_moved(model, s, batch[r:r + 1], centered)[0] for r, s in enumerate(subsets)])
+    alone = torch.stack([moved(model, s, batch[r:r + 1], centered)[0] for r, s in enumerate(subsets)])
     assert float(alone.max()) > 0.1  # some subsets change something: the comparison can fail
     assert torch.allclose(together, alone, atol=1e-5), (together, alone)
 
@@ -88,10 +76,10 @@ def test_group_pruning_keeps_both_guarantees(name: str) -> None:
     for tokens in inputs:
         by_length.setdefault(len(tokens), []).append(tokens)
     centered = not subject.compiled.numerical_output  # as the truth measures a categorical output
-    worst = max(float(_moved(model, dropped, torch.tensor([subject.compiled.encode(t) for t in group]),
+    worst = max(float(moved(model, dropped, torch.tensor([subject.compiled.encode(t) for t in group]),
                              centered).max())
                 for group in by_length.values())
     assert worst <= TOLERANCE, f"{name}: the dropped edges together move a logit by {worst:.3g}"
     for edge in kept:
         witness = torch.tensor([subject.compiled.encode(grouped.witness[edge])])
-        assert float(_moved(model, dropped + [edge], witness, centered)[0]) > TOLERANCE, f"{name}: {edge}"
+        assert float(moved(model, dropped + [edge], witness, centered)[0]) > TOLERANCE, f"{name}: {edge}"
